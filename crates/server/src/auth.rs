@@ -1,0 +1,192 @@
+//! `/auth/token`: the Docker token service. Clients authenticate with HTTP Basic (GET) or an
+//! OAuth2 password grant (POST) and receive a signed token with the scopes [`berth_access`]
+//! grants them.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use berth_access::{Scope, Subject};
+use serde_json::json;
+
+use crate::passwords;
+use crate::state::AppState;
+
+/// A failed token request. The body uses the registry's error envelope so that clients that
+/// print registry errors show the message.
+pub struct TokenError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl TokenError {
+    fn unauthorized(message: &str) -> TokenError {
+        TokenError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "UNAUTHORIZED",
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(message: String) -> TokenError {
+        TokenError {
+            status: StatusCode::BAD_REQUEST,
+            code: "UNSUPPORTED",
+            message,
+        }
+    }
+}
+
+impl IntoResponse for TokenError {
+    fn into_response(self) -> Response {
+        let body = json!({"errors": [{"code": self.code, "message": self.message}]});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<anyhow::Error> for TokenError {
+    fn from(error: anyhow::Error) -> TokenError {
+        tracing::error!(error = %error, "token request failed");
+        TokenError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "UNKNOWN",
+            message: "internal error".into(),
+        }
+    }
+}
+
+/// `GET /auth/token?service=berth&scope=…` with optional HTTP Basic credentials.
+pub async fn get_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, TokenError> {
+    let params = form_pairs(query.as_deref().unwrap_or(""));
+    let scopes: Vec<&str> = params
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .flat_map(|(_, v)| v.split(' '))
+        .collect();
+    let credentials = basic_credentials(&headers)?;
+    issue(&state, credentials, &scopes).await
+}
+
+/// `POST /auth/token` with an OAuth2 `grant_type=password` form, as containerd and buildkit
+/// send it.
+pub async fn post_token(
+    State(state): State<AppState>,
+    body: String,
+) -> Result<Response, TokenError> {
+    let params = form_pairs(&body);
+    let get = |key: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let scopes_text = get("scope").unwrap_or_default();
+    let scopes: Vec<&str> = scopes_text.split(' ').collect();
+    match get("grant_type").as_deref() {
+        Some("password") => {
+            let (Some(username), Some(password)) = (get("username"), get("password")) else {
+                return Err(TokenError::bad_request("the password grant needs username and password".into()));
+            };
+            issue(&state, Some((username, password)), &scopes).await
+        }
+        Some(other) => Err(TokenError::bad_request(format!(
+            "grant_type `{other}` is not supported; use `password`, or GET with Basic authentication"
+        ))),
+        None => Err(TokenError::bad_request("grant_type is required".into())),
+    }
+}
+
+async fn issue(
+    state: &AppState,
+    credentials: Option<(String, String)>,
+    scopes: &[&str],
+) -> Result<Response, TokenError> {
+    let requested = scopes
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| Scope::parse(s).map_err(|e| TokenError::bad_request(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let subject = match credentials {
+        None => Subject::Anonymous,
+        Some((username, password)) => authenticate(state, &username, &password)
+            .await?
+            .ok_or_else(|| TokenError::unauthorized("incorrect username or password"))?,
+    };
+    let granted = berth_access::grant(&subject, &requested);
+    let username = match &subject {
+        Subject::Anonymous => "",
+        Subject::User { username, .. } => username.as_str(),
+    };
+    let (token, claims) = state.tokens.issue(username, &granted)?;
+    let issued_at = time::OffsetDateTime::from_unix_timestamp(claims.iat)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        });
+    Ok(Json(json!({
+        "token": token,
+        "access_token": token,
+        "expires_in": state.tokens.ttl.as_secs(),
+        "issued_at": issued_at,
+    }))
+    .into_response())
+}
+
+/// Checks a username and password. `None` for unknown users, wrong passwords and disabled
+/// accounts alike, so the answer does not reveal which accounts exist.
+pub async fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Option<Subject>, TokenError> {
+    let user = state
+        .store
+        .find_user(username)
+        .await
+        .map_err(|e| TokenError::from(anyhow::Error::from(e)))?;
+    let Some(user) = user.filter(|u| !u.disabled) else {
+        return Ok(None);
+    };
+    if !passwords::verify(&user.password_hash, password).await {
+        return Ok(None);
+    }
+    Ok(Some(Subject::User {
+        username: user.username,
+        is_admin: user.is_admin,
+    }))
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, TokenError> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || TokenError::unauthorized("malformed Basic credentials");
+    let value = value.to_str().map_err(|_| malformed())?;
+    let Some(encoded) = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+    else {
+        return Err(TokenError::unauthorized(
+            "the token endpoint takes HTTP Basic credentials",
+        ));
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (username, password) = decoded.split_once(':').ok_or_else(malformed)?;
+    Ok(Some((username.to_string(), password.to_string())))
+}
+
+pub fn form_pairs(text: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(text.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}

@@ -1,0 +1,184 @@
+//! The registry's errors and their mapping to the OCI error envelope. Every variant names its
+//! spec code and status here and nowhere else.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use berth_blobs::BlobError;
+use berth_oci::{DigestError, ManifestError, NameError};
+use berth_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("blob unknown to registry")]
+    BlobUnknown,
+    #[error("blob upload invalid: {0}")]
+    BlobUploadInvalid(String),
+    /// A chunk out of order or a byte range that cannot be served: 416 with the current range.
+    #[error("requested range not satisfiable: {message}")]
+    RangeNotSatisfiable {
+        message: String,
+        /// The header to send back so the client can resynchronise (`Range` for uploads,
+        /// `Content-Range` for blob reads), with its location for uploads.
+        headers: Vec<(header::HeaderName, String)>,
+    },
+    #[error("blob upload unknown to registry")]
+    BlobUploadUnknown,
+    #[error("{0}")]
+    DigestInvalid(String),
+    #[error("manifest references unknown blobs or manifests: {}", .0.join(", "))]
+    ManifestBlobUnknown(Vec<String>),
+    #[error("{0}")]
+    ManifestInvalid(String),
+    #[error("manifest is larger than the 4 MiB limit")]
+    ManifestTooLarge,
+    #[error("{0}")]
+    ManifestUnknown(String),
+    #[error("{0}")]
+    NameInvalid(String),
+    #[error("repository name not known to registry")]
+    NameUnknown,
+    #[error("{0}")]
+    SizeInvalid(String),
+    #[error("authentication required")]
+    Unauthorized { challenge: String },
+    #[error("requested access to the resource is denied")]
+    Denied,
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("the operation is not allowed on this resource")]
+    MethodNotAllowed,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl RegistryError {
+    fn code_and_status(&self) -> (&'static str, StatusCode) {
+        use RegistryError::*;
+        match self {
+            BlobUnknown => ("BLOB_UNKNOWN", StatusCode::NOT_FOUND),
+            BlobUploadInvalid(_) => ("BLOB_UPLOAD_INVALID", StatusCode::BAD_REQUEST),
+            RangeNotSatisfiable { .. } => {
+                ("BLOB_UPLOAD_INVALID", StatusCode::RANGE_NOT_SATISFIABLE)
+            }
+            BlobUploadUnknown => ("BLOB_UPLOAD_UNKNOWN", StatusCode::NOT_FOUND),
+            DigestInvalid(_) => ("DIGEST_INVALID", StatusCode::BAD_REQUEST),
+            ManifestBlobUnknown(_) => ("MANIFEST_BLOB_UNKNOWN", StatusCode::BAD_REQUEST),
+            ManifestInvalid(_) => ("MANIFEST_INVALID", StatusCode::BAD_REQUEST),
+            ManifestTooLarge => ("MANIFEST_INVALID", StatusCode::PAYLOAD_TOO_LARGE),
+            ManifestUnknown(_) => ("MANIFEST_UNKNOWN", StatusCode::NOT_FOUND),
+            NameInvalid(_) => ("NAME_INVALID", StatusCode::BAD_REQUEST),
+            NameUnknown => ("NAME_UNKNOWN", StatusCode::NOT_FOUND),
+            SizeInvalid(_) => ("SIZE_INVALID", StatusCode::BAD_REQUEST),
+            Unauthorized { .. } => ("UNAUTHORIZED", StatusCode::UNAUTHORIZED),
+            Denied => ("DENIED", StatusCode::FORBIDDEN),
+            Unsupported(_) => ("UNSUPPORTED", StatusCode::BAD_REQUEST),
+            MethodNotAllowed => ("UNSUPPORTED", StatusCode::METHOD_NOT_ALLOWED),
+            Internal(_) => ("UNKNOWN", StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
+
+impl IntoResponse for RegistryError {
+    fn into_response(self) -> Response {
+        let (code, status) = self.code_and_status();
+        let message = match &self {
+            RegistryError::Internal(error) => {
+                // The cause is for the operator's log only; clients learn nothing internal.
+                tracing::error!(error = format!("{error:#}"), "registry request failed");
+                "internal server error".to_string()
+            }
+            other => other.to_string(),
+        };
+        let detail = match &self {
+            RegistryError::ManifestBlobUnknown(digests) => json!({ "digests": digests }),
+            _ => serde_json::Value::Null,
+        };
+        let mut response = (
+            status,
+            Json(json!({"errors": [{"code": code, "message": message, "detail": detail}]})),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        match self {
+            RegistryError::Unauthorized { challenge } => {
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            RegistryError::RangeNotSatisfiable { headers: extra, .. } => {
+                for (name, value) in extra {
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        headers.insert(name, value);
+                    }
+                }
+            }
+            _ => {}
+        }
+        headers.insert(
+            "Docker-Distribution-API-Version",
+            HeaderValue::from_static("registry/2.0"),
+        );
+        response
+    }
+}
+
+impl From<NameError> for RegistryError {
+    fn from(error: NameError) -> RegistryError {
+        match error {
+            NameError::InvalidName(m) => {
+                RegistryError::NameInvalid(format!("invalid repository name: {m}"))
+            }
+            NameError::InvalidTag(m) => RegistryError::ManifestInvalid(format!("invalid tag: {m}")),
+            NameError::InvalidDigest(e) => e.into(),
+        }
+    }
+}
+
+impl From<DigestError> for RegistryError {
+    fn from(error: DigestError) -> RegistryError {
+        match error {
+            DigestError::Invalid(m) => RegistryError::DigestInvalid(format!("invalid digest: {m}")),
+            DigestError::UnsupportedAlgorithm(_) => RegistryError::Unsupported(error.to_string()),
+        }
+    }
+}
+
+impl From<ManifestError> for RegistryError {
+    fn from(error: ManifestError) -> RegistryError {
+        match error {
+            ManifestError::Invalid(_) => RegistryError::ManifestInvalid(error.to_string()),
+            ManifestError::Unsupported(_) => RegistryError::Unsupported(error.to_string()),
+            ManifestError::TooLarge(_) => RegistryError::ManifestTooLarge,
+        }
+    }
+}
+
+impl From<StoreError> for RegistryError {
+    fn from(error: StoreError) -> RegistryError {
+        match error {
+            StoreError::MissingReferences(digests) => RegistryError::ManifestBlobUnknown(digests),
+            StoreError::Conflict(m) => {
+                RegistryError::Internal(anyhow::anyhow!("unexpected conflict: {m}"))
+            }
+            StoreError::BadUrl(_) | StoreError::Database(_) | StoreError::Migrate(_) => {
+                RegistryError::Internal(error.into())
+            }
+        }
+    }
+}
+
+impl From<BlobError> for RegistryError {
+    fn from(error: BlobError) -> RegistryError {
+        match error {
+            BlobError::UploadUnknown => RegistryError::BlobUploadUnknown,
+            BlobError::DigestMismatch { .. } => RegistryError::DigestInvalid(error.to_string()),
+            BlobError::OutOfOrder { .. } => RegistryError::BlobUploadInvalid(error.to_string()),
+            BlobError::Body(_) => RegistryError::BlobUploadInvalid(error.to_string()),
+            BlobError::Io(e) => {
+                RegistryError::Internal(anyhow::Error::from(e).context("blob storage"))
+            }
+        }
+    }
+}

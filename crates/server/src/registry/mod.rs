@@ -1,0 +1,337 @@
+//! The hosted registry: the OCI Distribution API at `/v2/`.
+//!
+//! Repository names contain slashes, so there is one route for all of `/v2/…` and the path is
+//! parsed here, once, into a [`Route`]. Handlers receive parsed names and digests.
+//! Direction rule: handlers call the store and the blob store; neither calls back.
+
+mod blobs;
+mod error;
+mod listing;
+mod manifests;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use berth_access::{Action, Scope, Subject};
+use berth_oci::{Digest, RepoName};
+
+pub use error::RegistryError;
+
+use crate::metrics::RouteLabel;
+use crate::state::AppState;
+use crate::tokens::{Claims, SERVICE};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v2", any(dispatch))
+        .route("/v2/", any(dispatch))
+        .route("/v2/{*path}", any(dispatch))
+}
+
+/// A `/v2` path, parsed.
+#[derive(Debug)]
+enum Route {
+    Base,
+    Catalog,
+    Tags(RepoName),
+    Manifest(RepoName, String),
+    Blob(RepoName, String),
+    Uploads(RepoName),
+    Upload(RepoName, String),
+    Referrers(RepoName, String),
+}
+
+impl Route {
+    /// Splits `<name>/<kind>/<rest>` from the right: the name is everything before the last
+    /// `/blobs/`, `/manifests/`… that fits, so names may themselves contain those words.
+    fn parse(path: &str) -> Result<Route, RegistryError> {
+        let path = path.trim_start_matches('/');
+        if path.is_empty() {
+            return Ok(Route::Base);
+        }
+        if path == "_catalog" {
+            return Ok(Route::Catalog);
+        }
+        let name = |n: &str| RepoName::parse(n).map_err(RegistryError::from);
+        if let Some(n) = path.strip_suffix("/tags/list") {
+            return Ok(Route::Tags(name(n)?));
+        }
+        if let Some(n) = path
+            .strip_suffix("/blobs/uploads/")
+            .or_else(|| path.strip_suffix("/blobs/uploads"))
+        {
+            return Ok(Route::Uploads(name(n)?));
+        }
+        let Some((head, last)) = path.rsplit_once('/') else {
+            return Err(not_found());
+        };
+        let last = percent_decode(last);
+        if let Some(n) = head.strip_suffix("/blobs/uploads") {
+            return Ok(Route::Upload(name(n)?, last));
+        }
+        if let Some(n) = head.strip_suffix("/blobs") {
+            return Ok(Route::Blob(name(n)?, last));
+        }
+        if let Some(n) = head.strip_suffix("/manifests") {
+            return Ok(Route::Manifest(name(n)?, last));
+        }
+        if let Some(n) = head.strip_suffix("/referrers") {
+            return Ok(Route::Referrers(name(n)?, last));
+        }
+        Err(not_found())
+    }
+}
+
+fn not_found() -> RegistryError {
+    RegistryError::NameUnknown
+}
+
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// One request to the registry, as the handlers see it, without its body. The body is passed
+/// separately to the handlers that read one: `Body` is not `Sync`, and keeping it out lets
+/// handlers hold `&RegistryRequest` across awaits.
+pub(crate) struct RegistryRequest {
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub query: Vec<(String, String)>,
+}
+
+impl RegistryRequest {
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn dispatch(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let path = uri.path().strip_prefix("/v2").unwrap_or("");
+    let request = RegistryRequest {
+        method,
+        headers,
+        query: crate::auth::form_pairs(uri.query().unwrap_or("")),
+    };
+    let (label, result) = match Route::parse(path) {
+        Ok(route) => handle(&state, route, &request, body).await,
+        Err(error) => ("invalid", Err(error)),
+    };
+    let mut response = result.unwrap_or_else(|e| e.into_response());
+    response.headers_mut().insert(
+        "Docker-Distribution-API-Version",
+        HeaderValue::from_static("registry/2.0"),
+    );
+    response.extensions_mut().insert(RouteLabel(label));
+    response
+}
+
+async fn handle(
+    state: &AppState,
+    route: Route,
+    request: &RegistryRequest,
+    body: Body,
+) -> (&'static str, Result<Response, RegistryError>) {
+    use Method as M;
+    let method = request.method.clone();
+    match (route, method) {
+        (Route::Base, M::GET | M::HEAD) => ("base", base(state, request).await),
+        (Route::Catalog, M::GET) => ("catalog", listing::catalog(state, request).await),
+        (Route::Tags(name), M::GET) => ("tags_list", listing::tags(state, &name, request).await),
+        (Route::Referrers(name, digest), M::GET) => (
+            "referrers",
+            listing::referrers(state, &name, &digest, request).await,
+        ),
+        (Route::Manifest(name, reference), M::GET | M::HEAD) => (
+            "manifest_get",
+            manifests::get(state, &name, &reference, request).await,
+        ),
+        (Route::Manifest(name, reference), M::PUT) => (
+            "manifest_put",
+            manifests::put(state, &name, &reference, request, body).await,
+        ),
+        (Route::Manifest(name, reference), M::DELETE) => (
+            "manifest_delete",
+            manifests::delete(state, &name, &reference, request).await,
+        ),
+        (Route::Blob(name, digest), M::GET | M::HEAD) => {
+            ("blob_get", blobs::get(state, &name, &digest, request).await)
+        }
+        (Route::Blob(name, digest), M::DELETE) => (
+            "blob_delete",
+            blobs::delete(state, &name, &digest, request).await,
+        ),
+        (Route::Uploads(name), M::POST) => (
+            "upload_start",
+            blobs::start_upload(state, &name, request, body).await,
+        ),
+        (Route::Upload(name, id), M::PATCH) => (
+            "upload_patch",
+            blobs::patch_upload(state, &name, &id, request, body).await,
+        ),
+        (Route::Upload(name, id), M::PUT) => (
+            "upload_put",
+            blobs::put_upload(state, &name, &id, request, body).await,
+        ),
+        (Route::Upload(name, id), M::GET) => (
+            "upload_status",
+            blobs::upload_status(state, &name, &id, request).await,
+        ),
+        (Route::Upload(name, id), M::DELETE) => (
+            "upload_cancel",
+            blobs::cancel_upload(state, &name, &id, request).await,
+        ),
+        _ => ("not_allowed", Err(RegistryError::MethodNotAllowed)),
+    }
+}
+
+/// `GET /v2/`: any valid token (anonymous ones included) may see that this is a registry.
+async fn base(state: &AppState, request: &RegistryRequest) -> Result<Response, RegistryError> {
+    authorize(state, &request.headers, Need::Ping).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], "{}").into_response())
+}
+
+/// What a request needs from its token.
+pub(crate) enum Need<'a> {
+    Ping,
+    Catalog,
+    Repository(&'a RepoName, Action),
+}
+
+/// Checks the request's bearer token against what it needs, and returns the verified claims.
+///
+/// No token, or a bad one, gets 401 with a challenge naming the scope to ask for. A valid
+/// token that lacks the scope gets 401 too when a fresh token would carry it (the client
+/// simply asks again), and 403 `DENIED` when the access rule refuses it outright.
+pub(crate) async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    need: Need<'_>,
+) -> Result<Claims, RegistryError> {
+    let scope = match &need {
+        Need::Ping => None,
+        Need::Catalog => Some(Scope::Catalog.to_string()),
+        // Clients that push also pull (to check for existing blobs), so ask for both.
+        Need::Repository(name, Action::Push) => Some(format!("repository:{name}:pull,push")),
+        Need::Repository(name, action) => Some(format!("repository:{name}:{}", action.as_str())),
+    };
+    let challenge = |error: Option<&str>| {
+        let mut challenge = format!(
+            "Bearer realm=\"{}/auth/token\",service=\"{SERVICE}\"",
+            state.external_url
+        );
+        if let Some(scope) = &scope {
+            challenge.push_str(&format!(",scope=\"{scope}\""));
+        }
+        if let Some(error) = error {
+            challenge.push_str(&format!(",error=\"{error}\""));
+        }
+        RegistryError::Unauthorized { challenge }
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    let Some(token) = token else {
+        return Err(challenge(None));
+    };
+    let claims = state
+        .tokens
+        .verify(token.trim())
+        .map_err(|_| challenge(Some("invalid_token")))?;
+    match need {
+        Need::Ping | Need::Catalog => Ok(claims),
+        Need::Repository(name, action) => {
+            if claims.allows(name.as_str(), action) {
+                return Ok(claims);
+            }
+            if claims.is_anonymous() {
+                return Err(challenge(Some("insufficient_scope")));
+            }
+            let user = state.store.find_user(&claims.sub).await?;
+            let subject = match user.filter(|u| !u.disabled) {
+                Some(u) => Subject::User {
+                    username: u.username,
+                    is_admin: u.is_admin,
+                },
+                None => return Err(challenge(Some("invalid_token"))),
+            };
+            let requested = Scope::Repository {
+                name: name.to_string(),
+                actions: vec![action],
+            };
+            if berth_access::grant(&subject, &[requested]).is_empty() {
+                Err(RegistryError::Denied)
+            } else {
+                Err(challenge(Some("insufficient_scope")))
+            }
+        }
+    }
+}
+
+/// Parses a digest from a URL path segment.
+fn parse_digest(text: &str) -> Result<Digest, RegistryError> {
+    Digest::parse(text).map_err(RegistryError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(path: &str, expected: &str) {
+        let got = match Route::parse(path) {
+            Ok(route) => format!("{route:?}"),
+            Err(e) => format!("error: {e}"),
+        };
+        assert_eq!(got, expected, "{path}");
+    }
+
+    #[test]
+    fn parses_paths() {
+        check("/", "Base");
+        check("", "Base");
+        check("/_catalog", "Catalog");
+        check("/a/b/tags/list", "Tags(RepoName(\"a/b\"))");
+        check("/a/blobs/uploads/", "Uploads(RepoName(\"a\"))");
+        check("/a/blobs/uploads", "Uploads(RepoName(\"a\"))");
+        check("/a/blobs/uploads/123", "Upload(RepoName(\"a\"), \"123\")");
+        check("/a/blobs/sha256:ab", "Blob(RepoName(\"a\"), \"sha256:ab\")");
+        check(
+            "/a/blobs/sha256%3Aab",
+            "Blob(RepoName(\"a\"), \"sha256:ab\")",
+        );
+        check(
+            "/x/manifests/y/manifests/latest",
+            "Manifest(RepoName(\"x/manifests/y\"), \"latest\")",
+        );
+        check(
+            "/a/referrers/sha256:ab",
+            "Referrers(RepoName(\"a\"), \"sha256:ab\")",
+        );
+        check("/UPPER/manifests/latest", "error: invalid repository name: `UPPER` is not a valid path component: use lowercase letters and digits, separated by `.`, `_`, `__` or `-`");
+        check(
+            "/a/unknown/x",
+            "error: repository name not known to registry",
+        );
+    }
+}

@@ -1,0 +1,52 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use berth_blobs::BlobStore;
+use berth_store::registry::PullKey;
+use berth_store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::tokens::TokenService;
+
+/// Everything a request handler may use. Cheap to clone: every field is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub blobs: Arc<dyn BlobStore>,
+    pub tokens: Arc<TokenService>,
+    pub pulls: Arc<PullCounter>,
+    pub metrics: PrometheusHandle,
+    /// The address clients reach Berth at, without a trailing slash, e.g.
+    /// `http://registry.example.com`. Used in token challenges.
+    pub external_url: Arc<str>,
+}
+
+/// Pull counts buffered in memory and written in one transaction per flush. Counting each
+/// manifest GET with its own commit would put a durable write on the hottest read path; a
+/// crash loses at most one flush interval of counts, which are statistics, not content.
+#[derive(Default)]
+pub struct PullCounter {
+    pending: Mutex<HashMap<PullKey, i64>>,
+}
+
+impl PullCounter {
+    pub fn record(&self, key: PullKey) {
+        *self.pending.lock().unwrap().entry(key).or_insert(0) += 1;
+    }
+
+    /// Writes the buffered counts. On failure they are put back, so none are lost to a
+    /// passing database error.
+    pub async fn flush(&self, store: &Store) {
+        let batch = std::mem::take(&mut *self.pending.lock().unwrap());
+        if batch.is_empty() {
+            return;
+        }
+        if let Err(error) = store.record_pulls(&batch, berth_store::now_millis()).await {
+            tracing::warn!(error = %error, "recording pull counts failed; will retry");
+            let mut pending = self.pending.lock().unwrap();
+            for (key, count) in batch {
+                *pending.entry(key).or_insert(0) += count;
+            }
+        }
+    }
+}

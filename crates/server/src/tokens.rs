@@ -1,0 +1,211 @@
+//! Signing and verifying registry tokens (Docker token authentication, JWT with ES256).
+//!
+//! The signing key is an ECDSA P-256 key created on first start and kept in the data dir, so
+//! tokens stay valid across restarts and never depend on a shared secret.
+
+use std::path::Path;
+use std::time::Duration;
+
+use berth_access::{Action, Scope};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+/// The `service` and issuer name in challenges and tokens.
+pub const SERVICE: &str = "berth";
+const KEY_FILE: &str = "token-signing-key.pem";
+
+pub struct TokenService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    key_id: String,
+    pub ttl: Duration,
+}
+
+/// One entry of the `access` claim, as the Docker token spec writes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessEntry {
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub name: String,
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    /// The username, or empty for an anonymous token.
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub nbf: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub access: Vec<AccessEntry>,
+}
+
+impl Claims {
+    pub fn is_anonymous(&self) -> bool {
+        self.sub.is_empty()
+    }
+
+    /// The granted scopes, parsed back from the claim.
+    pub fn scopes(&self) -> Vec<Scope> {
+        self.access
+            .iter()
+            .filter_map(|entry| {
+                Scope::parse(&format!(
+                    "{}:{}:{}",
+                    entry.resource_type,
+                    entry.name,
+                    entry.actions.join(",")
+                ))
+                .ok()
+            })
+            .collect()
+    }
+
+    pub fn allows(&self, repository: &str, action: Action) -> bool {
+        self.access.iter().any(|entry| {
+            entry.resource_type == "repository"
+                && entry.name == repository
+                && entry.actions.iter().any(|a| a == action.as_str())
+        })
+    }
+}
+
+fn access_entry(scope: &Scope) -> AccessEntry {
+    match scope {
+        Scope::Repository { name, actions } => AccessEntry {
+            resource_type: "repository".into(),
+            name: name.clone(),
+            actions: actions.iter().map(|a| a.as_str().to_string()).collect(),
+        },
+        Scope::Catalog => AccessEntry {
+            resource_type: "registry".into(),
+            name: "catalog".into(),
+            actions: vec!["*".into()],
+        },
+    }
+}
+
+impl TokenService {
+    /// Loads the signing key from `data_dir`, creating it (readable by the owner only) on
+    /// first start.
+    pub fn open(data_dir: &Path, ttl: Duration) -> anyhow::Result<TokenService> {
+        let path = data_dir.join(KEY_FILE);
+        let secret = if path.exists() {
+            let pem = std::fs::read_to_string(&path)?;
+            p256::SecretKey::from_pkcs8_pem(&pem)
+                .map_err(|e| anyhow::anyhow!("{} is not a PKCS#8 P-256 key: {e}", path.display()))?
+        } else {
+            let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+            let pem = secret
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| anyhow::anyhow!("encoding the signing key: {e}"))?;
+            write_private_file(&path, pem.as_bytes())?;
+            secret
+        };
+        let private_pem = secret
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| anyhow::anyhow!("encoding the signing key: {e}"))?;
+        let public_pem = secret
+            .public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| anyhow::anyhow!("encoding the public key: {e}"))?;
+        let public_der = secret
+            .public_key()
+            .to_public_key_der()
+            .map_err(|e| anyhow::anyhow!("encoding the public key: {e}"))?;
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_audience(&[SERVICE]);
+        validation.set_issuer(&[SERVICE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss"]);
+        validation.leeway = 5;
+        Ok(TokenService {
+            encoding: EncodingKey::from_ec_pem(private_pem.as_bytes())?,
+            decoding: DecodingKey::from_ec_pem(public_pem.as_bytes())?,
+            validation,
+            key_id: hex::encode(&sha2::Sha256::digest(public_der.as_bytes())[..16]),
+            ttl,
+        })
+    }
+
+    /// Signs a token for `subject` (empty for anonymous) carrying exactly `granted`.
+    pub fn issue(&self, subject: &str, granted: &[Scope]) -> anyhow::Result<(String, Claims)> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let claims = Claims {
+            iss: SERVICE.into(),
+            sub: subject.into(),
+            aud: SERVICE.into(),
+            exp: now + self.ttl.as_secs() as i64,
+            nbf: now,
+            iat: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+            access: granted.iter().map(access_entry).collect(),
+        };
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.key_id.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &self.encoding)?;
+        Ok((token, claims))
+    }
+
+    /// Verifies signature, issuer, audience and expiry.
+    pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+    }
+}
+
+/// Writes a secret file readable by its owner only, atomically.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let temp = path.with_extension("tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(&temp)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    std::fs::rename(&temp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issues_and_verifies_and_rejects_forgeries() {
+        let dir = tempfile::tempdir().unwrap();
+        let service = TokenService::open(dir.path(), Duration::from_secs(300)).unwrap();
+        let scope = Scope::parse("repository:a/b:pull,push").unwrap();
+        let (token, _) = service
+            .issue("alice", std::slice::from_ref(&scope))
+            .unwrap();
+        let claims = service.verify(&token).unwrap();
+        assert_eq!(claims.sub, "alice");
+        assert!(claims.allows("a/b", Action::Push));
+        assert!(!claims.allows("a/b", Action::Delete));
+        assert_eq!(claims.scopes(), vec![scope.clone()]);
+
+        // The same key is loaded after a restart.
+        let reopened = TokenService::open(dir.path(), Duration::from_secs(300)).unwrap();
+        assert!(reopened.verify(&token).is_ok());
+
+        // A token signed by another key is refused.
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = TokenService::open(other_dir.path(), Duration::from_secs(300)).unwrap();
+        let (forged, _) = other.issue("alice", &[scope]).unwrap();
+        assert!(service.verify(&forged).is_err());
+
+        // Tampering with the payload breaks the signature.
+        let mut parts: Vec<String> = token.split('.').map(String::from).collect();
+        parts[1].insert(3, 'x');
+        assert!(service.verify(&parts.join(".")).is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! The metadata database.
+//!
+//! **Architecture invariant:** one code path serves SQLite and PostgreSQL. Every query is
+//! written once in the SQL both accept (`$1` placeholders, `ON CONFLICT`, `RETURNING`), and
+//! the dialect differences live only in the two migration folders. The store never calls
+//! services or knows about HTTP; callers hand it parsed values from `berth-oci`.
+
+/// Connecting, pooling (one SQLite writer beside a read pool) and migrations.
+mod db;
+/// The error type of this layer.
+mod error;
+/// Repositories, blob links, manifests, tags, referrers and pull counts of a registry.
+pub mod registry;
+/// Users and their password hashes.
+pub mod users;
+
+pub use db::{now_millis, Backend, Store};
+pub use error::StoreError;

@@ -1,0 +1,894 @@
+//! The hosted registry's catalog: repositories, blob links, manifests (artifacts), tags,
+//! referrers and pull counts. Everything a manifest PUT or DELETE changes is written in one
+//! transaction, so the catalog never disagrees with what the registry serves.
+
+use std::collections::HashMap;
+
+use berth_oci::{Digest, ImageConfig, Manifest, ManifestKind, RepoName, Tag};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::{now_millis, Store, StoreError};
+
+/// The registry name of Berth's own registry. Repository rows are keyed by registry so that
+/// catalogs synced from external registries can share the same tables later.
+pub const HOSTED: &str = "hosted";
+
+/// A manifest as the registry serves it.
+#[derive(Debug, Clone)]
+pub struct StoredManifest {
+    pub artifact_id: i64,
+    pub digest: Digest,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+    pub subject: Option<String>,
+}
+
+/// Everything needed to record a pushed manifest.
+pub struct NewManifest<'a> {
+    pub repository: &'a RepoName,
+    pub digest: &'a Digest,
+    pub bytes: &'a [u8],
+    pub manifest: &'a Manifest,
+    /// The parsed image config, when the manifest has one that parses.
+    pub config: Option<&'a ImageConfig>,
+    pub tags: &'a [Tag],
+    pub pushed_by: &'a str,
+}
+
+/// A referrer of a subject manifest, as the referrers API lists it.
+#[derive(Debug, Clone)]
+pub struct Referrer {
+    pub digest: String,
+    pub media_type: String,
+    pub size: i64,
+    pub artifact_type: Option<String>,
+    pub annotations: serde_json_text::Annotations,
+}
+
+/// Annotations are stored as a JSON object in a TEXT column; this keeps the store free of a
+/// JSON dependency by handing the raw text to the caller.
+pub mod serde_json_text {
+    pub type Annotations = String;
+}
+
+/// A pull to be counted; pulls are buffered by the caller and recorded in batches.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PullKey {
+    pub artifact_id: i64,
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    pub os: Option<String>,
+    pub architecture: Option<String>,
+    pub variant: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LayerRecord {
+    pub digest: String,
+    pub media_type: String,
+    pub size: i64,
+    pub created_by: Option<String>,
+    pub created: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryRecord {
+    pub created: Option<String>,
+    pub created_by: Option<String>,
+    pub author: Option<String>,
+    pub comment: Option<String>,
+    pub empty_layer: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChildRecord {
+    pub digest: String,
+    pub media_type: String,
+    pub size: i64,
+    pub platform: Platform,
+}
+
+/// The catalog's record of one artifact (a manifest in a repository).
+#[derive(Debug, Clone)]
+pub struct ArtifactRecord {
+    pub id: i64,
+    pub digest: String,
+    pub media_type: String,
+    pub artifact_type: Option<String>,
+    pub size: i64,
+    pub manifest_size: i64,
+    pub subject_digest: Option<String>,
+    pub config_digest: Option<String>,
+    pub created: Option<String>,
+    pub author: Option<String>,
+    pub platform: Platform,
+    /// The remaining config fields (env, entrypoint, cmd, …) as a JSON object.
+    pub config_json: Option<String>,
+    pub pushed_by: Option<String>,
+    pub pushed_at: i64,
+    pub pull_count: i64,
+    pub pulled_at: Option<i64>,
+    pub tags: Vec<String>,
+    pub layers: Vec<LayerRecord>,
+    pub history: Vec<HistoryRecord>,
+    pub children: Vec<ChildRecord>,
+}
+
+/// The per-repository summary kept up to date on every change.
+#[derive(Debug, Clone)]
+pub struct RepositorySummary {
+    pub name: String,
+    pub artifact_count: i64,
+    pub tag_count: i64,
+    pub latest_tag: Option<String>,
+    pub pushed_at: Option<i64>,
+    pub latest_size: Option<i64>,
+    pub pulls: i64,
+}
+
+impl Store {
+    /// Records that `repository` holds blob `digest` (after an upload or a mount), creating
+    /// the repository row on first use.
+    pub async fn link_blob(
+        &self,
+        repository: &RepoName,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let repository_id = ensure_repository(&mut tx, repository).await?;
+        sqlx::query(
+            "INSERT INTO repository_blobs (repository_id, digest, size, linked_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (repository_id, digest) DO NOTHING",
+        )
+        .bind(repository_id)
+        .bind(digest.to_string())
+        .bind(size as i64)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The size of `digest` if `repository` may serve it.
+    pub async fn linked_blob_size(
+        &self,
+        repository: &RepoName,
+        digest: &Digest,
+    ) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT b.size FROM repository_blobs b JOIN repositories r ON r.id = b.repository_id \
+             WHERE r.registry = $1 AND r.name = $2 AND b.digest = $3",
+        )
+        .bind(HOSTED)
+        .bind(repository.as_str())
+        .bind(digest.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<i64, _>("size"))
+            .transpose()?
+            .map(|s| s as u64))
+    }
+
+    /// The names of repositories that hold `digest`, for mounting without `from`.
+    pub async fn repositories_with_blob(&self, digest: &Digest) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.name FROM repository_blobs b JOIN repositories r ON r.id = b.repository_id \
+             WHERE r.registry = $1 AND b.digest = $2 ORDER BY r.name",
+        )
+        .bind(HOSTED)
+        .bind(digest.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("name").map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Removes `digest` from `repository`. The file itself stays until garbage collection,
+    /// because other repositories may share it. Returns whether a link existed.
+    pub async fn unlink_blob(
+        &self,
+        repository: &RepoName,
+        digest: &Digest,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "DELETE FROM repository_blobs WHERE digest = $1 AND repository_id = \
+             (SELECT id FROM repositories WHERE registry = $2 AND name = $3)",
+        )
+        .bind(digest.to_string())
+        .bind(HOSTED)
+        .bind(repository.as_str())
+        .execute(&self.writer)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    pub async fn repository_exists(&self, repository: &RepoName) -> Result<bool, StoreError> {
+        let row =
+            sqlx::query("SELECT 1 AS present FROM repositories WHERE registry = $1 AND name = $2")
+                .bind(HOSTED)
+                .bind(repository.as_str())
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(row.is_some())
+    }
+
+    /// Stores a validated manifest with its catalog facts and tags, in one transaction.
+    ///
+    /// Refuses with `MissingReferences` when a config, layer or child manifest is not in the
+    /// repository; the check runs inside the transaction so it cannot race a delete.
+    pub async fn put_manifest(&self, new: NewManifest<'_>) -> Result<StoredManifest, StoreError> {
+        let now = now_millis();
+        let mut tx = self.writer.begin().await?;
+        let repository_id = ensure_repository(&mut tx, new.repository).await?;
+
+        let mut missing = Vec::new();
+        let mut referenced_size: i64 = 0;
+        for descriptor in new.manifest.config.iter().chain(new.manifest.layers.iter()) {
+            if berth_oci::media_types::is_non_distributable(&descriptor.media_type) {
+                referenced_size += descriptor.size as i64;
+                continue;
+            }
+            let row = sqlx::query(
+                "SELECT size FROM repository_blobs WHERE repository_id = $1 AND digest = $2",
+            )
+            .bind(repository_id)
+            .bind(descriptor.digest.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                None => missing.push(descriptor.digest.to_string()),
+                Some(row) => {
+                    let size: i64 = row.try_get("size")?;
+                    if size != descriptor.size as i64 {
+                        missing.push(format!(
+                            "{} (descriptor says {} bytes, the blob has {size})",
+                            descriptor.digest, descriptor.size
+                        ));
+                    }
+                    referenced_size += size;
+                }
+            }
+        }
+        let mut child_platforms = Vec::with_capacity(new.manifest.children.len());
+        for child in &new.manifest.children {
+            let row = sqlx::query(
+                "SELECT size, os, architecture, variant FROM artifacts \
+                 WHERE repository_id = $1 AND digest = $2",
+            )
+            .bind(repository_id)
+            .bind(child.descriptor.digest.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                None => missing.push(child.descriptor.digest.to_string()),
+                Some(row) => {
+                    referenced_size += row.try_get::<i64, _>("size")?;
+                    // The index's own platform entry wins; the child's config fills the gap.
+                    let platform = match &child.platform {
+                        Some(p) => Platform {
+                            os: Some(p.os.clone()),
+                            architecture: Some(p.architecture.clone()),
+                            variant: p.variant.clone(),
+                        },
+                        None => Platform {
+                            os: row.try_get("os")?,
+                            architecture: row.try_get("architecture")?,
+                            variant: row.try_get("variant")?,
+                        },
+                    };
+                    child_platforms.push(platform);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(StoreError::MissingReferences(missing));
+        }
+
+        let digest_text = new.digest.to_string();
+        let existing =
+            sqlx::query("SELECT id FROM artifacts WHERE repository_id = $1 AND digest = $2")
+                .bind(repository_id)
+                .bind(&digest_text)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let artifact_id: i64 = match existing {
+            Some(row) => row.try_get("id")?,
+            None => {
+                insert_artifact(
+                    &mut tx,
+                    repository_id,
+                    &new,
+                    referenced_size,
+                    &child_platforms,
+                    now,
+                )
+                .await?
+            }
+        };
+        for tag in new.tags {
+            sqlx::query(
+                "INSERT INTO tags (repository_id, name, artifact_id, pushed_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (repository_id, name) DO UPDATE SET artifact_id = excluded.artifact_id, \
+                 pushed_at = excluded.pushed_at",
+            )
+            .bind(repository_id)
+            .bind(tag.as_str())
+            .bind(artifact_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        refresh_summary(&mut tx, repository_id, Some(now)).await?;
+        tx.commit().await?;
+        Ok(StoredManifest {
+            artifact_id,
+            digest: new.digest.clone(),
+            media_type: new.manifest.media_type.clone(),
+            bytes: new.bytes.to_vec(),
+            subject: new.manifest.subject.as_ref().map(|s| s.digest.to_string()),
+        })
+    }
+
+    /// Looks a manifest up by tag or digest. `None` when the repository has no such manifest.
+    pub async fn get_manifest(
+        &self,
+        repository: &RepoName,
+        reference: &berth_oci::Reference,
+    ) -> Result<Option<StoredManifest>, StoreError> {
+        let (sql, key) = match reference {
+            berth_oci::Reference::Digest(d) => (
+                "SELECT a.id, a.digest, a.media_type, a.manifest, a.subject_digest FROM artifacts a \
+                 JOIN repositories r ON r.id = a.repository_id \
+                 WHERE r.registry = $1 AND r.name = $2 AND a.digest = $3",
+                d.to_string(),
+            ),
+            berth_oci::Reference::Tag(t) => (
+                "SELECT a.id, a.digest, a.media_type, a.manifest, a.subject_digest FROM tags t \
+                 JOIN repositories r ON r.id = t.repository_id JOIN artifacts a ON a.id = t.artifact_id \
+                 WHERE r.registry = $1 AND r.name = $2 AND t.name = $3",
+                t.to_string(),
+            ),
+        };
+        let row = sqlx::query(sql)
+            .bind(HOSTED)
+            .bind(repository.as_str())
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let digest: String = row.try_get("digest")?;
+        Ok(Some(StoredManifest {
+            artifact_id: row.try_get("id")?,
+            digest: Digest::parse(&digest)
+                .map_err(|e| corrupt(format!("stored digest {digest}: {e}")))?,
+            media_type: row.try_get("media_type")?,
+            bytes: row.try_get("manifest")?,
+            subject: row.try_get("subject_digest")?,
+        }))
+    }
+
+    /// Deletes a manifest and every tag pointing at it. Returns whether it existed.
+    pub async fn delete_manifest(
+        &self,
+        repository: &RepoName,
+        digest: &Digest,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let Some(repository_id) = repository_id(&mut tx, repository).await? else {
+            return Ok(false);
+        };
+        let result = sqlx::query("DELETE FROM artifacts WHERE repository_id = $1 AND digest = $2")
+            .bind(repository_id)
+            .bind(digest.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        refresh_summary(&mut tx, repository_id, None).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Deletes one tag; the manifest it pointed at stays. Returns whether the tag existed.
+    pub async fn delete_tag(&self, repository: &RepoName, tag: &Tag) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let Some(repository_id) = repository_id(&mut tx, repository).await? else {
+            return Ok(false);
+        };
+        let result = sqlx::query("DELETE FROM tags WHERE repository_id = $1 AND name = $2")
+            .bind(repository_id)
+            .bind(tag.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        refresh_summary(&mut tx, repository_id, None).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Tags of a repository in byte order, after `last`, at most `limit`. `None` when the
+    /// repository does not exist or holds no manifests.
+    pub async fn list_tags(
+        &self,
+        repository: &RepoName,
+        last: Option<&str>,
+        limit: i64,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let summary = self.repository_summary(repository).await?;
+        if summary.is_none_or(|s| s.artifact_count == 0) {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repository_id \
+             WHERE r.registry = $1 AND r.name = $2 AND t.name > $3 ORDER BY t.name LIMIT $4",
+        )
+        .bind(HOSTED)
+        .bind(repository.as_str())
+        .bind(last.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(Some(names(&rows)?))
+    }
+
+    /// Repository names holding at least one manifest, in byte order, after `last`.
+    pub async fn catalog(&self, last: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name FROM repositories WHERE registry = $1 AND artifact_count > 0 AND name > $2 \
+             ORDER BY name LIMIT $3",
+        )
+        .bind(HOSTED)
+        .bind(last.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        names(&rows)
+    }
+
+    /// Manifests in `repository` whose `subject` is `subject`, optionally of one artifact type.
+    pub async fn referrers(
+        &self,
+        repository: &RepoName,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Referrer>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.digest, a.media_type, a.manifest_size, a.artifact_type, a.annotations \
+             FROM artifacts a JOIN repositories r ON r.id = a.repository_id \
+             WHERE r.registry = $1 AND r.name = $2 AND a.subject_digest = $3 \
+             AND ($4 = '' OR a.artifact_type = $4) ORDER BY a.digest",
+        )
+        .bind(HOSTED)
+        .bind(repository.as_str())
+        .bind(subject.to_string())
+        .bind(artifact_type.unwrap_or(""))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Referrer {
+                    digest: row.try_get("digest")?,
+                    media_type: row.try_get("media_type")?,
+                    size: row.try_get("manifest_size")?,
+                    artifact_type: row.try_get("artifact_type")?,
+                    annotations: row.try_get("annotations")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds buffered pull counts. One transaction for the whole batch keeps the cost of
+    /// counting pulls to one commit per flush, however many pulls there were.
+    pub async fn record_pulls(
+        &self,
+        pulls: &HashMap<PullKey, i64>,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        if pulls.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.writer.begin().await?;
+        for (key, count) in pulls {
+            sqlx::query(
+                "UPDATE artifacts SET pull_count = pull_count + $1, pulled_at = $2 WHERE id = $3",
+            )
+            .bind(*count)
+            .bind(at)
+            .bind(key.artifact_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE repositories SET pulls = pulls + $1 \
+                 WHERE id = (SELECT repository_id FROM artifacts WHERE id = $2)",
+            )
+            .bind(*count)
+            .bind(key.artifact_id)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(tag) = &key.tag {
+                sqlx::query("UPDATE tags SET pulled_at = $1 WHERE name = $2 AND artifact_id = $3")
+                    .bind(at)
+                    .bind(tag)
+                    .bind(key.artifact_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn repository_summary(
+        &self,
+        repository: &RepoName,
+    ) -> Result<Option<RepositorySummary>, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, artifact_count, tag_count, latest_tag, pushed_at, latest_size, pulls \
+             FROM repositories WHERE registry = $1 AND name = $2",
+        )
+        .bind(HOSTED)
+        .bind(repository.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            Ok(RepositorySummary {
+                name: row.try_get("name")?,
+                artifact_count: row.try_get("artifact_count")?,
+                tag_count: row.try_get("tag_count")?,
+                latest_tag: row.try_get("latest_tag")?,
+                pushed_at: row.try_get("pushed_at")?,
+                latest_size: row.try_get("latest_size")?,
+                pulls: row.try_get("pulls")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The full catalog record of one artifact, with layers, history, children and tags.
+    pub async fn artifact(
+        &self,
+        repository: &RepoName,
+        digest: &Digest,
+    ) -> Result<Option<ArtifactRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT a.* FROM artifacts a JOIN repositories r ON r.id = a.repository_id \
+             WHERE r.registry = $1 AND r.name = $2 AND a.digest = $3",
+        )
+        .bind(HOSTED)
+        .bind(repository.as_str())
+        .bind(digest.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: i64 = row.try_get("id")?;
+        let tags = sqlx::query("SELECT name FROM tags WHERE artifact_id = $1 ORDER BY name")
+            .bind(id)
+            .fetch_all(&self.reader)
+            .await?;
+        let layers = sqlx::query(
+            "SELECT digest, media_type, size, created_by, created FROM artifact_layers \
+             WHERE artifact_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        let history = sqlx::query(
+            "SELECT created, created_by, author, comment, empty_layer FROM artifact_history \
+             WHERE artifact_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        let children = sqlx::query(
+            "SELECT digest, media_type, size, os, architecture, variant FROM artifact_children \
+             WHERE artifact_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(Some(ArtifactRecord {
+            id,
+            digest: row.try_get("digest")?,
+            media_type: row.try_get("media_type")?,
+            artifact_type: row.try_get("artifact_type")?,
+            size: row.try_get("size")?,
+            manifest_size: row.try_get("manifest_size")?,
+            subject_digest: row.try_get("subject_digest")?,
+            config_digest: row.try_get("config_digest")?,
+            created: row.try_get("created")?,
+            author: row.try_get("author")?,
+            platform: platform(&row)?,
+            config_json: row.try_get("config")?,
+            pushed_by: row.try_get("pushed_by")?,
+            pushed_at: row.try_get("pushed_at")?,
+            pull_count: row.try_get("pull_count")?,
+            pulled_at: row.try_get("pulled_at")?,
+            tags: names(&tags)?,
+            layers: layers
+                .iter()
+                .map(|r| {
+                    Ok(LayerRecord {
+                        digest: r.try_get("digest")?,
+                        media_type: r.try_get("media_type")?,
+                        size: r.try_get("size")?,
+                        created_by: r.try_get("created_by")?,
+                        created: r.try_get("created")?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            history: history
+                .iter()
+                .map(|r| {
+                    Ok(HistoryRecord {
+                        created: r.try_get("created")?,
+                        created_by: r.try_get("created_by")?,
+                        author: r.try_get("author")?,
+                        comment: r.try_get("comment")?,
+                        empty_layer: r.try_get::<i64, _>("empty_layer")? != 0,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            children: children
+                .iter()
+                .map(|r| {
+                    Ok(ChildRecord {
+                        digest: r.try_get("digest")?,
+                        media_type: r.try_get("media_type")?,
+                        size: r.try_get("size")?,
+                        platform: platform(r)?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+        }))
+    }
+}
+
+fn platform(row: &AnyRow) -> Result<Platform, sqlx::Error> {
+    Ok(Platform {
+        os: row.try_get("os")?,
+        architecture: row.try_get("architecture")?,
+        variant: row.try_get("variant")?,
+    })
+}
+
+fn names(rows: &[AnyRow]) -> Result<Vec<String>, StoreError> {
+    rows.iter()
+        .map(|r| r.try_get::<String, _>("name").map_err(StoreError::from))
+        .collect()
+}
+
+fn corrupt(message: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Decode(message.into()))
+}
+
+async fn repository_id(
+    tx: &mut Transaction<'_, Any>,
+    repository: &RepoName,
+) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT id FROM repositories WHERE registry = $1 AND name = $2")
+        .bind(HOSTED)
+        .bind(repository.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
+}
+
+async fn ensure_repository(
+    tx: &mut Transaction<'_, Any>,
+    repository: &RepoName,
+) -> Result<i64, StoreError> {
+    if let Some(id) = repository_id(tx, repository).await? {
+        return Ok(id);
+    }
+    let row = sqlx::query(
+        "INSERT INTO repositories (registry, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(HOSTED)
+    .bind(repository.as_str())
+    .bind(now_millis())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+async fn insert_artifact(
+    tx: &mut Transaction<'_, Any>,
+    repository_id: i64,
+    new: &NewManifest<'_>,
+    referenced_size: i64,
+    child_platforms: &[Platform],
+    now: i64,
+) -> Result<i64, StoreError> {
+    let manifest = new.manifest;
+    let config = new.config;
+    let config_json = config.map(|c| config_fields_json(c));
+    let annotations = json_object(
+        manifest
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.as_str(), json_string(v))),
+    );
+    let row = sqlx::query(
+        "INSERT INTO artifacts (repository_id, digest, media_type, artifact_type, manifest, manifest_size, \
+         size, subject_digest, config_digest, annotations, created, author, os, architecture, variant, \
+         config, pushed_by, pushed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+    )
+    .bind(repository_id)
+    .bind(new.digest.to_string())
+    .bind(&manifest.media_type)
+    .bind(manifest.effective_artifact_type())
+    .bind(new.bytes.to_vec())
+    .bind(new.bytes.len() as i64)
+    .bind(new.bytes.len() as i64 + referenced_size)
+    .bind(manifest.subject.as_ref().map(|s| s.digest.to_string()))
+    .bind(manifest.config.as_ref().map(|c| c.digest.to_string()))
+    .bind(annotations)
+    .bind(config.and_then(|c| c.created.clone()))
+    .bind(config.and_then(|c| c.author.clone()))
+    .bind(config.map(|c| c.os.clone()))
+    .bind(config.map(|c| c.architecture.clone()))
+    .bind(config.and_then(|c| c.variant.clone()))
+    .bind(config_json)
+    .bind(new.pushed_by)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    let artifact_id: i64 = row.try_get("id")?;
+
+    if manifest.kind == ManifestKind::Image {
+        let history_of_layer = config
+            .map(|c| c.layer_history(manifest.layers.len()))
+            .unwrap_or_else(|| vec![None; manifest.layers.len()]);
+        for (position, (layer, history_position)) in
+            manifest.layers.iter().zip(history_of_layer).enumerate()
+        {
+            let entry = history_position.and_then(|i| config.map(|c| &c.history[i]));
+            sqlx::query(
+                "INSERT INTO artifact_layers (artifact_id, position, digest, media_type, size, \
+                 history_position, created_by, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(artifact_id)
+            .bind(position as i64)
+            .bind(layer.digest.to_string())
+            .bind(&layer.media_type)
+            .bind(layer.size as i64)
+            .bind(history_position.map(|p| p as i64))
+            .bind(entry.and_then(|h| h.created_by.clone()))
+            .bind(entry.and_then(|h| h.created.clone()))
+            .execute(&mut **tx)
+            .await?;
+        }
+        for (position, entry) in config.iter().flat_map(|c| c.history.iter()).enumerate() {
+            sqlx::query(
+                "INSERT INTO artifact_history (artifact_id, position, created, created_by, author, \
+                 comment, empty_layer) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(artifact_id)
+            .bind(position as i64)
+            .bind(entry.created.clone())
+            .bind(entry.created_by.clone())
+            .bind(entry.author.clone())
+            .bind(entry.comment.clone())
+            .bind(i64::from(entry.empty_layer))
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    for (position, (child, platform)) in manifest.children.iter().zip(child_platforms).enumerate() {
+        sqlx::query(
+            "INSERT INTO artifact_children (artifact_id, position, digest, media_type, size, os, \
+             architecture, variant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(artifact_id)
+        .bind(position as i64)
+        .bind(child.descriptor.digest.to_string())
+        .bind(&child.descriptor.media_type)
+        .bind(child.descriptor.size as i64)
+        .bind(platform.os.clone())
+        .bind(platform.architecture.clone())
+        .bind(platform.variant.clone())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(artifact_id)
+}
+
+/// Recomputes a repository's counters after a change. `pushed_at` moves only on pushes.
+async fn refresh_summary(
+    tx: &mut Transaction<'_, Any>,
+    repository_id: i64,
+    pushed_at: Option<i64>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE repositories SET \
+         artifact_count = (SELECT COUNT(*) FROM artifacts WHERE repository_id = $1), \
+         tag_count = (SELECT COUNT(*) FROM tags WHERE repository_id = $1), \
+         latest_tag = (SELECT name FROM tags WHERE repository_id = $1 ORDER BY pushed_at DESC, name DESC LIMIT 1), \
+         latest_size = (SELECT a.size FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
+                        WHERE t.repository_id = $1 ORDER BY t.pushed_at DESC, t.name DESC LIMIT 1), \
+         pushed_at = COALESCE($2, pushed_at) \
+         WHERE id = $1",
+    )
+    .bind(repository_id)
+    .bind(pushed_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The config fields that have no column of their own, as a JSON object.
+fn config_fields_json(config: &ImageConfig) -> String {
+    let list = |items: &[String]| {
+        format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|s| json_string(s))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
+    json_object(
+        [
+            ("env", list(&config.env)),
+            ("entrypoint", list(&config.entrypoint)),
+            ("cmd", list(&config.cmd)),
+            (
+                "working_dir",
+                config
+                    .working_dir
+                    .as_deref()
+                    .map(json_string)
+                    .unwrap_or_else(|| "null".into()),
+            ),
+            ("exposed_ports", list(&config.exposed_ports)),
+            (
+                "labels",
+                json_object(
+                    config
+                        .labels
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), json_string(v))),
+                ),
+            ),
+        ]
+        .into_iter(),
+    )
+}
+
+fn json_object<'a>(entries: impl Iterator<Item = (&'a str, String)>) -> String {
+    let body: Vec<String> = entries
+        .map(|(k, v)| format!("{}:{v}", json_string(k)))
+        .collect();
+    format!("{{{}}}", body.join(","))
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

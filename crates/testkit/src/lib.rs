@@ -1,0 +1,6 @@
+pub mod image;
+
+pub use image::{
+    index, layer, layer_with_level, random_layer, write_dir_layout, write_oci_layout, Blob, Image,
+    ImageBuilder, Index, Layer, LayoutContent,
+};
