@@ -1,3 +1,4 @@
+pub mod db;
 pub mod image;
 
 pub use image::{

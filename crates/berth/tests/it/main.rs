@@ -1,0 +1,25 @@
+//! Integration tests: the real server on port 0, driven over HTTP and by real clients.
+//! All integration tests compile into this one binary to keep link time down.
+
+mod support;
+
+use support::{client, Backend, BinaryServer, TestServer};
+
+/// The in-process server and the binary both start, answer health checks, and challenge
+/// anonymous registry requests.
+#[tokio::test]
+async fn servers_start_and_challenge() {
+    for backend in Backend::ALL {
+        let server = TestServer::spawn(backend).await;
+        let response = client().get(format!("{}/readyz", server.url)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{}", backend.name());
+        let response = client().get(format!("{}/v2/", server.url)).send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        server.stop().await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let binary = BinaryServer::spawn(dir.path(), None);
+    let response = client().get(format!("{}/healthz", binary.url)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    binary.kill();
+}

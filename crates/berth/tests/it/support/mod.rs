@@ -1,0 +1,253 @@
+//! Test servers and helpers shared by the integration tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+pub use berth_testkit::db::{Backend, TestDatabase};
+use berth_server::{App, ServerSettings};
+use tokio::net::TcpListener;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+/// Berth running inside the test process, on a port-0 listener bound before the server
+/// starts, with a fresh database of the chosen backend.
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`, no trailing slash.
+    pub url: String,
+    /// `127.0.0.1:<port>`, as skopeo wants it.
+    pub host: String,
+    pub state: berth_server::state::AppState,
+    pub data_dir: PathBuf,
+    pub backend: Backend,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _database: TestDatabase,
+}
+
+impl TestServer {
+    pub async fn spawn(backend: Backend) -> TestServer {
+        let database = TestDatabase::new(backend).await;
+        let data_dir = database.dir.path().join("data");
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let url = format!("http://{host}");
+        let app = App::start(ServerSettings {
+            data_dir: data_dir.clone(),
+            database_url: database.url.clone(),
+            external_url: url.clone(),
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            token_ttl: Duration::from_secs(300),
+            upload_ttl: Duration::from_secs(3600),
+        })
+        .await
+        .expect("starting berth");
+        let state = app.state.clone();
+        let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            app.serve(listener, async {
+                let _ = signal.await;
+            })
+            .await
+            .expect("serving");
+        });
+        TestServer {
+            url,
+            host,
+            state,
+            data_dir,
+            backend,
+            shutdown: Some(shutdown),
+            task: Some(task),
+            _database: database,
+        }
+    }
+
+    /// Stops serving and waits until buffered pull counts are written.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Writes buffered pull counts now, so tests can read them.
+    pub async fn flush_pulls(&self) {
+        self.state.pulls.flush(&self.state.store).await;
+    }
+
+    /// Creates a user directly in the store.
+    pub async fn create_user(&self, username: &str, password: &str, is_admin: bool) {
+        let hash = berth_server::passwords::hash(password).await.unwrap();
+        self.state
+            .store
+            .create_user(berth_store::users::NewUser {
+                username,
+                password_hash: &hash,
+                email: None,
+                is_admin,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// A token from `/auth/token` for `scopes`, as `credentials` (user, password) or anonymous.
+    pub async fn token(&self, credentials: Option<(&str, &str)>, scopes: &[&str]) -> String {
+        let mut url = format!("{}/auth/token?service=berth", self.url);
+        for scope in scopes {
+            url.push_str("&scope=");
+            url.push_str(&url::form_urlencoded::byte_serialize(scope.as_bytes()).collect::<String>());
+        }
+        let mut request = client().get(url);
+        if let Some((user, password)) = credentials {
+            request = request.basic_auth(user, Some(password));
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "token request failed");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// An admin token with pull, push and delete on each of `repositories`.
+    pub async fn admin_token(&self, repositories: &[&str]) -> String {
+        let scopes: Vec<String> = repositories
+            .iter()
+            .map(|r| format!("repository:{r}:pull,push,delete"))
+            .collect();
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        self.token(Some(("admin", ADMIN_PASSWORD)), &scopes).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn basic(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+/// The real `berth` binary as a child process, for tests that must kill or restart it.
+pub struct BinaryServer {
+    pub url: String,
+    pub host: String,
+    pub data_dir: PathBuf,
+    child: Child,
+    /// Everything the server wrote to stderr, for failure messages.
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl BinaryServer {
+    /// Starts `berth serve` on port 0 with `data_dir` (kept across restarts) and waits until
+    /// it logs the address it listens on.
+    pub fn spawn(data_dir: &Path, database_url: Option<&str>) -> BinaryServer {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_berth"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("BERTH_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(url) = database_url {
+            command.env("BERTH_DATABASE_URL", url);
+        }
+        let mut child = command.spawn().expect("starting the berth binary");
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (address_tx, address_rx) = std::sync::mpsc::channel();
+        let log_writer = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if event["fields"]["message"] == "berth is serving" {
+                        let _ = address_tx.send(event["fields"]["listen"].as_str().unwrap_or_default().to_string());
+                    }
+                }
+                log_writer.lock().unwrap().push(line);
+            }
+        });
+        let started = Instant::now();
+        let host = loop {
+            match address_rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(host) => break host,
+                Err(_) if started.elapsed() > Duration::from_secs(60) => {
+                    let _ = child.kill();
+                    panic!("berth did not start:\n{}", log.lock().unwrap().join("\n"));
+                }
+                Err(_) => {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        panic!("berth exited with {status}:\n{}", log.lock().unwrap().join("\n"));
+                    }
+                }
+            }
+        };
+        BinaryServer {
+            url: format!("http://{host}"),
+            host,
+            data_dir: data_dir.to_path_buf(),
+            child,
+            log,
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs, as in a crash or an OOM kill.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for BinaryServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs skopeo with `args`, panicking with its output when it fails.
+pub fn skopeo(args: &[&str]) -> String {
+    let output = Command::new("skopeo")
+        .args(args)
+        .output()
+        .expect("running skopeo (apt-get install skopeo)");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        panic!(
+            "skopeo {} failed:\n{}\n{}",
+            args.join(" "),
+            stdout,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    stdout
+}
+
+/// Runs skopeo and returns whether it succeeded and what it printed on stderr.
+pub fn skopeo_result(args: &[&str]) -> (bool, String) {
+    let output = Command::new("skopeo").args(args).output().expect("running skopeo");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
