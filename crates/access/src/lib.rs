@@ -102,20 +102,34 @@ pub enum Subject {
 /// Decides which of the `requested` scopes `subject` receives. The result never holds more
 /// than was asked for; scopes with nothing granted are left out.
 ///
-/// The rule today: a signed-in user may pull, push and delete any repository and list the
-/// catalog; an anonymous client gets nothing. Workspaces and spaces replace this function.
+/// The rule today: a signed-in user may pull and push any repository and list the catalog;
+/// only platform admins may delete; an anonymous client gets nothing. Workspaces and spaces
+/// replace this function.
 pub fn grant(subject: &Subject, requested: &[Scope]) -> Vec<Scope> {
-    match subject {
-        Subject::Anonymous => Vec::new(),
-        Subject::User { .. } => requested
-            .iter()
-            .filter(|scope| match scope {
-                Scope::Repository { actions, .. } => !actions.is_empty(),
-                Scope::Catalog => true,
-            })
-            .cloned()
-            .collect(),
-    }
+    let allowed: &[Action] = match subject {
+        Subject::Anonymous => return Vec::new(),
+        Subject::User { is_admin: true, .. } => &[Action::Pull, Action::Push, Action::Delete],
+        Subject::User {
+            is_admin: false, ..
+        } => &[Action::Pull, Action::Push],
+    };
+    requested
+        .iter()
+        .filter_map(|scope| match scope {
+            Scope::Repository { name, actions } => {
+                let actions: Vec<Action> = actions
+                    .iter()
+                    .copied()
+                    .filter(|a| allowed.contains(a))
+                    .collect();
+                (!actions.is_empty()).then(|| Scope::Repository {
+                    name: name.clone(),
+                    actions,
+                })
+            }
+            Scope::Catalog => Some(Scope::Catalog),
+        })
+        .collect()
 }
 
 /// Whether the `granted` scopes of a token allow `action` on repository `name`.

@@ -1,5 +1,5 @@
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -8,9 +8,8 @@ use async_trait::async_trait;
 use berth_oci::{Algorithm, Digest, Digester};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex as AsyncMutex;
-use tokio_util::io::ReaderStream;
 
 use crate::{BlobBody, BlobError, BlobStore, ByteStream, UploadStatus};
 
@@ -19,6 +18,10 @@ use crate::{BlobBody, BlobError, BlobStore, ByteStream, UploadStatus};
 const CHUNK: usize = 256 * 1024;
 /// How many chunks may wait for the writer thread; bounds memory per upload to ~1 MiB.
 const WRITE_QUEUE: usize = 4;
+/// How many chunks a reader may have ready before the client takes them.
+const READ_AHEAD: usize = 4;
+/// Uploads start disk writeback every this many bytes.
+const WRITEBACK_STEP: u64 = 8 * 1024 * 1024;
 
 /// Blobs on a local filesystem:
 ///
@@ -124,6 +127,64 @@ fn hash_file(path: &Path, algorithm: Algorithm) -> io::Result<Digester> {
     }
 }
 
+/// Streams `length` bytes of `file` from `first`. One blocking thread reads ahead into a small
+/// bounded queue: each byte is copied once from the page cache, and a client that stops
+/// reading stops the thread (the send fails) instead of buffering the blob.
+fn stream_file(mut file: std::fs::File, first: u64, length: u64) -> ByteStream {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let result = (|| -> io::Result<()> {
+            file.seek(io::SeekFrom::Start(first))?;
+            let mut remaining = length;
+            while remaining > 0 {
+                let want = remaining.min(CHUNK as u64);
+                let mut chunk = Vec::with_capacity(want as usize);
+                let read = (&mut file).take(want).read_to_end(&mut chunk)?;
+                if read == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "blob file is shorter than its size",
+                    ));
+                }
+                remaining -= read as u64;
+                if sender.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                    return Ok(()); // The client went away.
+                }
+            }
+            Ok(())
+        })();
+        if let Err(error) = result {
+            let _ = sender.blocking_send(Err(error));
+        }
+    });
+    futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    })
+    .boxed()
+}
+
+/// Asks the kernel to start writing `length` bytes at `offset` to disk now, without waiting.
+/// Uploads call this as they go, so the disk works while the network does and the fsync at
+/// the end only waits for the tail instead of flushing the whole blob.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &std::fs::File, offset: u64, length: u64) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the duration of the call (we hold `file`), and
+    // sync_file_range only reads its integer arguments. It is only a hint: if it fails, the
+    // fsync before the rename still makes the blob durable, so the result is ignored.
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            offset as libc::off64_t,
+            length as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &std::fs::File, _offset: u64, _length: u64) {}
+
 fn sync_dir(dir: &Path) -> io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
@@ -151,23 +212,26 @@ impl BlobStore for FsBlobStore {
         digest: &Digest,
         range: Option<(u64, u64)>,
     ) -> Result<Option<BlobBody>, BlobError> {
-        let mut file = match tokio::fs::File::open(self.blob_path(digest)).await {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
+        let path = self.blob_path(digest);
+        let opened = blocking(move || match std::fs::File::open(&path) {
+            Ok(file) => {
+                let size = file.metadata()?.len();
+                Ok(Some((file, size)))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        })
+        .await?;
+        let Some((file, total_size)) = opened else {
+            return Ok(None);
         };
-        let total_size = file.metadata().await?.len();
         let (first, length) = match range {
             Some((first, last)) => (first, last + 1 - first),
             None => (0, total_size),
         };
-        if first > 0 {
-            file.seek(io::SeekFrom::Start(first)).await?;
-        }
-        let stream = ReaderStream::with_capacity(file.take(length), CHUNK);
         Ok(Some(BlobBody {
             total_size,
-            stream: stream.boxed(),
+            stream: stream_file(file, first, length),
         }))
     }
 
@@ -249,6 +313,7 @@ impl BlobStore for FsBlobStore {
             }
         }
         let data_path = session.dir.join("data");
+        let start_offset = session.size;
         let mut digester = match session.digester.take() {
             Some(d) => d,
             None => {
@@ -264,10 +329,15 @@ impl BlobStore for FsBlobStore {
             let outcome = (|| -> io::Result<u64> {
                 let mut file = std::fs::OpenOptions::new().append(true).open(&data_path)?;
                 let mut written = 0u64;
+                let mut scheduled = 0u64;
                 while let Some(chunk) = receiver.blocking_recv() {
                     file.write_all(&chunk)?;
                     digester.update(&chunk);
                     written += chunk.len() as u64;
+                    if written - scheduled >= WRITEBACK_STEP {
+                        start_writeback(&file, start_offset + scheduled, written - scheduled);
+                        scheduled = written;
+                    }
                 }
                 // Data the client was told is received survives a crash, so the session can
                 // resume from the offset we report.

@@ -209,7 +209,7 @@ fn parse_index(media_type: String, document: serde_json::Value) -> Result<Manife
 }
 
 fn descriptor(d: &Descriptor, field: &str) -> Result<DescriptorRef, ManifestError> {
-    let digest = Digest::parse(&d.digest().to_string())
+    let digest = Digest::parse(d.digest().as_ref())
         .map_err(|e| ManifestError::Invalid(format!("{field}: {e}")))?;
     Ok(DescriptorRef {
         media_type: d.media_type().to_string(),

@@ -10,7 +10,6 @@ use base64::Engine;
 use berth_access::{Scope, Subject};
 use serde_json::json;
 
-use crate::passwords;
 use crate::state::AppState;
 
 /// A failed token request. The body uses the registry's error envelope so that clients that
@@ -42,7 +41,16 @@ impl TokenError {
 impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
         let body = json!({"errors": [{"code": self.code, "message": self.message}]});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        // Every 401 must name a scheme to authenticate with (RFC 9110 15.5.2); here it is
+        // Basic, the one `GET /auth/token` takes.
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Basic realm=\"berth\""),
+            );
+        }
+        response
     }
 }
 
@@ -154,7 +162,7 @@ pub async fn authenticate(
     let Some(user) = user.filter(|u| !u.disabled) else {
         return Ok(None);
     };
-    if !passwords::verify(&user.password_hash, password).await {
+    if !state.passwords.verify(&user.password_hash, password).await {
         return Ok(None);
     }
     Ok(Some(Subject::User {

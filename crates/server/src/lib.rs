@@ -76,6 +76,7 @@ impl App {
             store,
             blobs: Arc::new(blobs),
             tokens: Arc::new(tokens),
+            passwords: Arc::default(),
             pulls: Arc::new(PullCounter::default()),
             metrics: metrics::handle(),
             external_url: settings.external_url.trim_end_matches('/').into(),

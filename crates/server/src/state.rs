@@ -14,6 +14,7 @@ pub struct AppState {
     pub store: Store,
     pub blobs: Arc<dyn BlobStore>,
     pub tokens: Arc<TokenService>,
+    pub passwords: Arc<crate::passwords::PasswordChecker>,
     pub pulls: Arc<PullCounter>,
     pub metrics: PrometheusHandle,
     /// The address clients reach Berth at, without a trailing slash, e.g.

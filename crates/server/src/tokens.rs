@@ -123,6 +123,9 @@ impl TokenService {
         validation.set_audience(&[SERVICE]);
         validation.set_issuer(&[SERVICE]);
         validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss"]);
+        // Requiring `nbf` only checks that it is present; the token spec also asks that the
+        // current time be past it, which jsonwebtoken checks only when told to.
+        validation.validate_nbf = true;
         validation.leeway = 5;
         Ok(TokenService {
             encoding: EncodingKey::from_ec_pem(private_pem.as_bytes())?,

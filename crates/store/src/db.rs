@@ -40,7 +40,8 @@ impl Store {
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
-                .await?;
+                .await
+                .map_err(connect_error)?;
             Store {
                 writer: pool.clone(),
                 reader: pool,
@@ -85,7 +86,8 @@ impl Store {
                 })
             })
             .connect_with(options.clone())
-            .await?;
+            .await
+            .map_err(connect_error)?;
         let reader = AnyPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
@@ -100,7 +102,8 @@ impl Store {
                 })
             })
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(connect_error)?;
         Ok(Store {
             writer,
             reader,
@@ -122,6 +125,16 @@ impl Store {
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
+    }
+}
+
+/// The Any driver hands most URL options to the backend driver only when the first connection
+/// is made, so an option it rejects then (`?mode=sideways`, a bad `sslmode`) is still a mistake
+/// in the URL, not a database that is down, and is reported as such.
+fn connect_error(error: sqlx::Error) -> StoreError {
+    match error {
+        sqlx::Error::Configuration(e) => StoreError::BadUrl(e.to_string()),
+        other => StoreError::Database(other),
     }
 }
 

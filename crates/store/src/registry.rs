@@ -228,6 +228,7 @@ impl Store {
         let now = now_millis();
         let mut tx = self.writer.begin().await?;
         let repository_id = ensure_repository(&mut tx, new.repository).await?;
+        lock_repository(&mut tx, repository_id).await?;
 
         let mut missing = Vec::new();
         let mut referenced_size: i64 = 0;
@@ -260,7 +261,7 @@ impl Store {
         let mut child_platforms = Vec::with_capacity(new.manifest.children.len());
         for child in &new.manifest.children {
             let row = sqlx::query(
-                "SELECT size, os, architecture, variant FROM artifacts \
+                "SELECT size, manifest_size, os, architecture, variant FROM artifacts \
                  WHERE repository_id = $1 AND digest = $2",
             )
             .bind(repository_id)
@@ -270,6 +271,16 @@ impl Store {
             match row {
                 None => missing.push(child.descriptor.digest.to_string()),
                 Some(row) => {
+                    // Clients check a fetched manifest against its descriptor's size, so an
+                    // entry with the wrong size makes that platform unpullable, just like a
+                    // layer descriptor with the wrong size.
+                    let manifest_size: i64 = row.try_get("manifest_size")?;
+                    if manifest_size != child.descriptor.size as i64 {
+                        missing.push(format!(
+                            "{} (descriptor says {} bytes, the manifest has {manifest_size})",
+                            child.descriptor.digest, child.descriptor.size
+                        ));
+                    }
                     referenced_size += row.try_get::<i64, _>("size")?;
                     // The index's own platform entry wins; the child's config fills the gap.
                     let platform = match &child.platform {
@@ -385,6 +396,7 @@ impl Store {
         let Some(repository_id) = repository_id(&mut tx, repository).await? else {
             return Ok(false);
         };
+        lock_repository(&mut tx, repository_id).await?;
         let result = sqlx::query("DELETE FROM artifacts WHERE repository_id = $1 AND digest = $2")
             .bind(repository_id)
             .bind(digest.to_string())
@@ -404,6 +416,7 @@ impl Store {
         let Some(repository_id) = repository_id(&mut tx, repository).await? else {
             return Ok(false);
         };
+        lock_repository(&mut tx, repository_id).await?;
         let result = sqlx::query("DELETE FROM tags WHERE repository_id = $1 AND name = $2")
             .bind(repository_id)
             .bind(tag.as_str())
@@ -500,19 +513,21 @@ impl Store {
         }
         let mut tx = self.writer.begin().await?;
         for (key, count) in pulls {
-            sqlx::query(
-                "UPDATE artifacts SET pull_count = pull_count + $1, pulled_at = $2 WHERE id = $3",
-            )
-            .bind(*count)
-            .bind(at)
-            .bind(key.artifact_id)
-            .execute(&mut *tx)
-            .await?;
+            // The repository row first, like every other writer (see `lock_repository`): taking
+            // the artifact row first could deadlock against a concurrent `delete_manifest`.
             sqlx::query(
                 "UPDATE repositories SET pulls = pulls + $1 \
                  WHERE id = (SELECT repository_id FROM artifacts WHERE id = $2)",
             )
             .bind(*count)
+            .bind(key.artifact_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE artifacts SET pull_count = pull_count + $1, pulled_at = $2 WHERE id = $3",
+            )
+            .bind(*count)
+            .bind(at)
             .bind(key.artifact_id)
             .execute(&mut *tx)
             .await?;
@@ -684,6 +699,14 @@ async fn repository_id(
     Ok(row.map(|r| r.try_get("id")).transpose()?)
 }
 
+/// The id of `repository`, creating its row on first use.
+///
+/// Concurrent first pushes to one repository are normal (a client uploads layers in parallel),
+/// and on PostgreSQL two transactions can both miss the row and both insert it. `ON CONFLICT
+/// DO NOTHING` makes the loser wait for the winner's commit and insert nothing instead of
+/// failing with a unique violation; the SELECT after it then sees the committed row, because
+/// each statement under READ COMMITTED takes a fresh snapshot. The first SELECT keeps the
+/// common case (the repository exists) from burning a sequence value on every call.
 async fn ensure_repository(
     tx: &mut Transaction<'_, Any>,
     repository: &RepoName,
@@ -691,15 +714,43 @@ async fn ensure_repository(
     if let Some(id) = repository_id(tx, repository).await? {
         return Ok(id);
     }
-    let row = sqlx::query(
-        "INSERT INTO repositories (registry, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+    sqlx::query(
+        "INSERT INTO repositories (registry, name, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (registry, name) DO NOTHING",
     )
     .bind(HOSTED)
     .bind(repository.as_str())
     .bind(now_millis())
-    .fetch_one(&mut **tx)
+    .execute(&mut **tx)
     .await?;
-    Ok(row.try_get("id")?)
+    repository_id(tx, repository).await?.ok_or_else(|| {
+        corrupt(format!(
+            "repository {repository} is neither present nor insertable"
+        ))
+    })
+}
+
+/// Serialises the transactions that change a repository's manifests, tags or counters, by
+/// taking the repository row's lock before anything else.
+///
+/// `refresh_summary` recounts artifacts and tags with subqueries. Under PostgreSQL's READ
+/// COMMITTED two concurrent pushes would each count without the other's uncommitted rows, and
+/// whichever committed last would store counts missing the other's manifest; two pushes of one
+/// digest would also both miss the artifact and collide on its unique key. Once the second
+/// transaction has waited here for the first to commit, its later statements take snapshots
+/// that include the first one's rows. The no-op UPDATE is the lock both databases accept
+/// (SQLite has no `SELECT … FOR UPDATE`, and its single writer connection serialises writes
+/// anyway). Every transaction that writes artifacts, tags or counters takes this lock before
+/// touching any artifact or tag row, so two of them cannot deadlock on each other.
+async fn lock_repository(
+    tx: &mut Transaction<'_, Any>,
+    repository_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE repositories SET artifact_count = artifact_count WHERE id = $1")
+        .bind(repository_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn insert_artifact(
@@ -712,7 +763,7 @@ async fn insert_artifact(
 ) -> Result<i64, StoreError> {
     let manifest = new.manifest;
     let config = new.config;
-    let config_json = config.map(|c| config_fields_json(c));
+    let config_json = config.map(config_fields_json);
     let annotations = json_object(
         manifest
             .annotations

@@ -14,15 +14,27 @@ use support::{client, Backend, BinaryServer, TestServer};
 async fn servers_start_and_challenge() {
     for backend in Backend::ALL {
         let server = TestServer::spawn(backend).await;
-        let response = client().get(format!("{}/readyz", server.url)).send().await.unwrap();
+        let response = client()
+            .get(format!("{}/readyz", server.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200, "{}", backend.name());
-        let response = client().get(format!("{}/v2/", server.url)).send().await.unwrap();
+        let response = client()
+            .get(format!("{}/v2/", server.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 401);
         server.stop().await;
     }
     let dir = tempfile::tempdir().unwrap();
     let binary = BinaryServer::spawn(dir.path(), None);
-    let response = client().get(format!("{}/healthz", binary.url)).send().await.unwrap();
+    let response = client()
+        .get(format!("{}/healthz", binary.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     binary.kill();
 }

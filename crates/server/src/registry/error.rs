@@ -47,8 +47,10 @@ pub enum RegistryError {
     Denied,
     #[error("{0}")]
     Unsupported(String),
+    /// A method the route does not support; `allow` lists those it does, for the `Allow`
+    /// header every 405 must carry (RFC 9110 15.5.6).
     #[error("the operation is not allowed on this resource")]
-    MethodNotAllowed,
+    MethodNotAllowed { allow: &'static str },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -74,7 +76,7 @@ impl RegistryError {
             Unauthorized { .. } => ("UNAUTHORIZED", StatusCode::UNAUTHORIZED),
             Denied => ("DENIED", StatusCode::FORBIDDEN),
             Unsupported(_) => ("UNSUPPORTED", StatusCode::BAD_REQUEST),
-            MethodNotAllowed => ("UNSUPPORTED", StatusCode::METHOD_NOT_ALLOWED),
+            MethodNotAllowed { .. } => ("UNSUPPORTED", StatusCode::METHOD_NOT_ALLOWED),
             Internal(_) => ("UNKNOWN", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -106,6 +108,9 @@ impl IntoResponse for RegistryError {
                 if let Ok(value) = HeaderValue::from_str(&challenge) {
                     headers.insert(header::WWW_AUTHENTICATE, value);
                 }
+            }
+            RegistryError::MethodNotAllowed { allow } => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
             }
             RegistryError::RangeNotSatisfiable { headers: extra, .. } => {
                 for (name, value) in extra {

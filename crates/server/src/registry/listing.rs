@@ -83,7 +83,9 @@ pub(super) async fn tags(
     .await?;
     let page = page(request)?;
     if page.limit == 0 {
-        if !state.store.repository_exists(name).await? {
+        // Asking the store for no tags still answers whether the repository is listable
+        // (it holds manifests), so `n=0` agrees with every other page size.
+        if state.store.list_tags(name, None, 0).await?.is_none() {
             return Err(RegistryError::NameUnknown);
         }
         return Ok(Json(json!({"name": name.as_str(), "tags": []})).into_response());

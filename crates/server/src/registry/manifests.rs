@@ -45,7 +45,15 @@ pub(super) async fn get(
     let Some(manifest) = state.store.get_manifest(name, &reference).await? else {
         return Err(unknown_manifest(state, name, &reference).await);
     };
-    if !accepts(request.header(header::ACCEPT), &manifest.media_type) {
+    // Several Accept lines mean the same as one comma-joined line (RFC 9110 5.3), and
+    // Docker's registry client sends one line per media type it accepts.
+    let accept: Vec<&str> = request
+        .headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if !accepts(Some(&accept.join(",")), &manifest.media_type) {
         return Err(RegistryError::ManifestUnknown(format!(
             "the manifest is a `{}`, which the request's Accept header does not include",
             manifest.media_type

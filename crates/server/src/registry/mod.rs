@@ -45,6 +45,18 @@ enum Route {
 }
 
 impl Route {
+    /// The methods `handle` serves on this route, for the `Allow` header of a 405.
+    fn allowed_methods(&self) -> &'static str {
+        match self {
+            Route::Base => "GET, HEAD",
+            Route::Catalog | Route::Tags(_) | Route::Referrers(..) => "GET",
+            Route::Manifest(..) => "GET, HEAD, PUT, DELETE",
+            Route::Blob(..) => "GET, HEAD, DELETE",
+            Route::Uploads(_) => "POST",
+            Route::Upload(..) => "GET, PATCH, PUT, DELETE",
+        }
+    }
+
     /// Splits `<name>/<kind>/<rest>` from the right: the name is everything before the last
     /// `/blobs/`, `/manifests/`… that fits, so names may themselves contain those words.
     fn parse(path: &str) -> Result<Route, RegistryError> {
@@ -198,7 +210,12 @@ async fn handle(
             "upload_cancel",
             blobs::cancel_upload(state, &name, &id, request).await,
         ),
-        _ => ("not_allowed", Err(RegistryError::MethodNotAllowed)),
+        (route, _) => (
+            "not_allowed",
+            Err(RegistryError::MethodNotAllowed {
+                allow: route.allowed_methods(),
+            }),
+        ),
     }
 }
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-pub use berth_testkit::db::{Backend, TestDatabase};
 use berth_server::{App, ServerSettings};
+pub use berth_testkit::db::{Backend, TestDatabase};
 use tokio::net::TcpListener;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -101,7 +101,9 @@ impl TestServer {
         let mut url = format!("{}/auth/token?service=berth", self.url);
         for scope in scopes {
             url.push_str("&scope=");
-            url.push_str(&url::form_urlencoded::byte_serialize(scope.as_bytes()).collect::<String>());
+            url.push_str(
+                &url::form_urlencoded::byte_serialize(scope.as_bytes()).collect::<String>(),
+            );
         }
         let mut request = client().get(url);
         if let Some((user, password)) = credentials {
@@ -181,7 +183,12 @@ impl BinaryServer {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
                     if event["fields"]["message"] == "berth is serving" {
-                        let _ = address_tx.send(event["fields"]["listen"].as_str().unwrap_or_default().to_string());
+                        let _ = address_tx.send(
+                            event["fields"]["listen"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string(),
+                        );
                     }
                 }
                 log_writer.lock().unwrap().push(line);
@@ -197,7 +204,10 @@ impl BinaryServer {
                 }
                 Err(_) => {
                     if let Ok(Some(status)) = child.try_wait() {
-                        panic!("berth exited with {status}:\n{}", log.lock().unwrap().join("\n"));
+                        panic!(
+                            "berth exited with {status}:\n{}",
+                            log.lock().unwrap().join("\n")
+                        );
                     }
                 }
             }
@@ -245,7 +255,10 @@ pub fn skopeo(args: &[&str]) -> String {
 
 /// Runs skopeo and returns whether it succeeded and what it printed on stderr.
 pub fn skopeo_result(args: &[&str]) -> (bool, String) {
-    let output = Command::new("skopeo").args(args).output().expect("running skopeo");
+    let output = Command::new("skopeo")
+        .args(args)
+        .output()
+        .expect("running skopeo");
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
