@@ -132,6 +132,15 @@ pub fn grant(subject: &Subject, requested: &[Scope]) -> Vec<Scope> {
         .collect()
 }
 
+/// Whether the rule lets `subject` do `action` on repository `name`.
+pub fn may(subject: &Subject, name: &str, action: Action) -> bool {
+    let scope = Scope::Repository {
+        name: name.to_string(),
+        actions: vec![action],
+    };
+    !grant(subject, &[scope]).is_empty()
+}
+
 /// Whether the `granted` scopes of a token allow `action` on repository `name`.
 pub fn allows(granted: &[Scope], name: &str, action: Action) -> bool {
     granted.iter().any(|scope| match scope {

@@ -392,34 +392,40 @@ impl Store {
         repository: &RepoName,
         digest: &Digest,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let Some(repository_id) = repository_id(&mut tx, repository).await? else {
-            return Ok(false);
-        };
-        lock_repository(&mut tx, repository_id).await?;
-        let result = sqlx::query("DELETE FROM artifacts WHERE repository_id = $1 AND digest = $2")
-            .bind(repository_id)
-            .bind(digest.to_string())
-            .execute(&mut *tx)
-            .await?;
-        if result.rows_affected() == 0 {
-            return Ok(false);
-        }
-        refresh_summary(&mut tx, repository_id, None).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.delete_in_repository(
+            repository,
+            "DELETE FROM artifacts WHERE repository_id = $1 AND digest = $2",
+            digest.to_string(),
+        )
+        .await
     }
 
     /// Deletes one tag; the manifest it pointed at stays. Returns whether the tag existed.
     pub async fn delete_tag(&self, repository: &RepoName, tag: &Tag) -> Result<bool, StoreError> {
+        self.delete_in_repository(
+            repository,
+            "DELETE FROM tags WHERE repository_id = $1 AND name = $2",
+            tag.to_string(),
+        )
+        .await
+    }
+
+    /// Runs `delete` (with `$1` the repository id and `$2` the key) under the repository's
+    /// lock and refreshes its summary, all in one transaction. Returns whether a row went.
+    async fn delete_in_repository(
+        &self,
+        repository: &RepoName,
+        delete: &str,
+        key: String,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
         let Some(repository_id) = repository_id(&mut tx, repository).await? else {
             return Ok(false);
         };
         lock_repository(&mut tx, repository_id).await?;
-        let result = sqlx::query("DELETE FROM tags WHERE repository_id = $1 AND name = $2")
+        let result = sqlx::query(delete)
             .bind(repository_id)
-            .bind(tag.as_str())
+            .bind(key)
             .execute(&mut *tx)
             .await?;
         if result.rows_affected() == 0 {

@@ -9,9 +9,10 @@ use berth_blobs::{BlobError, ByteStream};
 use berth_oci::{Algorithm, Digest, RepoName};
 use futures::{StreamExt, TryStreamExt};
 
-use super::{authorize, parse_digest, Need, RegistryError, RegistryRequest};
+use super::{current_subject, parse_digest, RegistryError, RegistryRequest};
 use crate::metrics::{InFlight, BYTES_RECEIVED, BYTES_SENT};
 use crate::state::AppState;
+use crate::tokens::Claims;
 
 fn blob_location(name: &RepoName, digest: &Digest) -> String {
     format!("/v2/{name}/blobs/{digest}")
@@ -40,12 +41,6 @@ pub(super) async fn get(
     digest: &str,
     request: &RegistryRequest,
 ) -> Result<Response, RegistryError> {
-    authorize(
-        state,
-        &request.headers,
-        Need::Repository(name, Action::Pull),
-    )
-    .await?;
     let digest = parse_digest(digest)?;
     if state.store.linked_blob_size(name, &digest).await?.is_none() {
         return Err(RegistryError::BlobUnknown);
@@ -140,14 +135,7 @@ pub(super) async fn delete(
     state: &AppState,
     name: &RepoName,
     digest: &str,
-    request: &RegistryRequest,
 ) -> Result<Response, RegistryError> {
-    authorize(
-        state,
-        &request.headers,
-        Need::Repository(name, Action::Delete),
-    )
-    .await?;
     let digest = parse_digest(digest)?;
     if !state.store.unlink_blob(name, &digest).await? {
         return Err(RegistryError::BlobUnknown);
@@ -158,20 +146,15 @@ pub(super) async fn delete(
 /// `POST /v2/<name>/blobs/uploads/`: mount, monolithic upload, or open a session.
 pub(super) async fn start_upload(
     state: &AppState,
+    claims: &Claims,
     name: &RepoName,
     request: &RegistryRequest,
     body: Body,
 ) -> Result<Response, RegistryError> {
-    let claims = authorize(
-        state,
-        &request.headers,
-        Need::Repository(name, Action::Push),
-    )
-    .await?;
     if let Some(mount) = request.param("mount") {
         let digest = parse_digest(mount)?;
         if let Some(response) =
-            try_mount(state, &claims, name, &digest, request.param("from")).await?
+            try_mount(state, claims, name, &digest, request.param("from")).await?
         {
             return Ok(response);
         }
@@ -197,7 +180,7 @@ pub(super) async fn start_upload(
 /// `None` means the client should upload instead.
 async fn try_mount(
     state: &AppState,
-    claims: &crate::tokens::Claims,
+    claims: &Claims,
     name: &RepoName,
     digest: &Digest,
     from: Option<&str>,
@@ -227,25 +210,14 @@ async fn try_mount(
 
 /// Whether the token holder may read `source`: either the token names it, or the access
 /// rule would grant it on asking (clients mounting without `from` cannot know to ask).
-async fn may_pull(state: &AppState, claims: &crate::tokens::Claims, source: &RepoName) -> bool {
+async fn may_pull(state: &AppState, claims: &Claims, source: &RepoName) -> bool {
     if claims.allows(source.as_str(), Action::Pull) {
         return true;
     }
-    if claims.is_anonymous() {
-        return false;
+    match current_subject(state, claims).await {
+        Ok(Some(subject)) => berth_access::may(&subject, source.as_str(), Action::Pull),
+        _ => false,
     }
-    let Ok(Some(user)) = state.store.find_user(&claims.sub).await else {
-        return false;
-    };
-    let subject = berth_access::Subject::User {
-        username: user.username,
-        is_admin: user.is_admin,
-    };
-    let scope = berth_access::Scope::Repository {
-        name: source.to_string(),
-        actions: vec![Action::Pull],
-    };
-    !user.disabled && !berth_access::grant(&subject, &[scope]).is_empty()
 }
 
 fn blob_created(name: &RepoName, digest: &Digest) -> Response {
@@ -374,12 +346,6 @@ pub(super) async fn patch_upload(
     request: &RegistryRequest,
     body: Body,
 ) -> Result<Response, RegistryError> {
-    authorize(
-        state,
-        &request.headers,
-        Need::Repository(name, Action::Push),
-    )
-    .await?;
     let current = session_size(state, name, id).await?;
     let range = chunk_offset(request, name, id, current)?;
     let size = append(state, name, id, range.map(|r| r.0), body).await?;
@@ -401,12 +367,6 @@ pub(super) async fn put_upload(
     request: &RegistryRequest,
     body: Body,
 ) -> Result<Response, RegistryError> {
-    authorize(
-        state,
-        &request.headers,
-        Need::Repository(name, Action::Push),
-    )
-    .await?;
     let current = session_size(state, name, id).await?;
     let Some(digest) = request.param("digest") else {
         return Err(RegistryError::DigestInvalid(
@@ -448,14 +408,7 @@ pub(super) async fn upload_status(
     state: &AppState,
     name: &RepoName,
     id: &str,
-    request: &RegistryRequest,
 ) -> Result<Response, RegistryError> {
-    authorize(
-        state,
-        &request.headers,
-        Need::Repository(name, Action::Push),
-    )
-    .await?;
     let size = session_size(state, name, id).await?;
     let mut response = upload_accepted(name, id, size);
     *response.status_mut() = StatusCode::NO_CONTENT;
@@ -468,14 +421,7 @@ pub(super) async fn cancel_upload(
     state: &AppState,
     name: &RepoName,
     id: &str,
-    request: &RegistryRequest,
 ) -> Result<Response, RegistryError> {
-    authorize(
-        state,
-        &request.headers,
-        Need::Repository(name, Action::Push),
-    )
-    .await?;
     session_size(state, name, id).await?;
     state.blobs.cancel(id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

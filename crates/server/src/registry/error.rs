@@ -50,7 +50,7 @@ pub enum RegistryError {
     /// A method the route does not support; `allow` lists those it does, for the `Allow`
     /// header every 405 must carry (RFC 9110 15.5.6).
     #[error("the operation is not allowed on this resource")]
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed { allow: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -110,7 +110,9 @@ impl IntoResponse for RegistryError {
                 }
             }
             RegistryError::MethodNotAllowed { allow } => {
-                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+                if let Ok(value) = HeaderValue::from_str(&allow) {
+                    headers.insert(header::ALLOW, value);
+                }
             }
             RegistryError::RangeNotSatisfiable { headers: extra, .. } => {
                 for (name, value) in extra {

@@ -3,12 +3,13 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use berth_access::{Action, Scope, Subject};
+use berth_access::{Action, Subject};
 use berth_oci::RepoName;
 use serde_json::{json, Value};
 
-use super::{authorize, parse_digest, Need, RegistryError, RegistryRequest};
+use super::{current_subject, parse_digest, RegistryError, RegistryRequest};
 use crate::state::AppState;
+use crate::tokens::Claims;
 
 /// A page without `n` holds at most this many entries; a larger `n` is capped to it. Either
 /// way a `Link` header points at the rest, so no client is silently cut short.
@@ -75,12 +76,6 @@ pub(super) async fn tags(
     name: &RepoName,
     request: &RegistryRequest,
 ) -> Result<Response, RegistryError> {
-    authorize(
-        state,
-        &request.headers,
-        Need::Repository(name, Action::Pull),
-    )
-    .await?;
     let page = page(request)?;
     if page.limit == 0 {
         // Asking the store for no tags still answers whether the repository is listable
@@ -109,24 +104,16 @@ pub(super) async fn tags(
 /// `GET /v2/_catalog?n=&last=`: every caller may ask; each sees only what they may pull.
 pub(super) async fn catalog(
     state: &AppState,
+    claims: &Claims,
     request: &RegistryRequest,
 ) -> Result<Response, RegistryError> {
-    let claims = authorize(state, &request.headers, Need::Catalog).await?;
     let page = page(request)?;
     if page.limit == 0 {
         return Ok(Json(json!({"repositories": []})).into_response());
     }
-    let subject = if claims.is_anonymous() {
-        Subject::Anonymous
-    } else {
-        match state.store.find_user(&claims.sub).await? {
-            Some(user) if !user.disabled => Subject::User {
-                username: user.username,
-                is_admin: user.is_admin,
-            },
-            _ => Subject::Anonymous,
-        }
-    };
+    let subject = current_subject(state, claims)
+        .await?
+        .unwrap_or(Subject::Anonymous);
     // Filter page by page until the page is full or the catalog ends, so hidden repositories
     // never shorten a page the client would take as the last.
     let mut visible = Vec::new();
@@ -138,15 +125,11 @@ pub(super) async fn catalog(
             .await?;
         let exhausted = (batch.len() as i64) < page.limit + 1;
         cursor = batch.last().cloned();
-        for name in batch {
-            let scope = Scope::Repository {
-                name: name.clone(),
-                actions: vec![Action::Pull],
-            };
-            if !berth_access::grant(&subject, &[scope]).is_empty() {
-                visible.push(name);
-            }
-        }
+        visible.extend(
+            batch
+                .into_iter()
+                .filter(|name| berth_access::may(&subject, name, Action::Pull)),
+        );
         if exhausted || visible.len() as i64 > page.limit {
             break;
         }
@@ -168,12 +151,6 @@ pub(super) async fn referrers(
     digest: &str,
     request: &RegistryRequest,
 ) -> Result<Response, RegistryError> {
-    authorize(
-        state,
-        &request.headers,
-        Need::Repository(name, Action::Pull),
-    )
-    .await?;
     let subject = parse_digest(digest)?;
     let artifact_type = request.param("artifactType").filter(|t| !t.is_empty());
     let referrers = state.store.referrers(name, &subject, artifact_type).await?;

@@ -45,16 +45,43 @@ enum Route {
 }
 
 impl Route {
-    /// The methods `handle` serves on this route, for the `Allow` header of a 405.
-    fn allowed_methods(&self) -> &'static str {
-        match self {
-            Route::Base => "GET, HEAD",
-            Route::Catalog | Route::Tags(_) | Route::Referrers(..) => "GET",
-            Route::Manifest(..) => "GET, HEAD, PUT, DELETE",
-            Route::Blob(..) => "GET, HEAD, DELETE",
-            Route::Uploads(_) => "POST",
-            Route::Upload(..) => "GET, PATCH, PUT, DELETE",
-        }
+    /// The operation `method` performs on this route: its metrics label and what its token
+    /// must allow. `None` when the route does not serve the method. This is the one place
+    /// that says which requests need pull, push or delete.
+    fn operation(&self, method: &Method) -> Option<(&'static str, Need<'_>)> {
+        use Action::{Delete, Pull, Push};
+        use Method as M;
+        let repository = |name, action| Need::Repository(name, action);
+        Some(match (self, method) {
+            (Route::Base, &M::GET | &M::HEAD) => ("base", Need::Ping),
+            (Route::Catalog, &M::GET) => ("catalog", Need::Catalog),
+            (Route::Tags(name), &M::GET) => ("tags_list", repository(name, Pull)),
+            (Route::Referrers(name, _), &M::GET) => ("referrers", repository(name, Pull)),
+            (Route::Manifest(name, _), &M::GET | &M::HEAD) => {
+                ("manifest_get", repository(name, Pull))
+            }
+            (Route::Manifest(name, _), &M::PUT) => ("manifest_put", repository(name, Push)),
+            (Route::Manifest(name, _), &M::DELETE) => ("manifest_delete", repository(name, Delete)),
+            (Route::Blob(name, _), &M::GET | &M::HEAD) => ("blob_get", repository(name, Pull)),
+            (Route::Blob(name, _), &M::DELETE) => ("blob_delete", repository(name, Delete)),
+            (Route::Uploads(name), &M::POST) => ("upload_start", repository(name, Push)),
+            (Route::Upload(name, _), &M::PATCH) => ("upload_patch", repository(name, Push)),
+            (Route::Upload(name, _), &M::PUT) => ("upload_put", repository(name, Push)),
+            (Route::Upload(name, _), &M::GET) => ("upload_status", repository(name, Push)),
+            (Route::Upload(name, _), &M::DELETE) => ("upload_cancel", repository(name, Push)),
+            _ => return None,
+        })
+    }
+
+    /// The methods this route serves, for the `Allow` header every 405 must carry.
+    fn allowed_methods(&self) -> String {
+        use Method as M;
+        [M::GET, M::HEAD, M::POST, M::PATCH, M::PUT, M::DELETE]
+            .iter()
+            .filter(|m| self.operation(m).is_some())
+            .map(Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Splits `<name>/<kind>/<rest>` from the right: the name is everything before the last
@@ -155,6 +182,7 @@ async fn dispatch(
     response
 }
 
+/// Authorizes the request for its operation, then runs the operation's handler.
 async fn handle(
     state: &AppState,
     route: Route,
@@ -162,67 +190,50 @@ async fn handle(
     body: Body,
 ) -> (&'static str, Result<Response, RegistryError>) {
     use Method as M;
-    let method = request.method.clone();
-    match (route, method) {
-        (Route::Base, M::GET | M::HEAD) => ("base", base(state, request).await),
-        (Route::Catalog, M::GET) => ("catalog", listing::catalog(state, request).await),
-        (Route::Tags(name), M::GET) => ("tags_list", listing::tags(state, &name, request).await),
-        (Route::Referrers(name, digest), M::GET) => (
-            "referrers",
-            listing::referrers(state, &name, &digest, request).await,
-        ),
-        (Route::Manifest(name, reference), M::GET | M::HEAD) => (
-            "manifest_get",
-            manifests::get(state, &name, &reference, request).await,
-        ),
-        (Route::Manifest(name, reference), M::PUT) => (
-            "manifest_put",
-            manifests::put(state, &name, &reference, request, body).await,
-        ),
-        (Route::Manifest(name, reference), M::DELETE) => (
-            "manifest_delete",
-            manifests::delete(state, &name, &reference, request).await,
-        ),
-        (Route::Blob(name, digest), M::GET | M::HEAD) => {
-            ("blob_get", blobs::get(state, &name, &digest, request).await)
-        }
-        (Route::Blob(name, digest), M::DELETE) => (
-            "blob_delete",
-            blobs::delete(state, &name, &digest, request).await,
-        ),
-        (Route::Uploads(name), M::POST) => (
-            "upload_start",
-            blobs::start_upload(state, &name, request, body).await,
-        ),
-        (Route::Upload(name, id), M::PATCH) => (
-            "upload_patch",
-            blobs::patch_upload(state, &name, &id, request, body).await,
-        ),
-        (Route::Upload(name, id), M::PUT) => (
-            "upload_put",
-            blobs::put_upload(state, &name, &id, request, body).await,
-        ),
-        (Route::Upload(name, id), M::GET) => (
-            "upload_status",
-            blobs::upload_status(state, &name, &id, request).await,
-        ),
-        (Route::Upload(name, id), M::DELETE) => (
-            "upload_cancel",
-            blobs::cancel_upload(state, &name, &id, request).await,
-        ),
-        (route, _) => (
+    let Some((label, need)) = route.operation(&request.method) else {
+        let allow = route.allowed_methods();
+        return (
             "not_allowed",
-            Err(RegistryError::MethodNotAllowed {
-                allow: route.allowed_methods(),
-            }),
-        ),
-    }
-}
-
-/// `GET /v2/`: any valid token (anonymous ones included) may see that this is a registry.
-async fn base(state: &AppState, request: &RegistryRequest) -> Result<Response, RegistryError> {
-    authorize(state, &request.headers, Need::Ping).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], "{}").into_response())
+            Err(RegistryError::MethodNotAllowed { allow }),
+        );
+    };
+    let caller = match authorize(state, &request.headers, need).await {
+        Ok(claims) => claims,
+        Err(error) => return (label, Err(error)),
+    };
+    let result = match (route, &request.method) {
+        (Route::Base, _) => {
+            Ok(([(header::CONTENT_TYPE, "application/json")], "{}").into_response())
+        }
+        (Route::Catalog, _) => listing::catalog(state, &caller, request).await,
+        (Route::Tags(name), _) => listing::tags(state, &name, request).await,
+        (Route::Referrers(name, digest), _) => {
+            listing::referrers(state, &name, &digest, request).await
+        }
+        (Route::Manifest(name, reference), &M::PUT) => {
+            manifests::put(state, &caller, &name, &reference, request, body).await
+        }
+        (Route::Manifest(name, reference), &M::DELETE) => {
+            manifests::delete(state, &name, &reference).await
+        }
+        (Route::Manifest(name, reference), _) => {
+            manifests::get(state, &name, &reference, request).await
+        }
+        (Route::Blob(name, digest), &M::DELETE) => blobs::delete(state, &name, &digest).await,
+        (Route::Blob(name, digest), _) => blobs::get(state, &name, &digest, request).await,
+        (Route::Uploads(name), _) => {
+            blobs::start_upload(state, &caller, &name, request, body).await
+        }
+        (Route::Upload(name, id), &M::PATCH) => {
+            blobs::patch_upload(state, &name, &id, request, body).await
+        }
+        (Route::Upload(name, id), &M::PUT) => {
+            blobs::put_upload(state, &name, &id, request, body).await
+        }
+        (Route::Upload(name, id), &M::DELETE) => blobs::cancel_upload(state, &name, &id).await,
+        (Route::Upload(name, id), _) => blobs::upload_status(state, &name, &id).await,
+    };
+    (label, result)
 }
 
 /// What a request needs from its token.
@@ -282,28 +293,37 @@ pub(crate) async fn authorize(
             if claims.allows(name.as_str(), action) {
                 return Ok(claims);
             }
-            if claims.is_anonymous() {
-                return Err(challenge(Some("insufficient_scope")));
-            }
-            let user = state.store.find_user(&claims.sub).await?;
-            let subject = match user.filter(|u| !u.disabled) {
-                Some(u) => Subject::User {
-                    username: u.username,
-                    is_admin: u.is_admin,
-                },
-                None => return Err(challenge(Some("invalid_token"))),
-            };
-            let requested = Scope::Repository {
-                name: name.to_string(),
-                actions: vec![action],
-            };
-            if berth_access::grant(&subject, &[requested]).is_empty() {
-                Err(RegistryError::Denied)
-            } else {
-                Err(challenge(Some("insufficient_scope")))
+            match current_subject(state, &claims).await? {
+                // The account was deleted or disabled after the token was issued.
+                None => Err(challenge(Some("invalid_token"))),
+                Some(subject)
+                    if subject != Subject::Anonymous
+                        && !berth_access::may(&subject, name.as_str(), action) =>
+                {
+                    Err(RegistryError::Denied)
+                }
+                // Anonymous callers may gain access by signing in, and users by asking for a
+                // token that names this scope.
+                Some(_) => Err(challenge(Some("insufficient_scope"))),
             }
         }
     }
+}
+
+/// The token holder as the access rule sees them now: anonymous, or the user as currently
+/// stored. `None` when the user was deleted or disabled since the token was issued.
+pub(crate) async fn current_subject(
+    state: &AppState,
+    claims: &Claims,
+) -> Result<Option<Subject>, RegistryError> {
+    if claims.is_anonymous() {
+        return Ok(Some(Subject::Anonymous));
+    }
+    let user = state.store.find_user(&claims.sub).await?;
+    Ok(user.filter(|u| !u.disabled).map(|u| Subject::User {
+        username: u.username,
+        is_admin: u.is_admin,
+    }))
 }
 
 /// Parses a digest from a URL path segment.
