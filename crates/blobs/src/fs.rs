@@ -9,7 +9,7 @@ use berth_oci::{Algorithm, Digest, Digester};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use tokio::io::AsyncReadExt;
-use tokio::sync::Mutex as AsyncMutex;
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::{BlobBody, BlobError, BlobStore, ByteStream, UploadStatus};
 
@@ -100,6 +100,17 @@ impl FsBlobStore {
         }));
         let mut sessions = self.sessions.lock().unwrap();
         Ok(sessions.entry(id).or_insert(session).clone())
+    }
+
+    /// Locks session `id` and marks it closed, so that requests queued behind this one find
+    /// it gone instead of writing into a directory about to be removed.
+    async fn close_session(&self, id: &str) -> Result<OwnedMutexGuard<Session>, BlobError> {
+        let mut session = self.session(id).await?.lock_owned().await;
+        if session.closed {
+            return Err(BlobError::UploadUnknown);
+        }
+        session.closed = true;
+        Ok(session)
     }
 
     fn forget(&self, id: &str) {
@@ -398,12 +409,7 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn finish(&self, id: &str, digest: &Digest) -> Result<u64, BlobError> {
-        let handle = self.session(id).await?;
-        let mut session = handle.lock().await;
-        if session.closed {
-            return Err(BlobError::UploadUnknown);
-        }
-        session.closed = true;
+        let mut session = self.close_session(id).await?;
         let dir = session.dir.clone();
         let data_path = dir.join("data");
         let hashed = match session.digester.take() {
@@ -439,12 +445,7 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn cancel(&self, id: &str) -> Result<(), BlobError> {
-        let handle = self.session(id).await?;
-        let mut session = handle.lock().await;
-        if session.closed {
-            return Err(BlobError::UploadUnknown);
-        }
-        session.closed = true;
+        let session = self.close_session(id).await?;
         let dir = session.dir.clone();
         blocking(move || std::fs::remove_dir_all(dir)).await?;
         drop(session);
