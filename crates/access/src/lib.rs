@@ -92,31 +92,192 @@ impl fmt::Display for Scope {
     }
 }
 
-/// Who is asking for a token.
+/// A member's role in a workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Admin,
+    Editor,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "editor" => Some(Role::Editor),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+/// A workspace, by its database id.
+pub type WorkspaceId = i64;
+
+/// Who is asking, with the facts the rule needs about them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
     Anonymous,
-    User { username: String, is_admin: bool },
+    User {
+        username: String,
+        is_admin: bool,
+        /// The workspaces the user belongs to, with their role in each.
+        memberships: Vec<(WorkspaceId, Role)>,
+    },
+    Robot {
+        /// The full robot name, `robot$<workspace>+<name>`.
+        name: String,
+        workspace: WorkspaceId,
+        can_pull: bool,
+        can_push: bool,
+    },
 }
 
-/// Decides which of the `requested` scopes `subject` receives. The result never holds more
-/// than was asked for; scopes with nothing granted are left out.
+impl Subject {
+    /// The name recorded as the actor (`pushed_by`, the audit log); empty when anonymous.
+    pub fn name(&self) -> &str {
+        match self {
+            Subject::Anonymous => "",
+            Subject::User { username, .. } => username,
+            Subject::Robot { name, .. } => name,
+        }
+    }
+
+    pub fn is_platform_admin(&self) -> bool {
+        matches!(self, Subject::User { is_admin: true, .. })
+    }
+}
+
+/// What the rule needs to know about a space.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SpaceFacts {
+    pub public: bool,
+    /// The workspaces the space is bound to.
+    pub bound: Vec<WorkspaceId>,
+}
+
+/// Deployment-wide settings that change the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Whether anonymous clients may pull public spaces.
+    pub anonymous_pull: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            anonymous_pull: true,
+        }
+    }
+}
+
+/// What `subject` may do in a space of a platform registry (DESIGN.md section 3):
 ///
-/// The rule today: a signed-in user may pull and push any repository and list the catalog;
-/// only platform admins may delete; an anonymous client gets nothing. Workspaces and spaces
-/// replace this function.
-pub fn grant(subject: &Subject, requested: &[Scope]) -> Vec<Scope> {
-    let allowed: &[Action] = match subject {
-        Subject::Anonymous => return Vec::new(),
-        Subject::User { is_admin: true, .. } => &[Action::Pull, Action::Push, Action::Delete],
-        Subject::User {
-            is_admin: false, ..
-        } => &[Action::Pull, Action::Push],
+/// | action | allowed for |
+/// | --- | --- |
+/// | pull | anyone when the space is public (anonymous clients only when the policy allows); members and robots (with `pull`) of a bound workspace; platform admins |
+/// | push | admins and editors of a bound workspace; robots (with `push`) of a bound workspace; platform admins |
+/// | delete | admins of a bound workspace; platform admins |
+///
+/// A space that does not exist (`None`) allows nothing to anyone but platform admins, who may
+/// push into it only when `create_missing` (auto-create) is on.
+pub fn space_actions(
+    policy: Policy,
+    subject: &Subject,
+    space: Option<&SpaceFacts>,
+    create_missing: bool,
+) -> Vec<Action> {
+    let Some(space) = space else {
+        return if subject.is_platform_admin() && create_missing {
+            vec![Action::Pull, Action::Push, Action::Delete]
+        } else {
+            Vec::new()
+        };
     };
+    let bound = |workspace: &WorkspaceId| space.bound.contains(workspace);
+    let public_pull = space.public && (policy.anonymous_pull || *subject != Subject::Anonymous);
+    let mut actions = Vec::new();
+    let (pull, push, delete) = match subject {
+        Subject::Anonymous => (public_pull, false, false),
+        Subject::User { is_admin: true, .. } => (true, true, true),
+        Subject::User { memberships, .. } => {
+            let roles: Vec<Role> = memberships
+                .iter()
+                .filter(|(w, _)| bound(w))
+                .map(|(_, r)| *r)
+                .collect();
+            (
+                public_pull || !roles.is_empty(),
+                roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Admin | Role::Editor)),
+                roles.contains(&Role::Admin),
+            )
+        }
+        Subject::Robot {
+            workspace,
+            can_pull,
+            can_push,
+            ..
+        } => {
+            let bound = bound(workspace);
+            (
+                public_pull || (bound && *can_pull),
+                bound && *can_push,
+                false,
+            )
+        }
+    };
+    if pull {
+        actions.push(Action::Pull);
+    }
+    if push {
+        actions.push(Action::Push);
+    }
+    if delete {
+        actions.push(Action::Delete);
+    }
+    actions
+}
+
+/// The space a repository belongs to: its first path segment.
+pub fn space_of(repository: &str) -> &str {
+    repository.split('/').next().unwrap_or(repository)
+}
+
+/// The facts `grant` decides on: the policy, and each requested repository's space (absent
+/// when the space does not exist).
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub policy: Policy,
+    pub spaces: std::collections::HashMap<String, SpaceFacts>,
+    /// Whether pushing to a missing space creates it (platform admins only).
+    pub auto_create_spaces: bool,
+}
+
+/// Decides which of the `requested` scopes `subject` receives: each repository scope keeps
+/// only the actions the rule allows in its space, scopes left empty are dropped, and the
+/// catalog (which filters per repository itself) is open to everyone. The result never holds
+/// more than was asked for.
+pub fn grant(subject: &Subject, facts: &Facts, requested: &[Scope]) -> Vec<Scope> {
     requested
         .iter()
         .filter_map(|scope| match scope {
             Scope::Repository { name, actions } => {
+                let allowed = space_actions(
+                    facts.policy,
+                    subject,
+                    facts.spaces.get(space_of(name)),
+                    facts.auto_create_spaces,
+                );
                 let actions: Vec<Action> = actions
                     .iter()
                     .copied()
@@ -132,13 +293,13 @@ pub fn grant(subject: &Subject, requested: &[Scope]) -> Vec<Scope> {
         .collect()
 }
 
-/// Whether the rule lets `subject` do `action` on repository `name`.
-pub fn may(subject: &Subject, name: &str, action: Action) -> bool {
+/// Whether the rule lets `subject` do `action` on repository `name`, given `facts` about its space.
+pub fn may(subject: &Subject, facts: &Facts, name: &str, action: Action) -> bool {
     let scope = Scope::Repository {
         name: name.to_string(),
         actions: vec![action],
     };
-    !grant(subject, &[scope]).is_empty()
+    !grant(subject, facts, &[scope]).is_empty()
 }
 
 /// Whether the `granted` scopes of a token allow `action` on repository `name`.
@@ -177,22 +338,151 @@ mod tests {
         check_parse("nonsense", None);
     }
 
-    #[test]
-    fn grants_by_subject() {
-        let requested = vec![
-            Scope::parse("repository:a/b:pull,push").unwrap(),
-            Scope::parse("repository:c:frobnicate").unwrap(),
-            Scope::Catalog,
-        ];
-        assert_eq!(grant(&Subject::Anonymous, &requested), vec![]);
-        let user = Subject::User {
+    const BOUND: WorkspaceId = 1;
+    const OTHER: WorkspaceId = 2;
+
+    fn user(role: Option<Role>, workspace: WorkspaceId) -> Subject {
+        Subject::User {
             username: "u".into(),
             is_admin: false,
+            memberships: role.map(|r| vec![(workspace, r)]).unwrap_or_default(),
+        }
+    }
+
+    fn robot(pull: bool, push: bool, workspace: WorkspaceId) -> Subject {
+        Subject::Robot {
+            name: "robot$w+r".into(),
+            workspace,
+            can_pull: pull,
+            can_push: push,
+        }
+    }
+
+    /// One row of the rule: what `subject` may do in a public, a bound private, an unbound
+    /// private and a missing space.
+    fn check(subject: Subject, expected: [&str; 4]) {
+        let public = SpaceFacts {
+            public: true,
+            bound: vec![],
         };
-        let granted = grant(&user, &requested);
-        assert_eq!(granted.len(), 2);
-        assert!(allows(&granted, "a/b", Action::Push));
-        assert!(!allows(&granted, "a/b", Action::Delete));
-        assert!(!allows(&granted, "c", Action::Pull));
+        let bound_private = SpaceFacts {
+            public: false,
+            bound: vec![BOUND],
+        };
+        let unbound_private = SpaceFacts {
+            public: false,
+            bound: vec![OTHER + 10],
+        };
+        let spaces = [
+            Some(&public),
+            Some(&bound_private),
+            Some(&unbound_private),
+            None,
+        ];
+        for (space, want) in spaces.iter().zip(expected) {
+            let got: Vec<&str> = space_actions(Policy::default(), &subject, *space, false)
+                .iter()
+                .map(|a| a.as_str())
+                .collect();
+            assert_eq!(got.join(","), want, "{subject:?} in {space:?}");
+        }
+    }
+
+    #[test]
+    fn the_rule_as_a_table() {
+        let admin = Subject::User {
+            username: "root".into(),
+            is_admin: true,
+            memberships: vec![],
+        };
+        check(
+            admin,
+            [
+                "pull,push,delete",
+                "pull,push,delete",
+                "pull,push,delete",
+                "",
+            ],
+        );
+        check(
+            user(Some(Role::Admin), BOUND),
+            ["pull", "pull,push,delete", "", ""],
+        );
+        check(
+            user(Some(Role::Editor), BOUND),
+            ["pull", "pull,push", "", ""],
+        );
+        check(user(Some(Role::Viewer), BOUND), ["pull", "pull", "", ""]);
+        check(user(Some(Role::Admin), OTHER), ["pull", "", "", ""]);
+        check(user(None, BOUND), ["pull", "", "", ""]);
+        check(robot(true, false, BOUND), ["pull", "pull", "", ""]);
+        check(robot(true, true, BOUND), ["pull", "pull,push", "", ""]);
+        check(robot(false, true, BOUND), ["pull", "push", "", ""]);
+        check(robot(true, true, OTHER), ["pull", "", "", ""]);
+        check(Subject::Anonymous, ["pull", "", "", ""]);
+    }
+
+    #[test]
+    fn anonymous_pull_can_be_turned_off_and_auto_create_is_for_admins() {
+        let public = SpaceFacts {
+            public: true,
+            bound: vec![],
+        };
+        let closed = Policy {
+            anonymous_pull: false,
+        };
+        assert!(space_actions(closed, &Subject::Anonymous, Some(&public), false).is_empty());
+        assert_eq!(
+            space_actions(closed, &user(None, BOUND), Some(&public), false),
+            vec![Action::Pull]
+        );
+        let admin = Subject::User {
+            username: "root".into(),
+            is_admin: true,
+            memberships: vec![],
+        };
+        assert_eq!(
+            space_actions(Policy::default(), &admin, None, true).len(),
+            3
+        );
+        assert!(space_actions(
+            Policy::default(),
+            &user(Some(Role::Admin), BOUND),
+            None,
+            true
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn grant_never_exceeds_the_request() {
+        let mut facts = Facts::default();
+        facts.spaces.insert(
+            "team".into(),
+            SpaceFacts {
+                public: false,
+                bound: vec![BOUND],
+            },
+        );
+        let requested = vec![
+            Scope::parse("repository:team/app:pull").unwrap(),
+            Scope::parse("repository:team/app:*").unwrap(),
+            Scope::parse("repository:missing/app:pull").unwrap(),
+            Scope::Catalog,
+        ];
+        let editor = user(Some(Role::Editor), BOUND);
+        let granted = grant(&editor, &facts, &requested);
+        assert_eq!(
+            granted.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            vec![
+                "repository:team/app:pull",
+                "repository:team/app:pull,push",
+                "registry:catalog:*"
+            ]
+        );
+        assert!(grant(&Subject::Anonymous, &facts, &requested[..3]).is_empty());
+        assert!(may(&editor, &facts, "team/x", Action::Push));
+        assert!(!may(&editor, &facts, "team/x", Action::Delete));
+        assert_eq!(space_of("team/a/b"), "team");
     }
 }

@@ -10,6 +10,7 @@ use base64::Engine;
 use berth_access::{Scope, Subject};
 use serde_json::json;
 
+use crate::principals;
 use crate::state::AppState;
 
 /// A failed token request. The body uses the registry's error envelope so that clients that
@@ -122,22 +123,24 @@ async fn issue(
         .collect::<Result<Vec<_>, _>>()?;
     let subject = match credentials {
         None => Subject::Anonymous,
-        Some((username, password)) => authenticate(state, &username, &password)
-            .await?
+        Some((username, password)) => principals::authenticate(state, &username, &password)
+            .await
+            .map_err(anyhow::Error::from)?
             .ok_or_else(|| TokenError::unauthorized("incorrect username or password"))?,
     };
-    let granted = berth_access::grant(&subject, &requested);
-    let username = match &subject {
-        Subject::Anonymous => "",
-        Subject::User { username, .. } => username.as_str(),
-    };
-    let (token, claims) = state.tokens.issue(username, &granted)?;
+    let repositories = requested.iter().filter_map(|scope| match scope {
+        Scope::Repository { name, .. } => Some(name.as_str()),
+        Scope::Catalog => None,
+    });
+    let facts = principals::facts_for(state, repositories)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let granted = berth_access::grant(&subject, &facts, &requested);
+    create_missing_spaces(state, &subject, &facts, &granted).await?;
+    let (token, claims) = state.tokens.issue(subject.name(), &granted)?;
     let issued_at = time::OffsetDateTime::from_unix_timestamp(claims.iat)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        });
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
     Ok(Json(json!({
         "token": token,
         "access_token": token,
@@ -147,28 +150,42 @@ async fn issue(
     .into_response())
 }
 
-/// Checks a username and password. `None` for unknown users, wrong passwords and disabled
-/// accounts alike, so the answer does not reveal which accounts exist.
-pub async fn authenticate(
+/// With auto-create on, a platform admin granted push into a space that does not exist yet
+/// gets the space created now (private and unbound), so that the push lands in a real space.
+async fn create_missing_spaces(
     state: &AppState,
-    username: &str,
-    password: &str,
-) -> Result<Option<Subject>, TokenError> {
-    let user = state
-        .store
-        .find_user(username)
-        .await
-        .map_err(|e| TokenError::from(anyhow::Error::from(e)))?;
-    let Some(user) = user.filter(|u| !u.disabled) else {
-        return Ok(None);
-    };
-    if !state.passwords.verify(&user.password_hash, password).await {
-        return Ok(None);
+    subject: &Subject,
+    facts: &berth_access::Facts,
+    granted: &[Scope],
+) -> Result<(), TokenError> {
+    if !facts.auto_create_spaces || !subject.is_platform_admin() {
+        return Ok(());
     }
-    Ok(Some(Subject::User {
-        username: user.username,
-        is_admin: user.is_admin,
-    }))
+    for scope in granted {
+        let Scope::Repository { name, actions } = scope else { continue };
+        let space = berth_access::space_of(name);
+        if actions.contains(&berth_access::Action::Push) && !facts.spaces.contains_key(space) {
+            let created = state
+                .store
+                .create_hosted_space_if_missing(space)
+                .await
+                .map_err(anyhow::Error::from)?;
+            if created {
+                let target = format!("hosted/{space}");
+                state
+                    .store
+                    .record_audit(berth_store::audit::NewAuditEvent {
+                        actor: subject.name(),
+                        action: "space.auto_create",
+                        target: &target,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(anyhow::Error::from)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, TokenError> {

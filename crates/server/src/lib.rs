@@ -4,12 +4,16 @@
 //! **Architecture invariant:** handlers parse and authorize, then call the store and the blob
 //! store. Business rules about who may do what live in `berth-access`, not here.
 
+/// The REST API at `/api/v1`.
+pub mod api;
 /// `/auth/token`, the Docker token service.
 pub mod auth;
 /// Request metrics and the Prometheus endpoint.
 pub mod metrics;
 /// Argon2 password hashing.
 pub mod passwords;
+/// Users and robots: authentication and the facts the access rule needs.
+pub mod principals;
 /// The OCI Distribution API.
 pub mod registry;
 /// Shared application state.
@@ -78,6 +82,7 @@ impl App {
             tokens: Arc::new(tokens),
             passwords: Arc::default(),
             pulls: Arc::new(PullCounter::default()),
+            pull_audit: Arc::default(),
             metrics: metrics::handle(),
             external_url: settings.external_url.trim_end_matches('/').into(),
         };
@@ -97,11 +102,15 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
-        axum::serve(listener, self.router)
+        axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
-        state.pulls.flush(&state.store).await;
+        state.flush_buffers().await;
         state.store.close().await;
         Ok(())
     }
@@ -110,6 +119,7 @@ impl App {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(registry::router())
+        .nest("/api/v1", api::router())
         .route("/auth/token", get(auth::get_token).post(auth::post_token))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
@@ -168,7 +178,7 @@ fn spawn_maintenance(state: AppState, upload_ttl: Duration) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            flush_state.pulls.flush(&flush_state.store).await;
+            flush_state.flush_buffers().await;
         }
     });
     tokio::spawn(async move {

@@ -35,12 +35,14 @@ pub async fn hash(password: &str) -> anyhow::Result<String> {
 ///
 /// Every argon2 verification costs ~19 MiB and tens of milliseconds, and clients such as
 /// skopeo send the same credentials to `/auth/token` several times per push. So:
-/// - successful checks are remembered for a few minutes under a SHA-256 of the stored hash
-///   (which carries a per-user random salt) and the password; a changed password changes the
-///   stored hash, so it never matches an old entry, and failures are never remembered;
+/// - successful checks are remembered for a few minutes under an HMAC-SHA-256, keyed with a
+///   random key that lives only in this process, of the stored hash and the password. The
+///   password is never kept; a changed password changes the stored hash (new salt), so it
+///   never matches an old entry; failures are never remembered;
 /// - at most one verification per CPU runs at a time, which bounds the memory argon2 can take
 ///   and keeps a burst of logins from starving everything else.
 pub struct PasswordChecker {
+    key: [u8; 32],
     permits: tokio::sync::Semaphore,
     recent: Mutex<HashMap<[u8; 32], Instant>>,
     remember_for: Duration,
@@ -52,7 +54,10 @@ const MAX_REMEMBERED: usize = 10_000;
 impl Default for PasswordChecker {
     fn default() -> Self {
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
         PasswordChecker {
+            key,
             permits: tokio::sync::Semaphore::new(cpus),
             recent: Mutex::new(HashMap::new()),
             remember_for: Duration::from_secs(300),
@@ -62,13 +67,12 @@ impl Default for PasswordChecker {
 
 impl PasswordChecker {
     pub async fn verify(&self, hash: &str, password: &str) -> bool {
-        use sha2::Digest as _;
-        let key: [u8; 32] = sha2::Sha256::new()
-            .chain_update(hash.as_bytes())
-            .chain_update([0u8])
-            .chain_update(password.as_bytes())
-            .finalize()
-            .into();
+        use hmac::Mac as _;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(hash.as_bytes());
+        mac.update(&[0]);
+        mac.update(password.as_bytes());
+        let key: [u8; 32] = mac.finalize().into_bytes().into();
         let now = Instant::now();
         if self
             .recent

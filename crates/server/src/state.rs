@@ -2,6 +2,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use berth_blobs::BlobStore;
+use berth_store::audit::OwnedAuditEvent;
 use berth_store::registry::PullKey;
 use berth_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -16,10 +17,33 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub passwords: Arc<crate::passwords::PasswordChecker>,
     pub pulls: Arc<PullCounter>,
+    /// Audit events of the registry's read path (pulls of private images), buffered like pull
+    /// counts so that a pull never waits for a durable commit.
+    pub pull_audit: Arc<Mutex<Vec<OwnedAuditEvent>>>,
     pub metrics: PrometheusHandle,
     /// The address clients reach Berth at, without a trailing slash, e.g.
     /// `http://registry.example.com`. Used in token challenges.
     pub external_url: Arc<str>,
+}
+
+impl AppState {
+    /// Writes buffered pull counts and pull audit events.
+    pub async fn flush_buffers(&self) {
+        self.pulls.flush(&self.store).await;
+        let events = std::mem::take(&mut *self.pull_audit.lock().unwrap());
+        if let Err(error) = self.store.record_audits(&events).await {
+            tracing::warn!(error = %error, "recording pull audit events failed; will retry");
+            self.pull_audit.lock().unwrap().extend(events);
+        }
+    }
+
+    /// Records a change in the audit log now. Failures are logged, not returned: the change
+    /// itself already happened and the client must learn that it did.
+    pub async fn audit(&self, event: OwnedAuditEvent) {
+        if let Err(error) = self.store.record_audits(std::slice::from_ref(&event)).await {
+            tracing::error!(error = %error, action = %event.action, target = %event.target, "recording an audit event failed");
+        }
+    }
 }
 
 /// Pull counts buffered in memory and written in one transaction per flush. Counting each

@@ -16,12 +16,26 @@ use sha2::Digest as _;
 pub const SERVICE: &str = "berth";
 const KEY_FILE: &str = "token-signing-key.pem";
 
+/// The audience of REST API session tokens. Registry tokens carry [`SERVICE`], so neither
+/// kind of token is accepted where the other is expected.
+pub const SESSION_AUDIENCE: &str = "berth-api";
+/// How long a session from `POST /api/v1/auth/login` lasts.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+/// Verified registry tokens remembered at most; past this the memory is cleared wholesale.
+const MAX_VERIFIED: usize = 10_000;
+
 pub struct TokenService {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    session_validation: Validation,
     key_id: String,
     pub ttl: Duration,
+    /// Registry tokens whose signature was already checked, by SHA-256 of the token. Clients
+    /// send the same token with every request for its lifetime; checking an ECDSA signature
+    /// each time would cost more than the rest of the request. Expiry is still checked on
+    /// every use.
+    verified: std::sync::Mutex<std::collections::HashMap<[u8; 32], Claims>>,
 }
 
 /// One entry of the `access` claim, as the Docker token spec writes it.
@@ -127,27 +141,40 @@ impl TokenService {
         // current time be past it, which jsonwebtoken checks only when told to.
         validation.validate_nbf = true;
         validation.leeway = 5;
+        let mut session_validation = validation.clone();
+        session_validation.set_audience(&[SESSION_AUDIENCE]);
         Ok(TokenService {
             encoding: EncodingKey::from_ec_pem(private_pem.as_bytes())?,
             decoding: DecodingKey::from_ec_pem(public_pem.as_bytes())?,
             validation,
+            session_validation,
+            verified: Default::default(),
             key_id: hex::encode(&sha2::Sha256::digest(public_der.as_bytes())[..16]),
             ttl,
         })
     }
 
-    /// Signs a token for `subject` (empty for anonymous) carrying exactly `granted`.
+    /// Signs a registry token for `subject` (empty for anonymous) carrying exactly `granted`.
     pub fn issue(&self, subject: &str, granted: &[Scope]) -> anyhow::Result<(String, Claims)> {
+        self.sign(subject, SERVICE, self.ttl, granted.iter().map(access_entry).collect())
+    }
+
+    /// Signs a REST API session token for `username`.
+    pub fn issue_session(&self, username: &str) -> anyhow::Result<(String, Claims)> {
+        self.sign(username, SESSION_AUDIENCE, SESSION_TTL, Vec::new())
+    }
+
+    fn sign(&self, subject: &str, audience: &str, ttl: Duration, access: Vec<AccessEntry>) -> anyhow::Result<(String, Claims)> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
             iss: SERVICE.into(),
             sub: subject.into(),
-            aud: SERVICE.into(),
-            exp: now + self.ttl.as_secs() as i64,
+            aud: audience.into(),
+            exp: now + ttl.as_secs() as i64,
             nbf: now,
             iat: now,
             jti: uuid::Uuid::new_v4().to_string(),
-            access: granted.iter().map(access_entry).collect(),
+            access,
         };
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.key_id.clone());
@@ -155,10 +182,29 @@ impl TokenService {
         Ok((token, claims))
     }
 
-    /// Verifies signature, issuer, audience and expiry.
+    /// Verifies a registry token: signature, issuer, audience, not-before and expiry. A token
+    /// seen before skips the signature check but never the time checks.
     pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
+        let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let leeway = self.validation.leeway as i64;
+        if let Some(claims) = self.verified.lock().unwrap().get(&key) {
+            if claims.exp + leeway > now && claims.nbf - leeway <= now {
+                return Ok(claims.clone());
+            }
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
+        let mut verified = self.verified.lock().unwrap();
+        if verified.len() >= MAX_VERIFIED {
+            verified.clear();
+        }
+        verified.insert(key, claims.clone());
+        Ok(claims)
+    }
+
+    /// Verifies a REST API session token and returns its claims.
+    pub fn verify_session(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.session_validation).map(|data| data.claims)
     }
 }
 
@@ -195,6 +241,12 @@ mod tests {
         assert!(claims.allows("a/b", Action::Push));
         assert!(!claims.allows("a/b", Action::Delete));
         assert_eq!(claims.scopes(), vec![scope.clone()]);
+
+        // Sessions and registry tokens are not interchangeable.
+        let (session, _) = service.issue_session("alice").unwrap();
+        assert_eq!(service.verify_session(&session).unwrap().sub, "alice");
+        assert!(service.verify(&session).is_err());
+        assert!(service.verify_session(&token).is_err());
 
         // The same key is loaded after a restart.
         let reopened = TokenService::open(dir.path(), Duration::from_secs(300)).unwrap();

@@ -5,10 +5,14 @@
 //! the dialect differences live only in the two migration folders. The store never calls
 //! services or knows about HTTP; callers hand it parsed values from `berth-oci`.
 
+/// The audit log.
+pub mod audit;
 /// Connecting, pooling (one SQLite writer beside a read pool) and migrations.
 mod db;
 /// The error type of this layer.
 mod error;
+/// The facts the access rule needs: spaces with bindings, memberships, robots, settings.
+pub mod facts;
 /// Repositories, blob links, manifests, tags, referrers and pull counts of a registry.
 pub mod registry;
 /// Users and their password hashes.

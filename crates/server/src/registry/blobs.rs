@@ -9,8 +9,9 @@ use berth_blobs::{BlobError, ByteStream};
 use berth_oci::{Algorithm, Digest, RepoName};
 use futures::{StreamExt, TryStreamExt};
 
-use super::{current_subject, parse_digest, RegistryError, RegistryRequest};
+use super::{audit_event, parse_digest, token_subject, RegistryError, RegistryRequest};
 use crate::metrics::{InFlight, BYTES_RECEIVED, BYTES_SENT};
+use crate::principals;
 use crate::state::AppState;
 use crate::tokens::Claims;
 
@@ -133,13 +134,17 @@ fn parse_range(value: &str, size: u64) -> Result<Option<(u64, u64)>, RegistryErr
 /// `DELETE /v2/<name>/blobs/<digest>`: the blob leaves this repository.
 pub(super) async fn delete(
     state: &AppState,
+    claims: &Claims,
     name: &RepoName,
     digest: &str,
+    request: &RegistryRequest,
 ) -> Result<Response, RegistryError> {
     let digest = parse_digest(digest)?;
     if !state.store.unlink_blob(name, &digest).await? {
         return Err(RegistryError::BlobUnknown);
     }
+    let target = format!("hosted/{name}@{digest}");
+    state.audit(audit_event(claims, request, "blob.delete", target, None)).await;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
@@ -214,9 +219,12 @@ async fn may_pull(state: &AppState, claims: &Claims, source: &RepoName) -> bool 
     if claims.allows(source.as_str(), Action::Pull) {
         return true;
     }
-    match current_subject(state, claims).await {
-        Ok(Some(subject)) => berth_access::may(&subject, source.as_str(), Action::Pull),
-        _ => false,
+    let Ok(Some(subject)) = token_subject(state, claims).await else {
+        return false;
+    };
+    match principals::facts_for(state, [source.as_str()]).await {
+        Ok(facts) => berth_access::may(&subject, &facts, source.as_str(), Action::Pull),
+        Err(_) => false,
     }
 }
 

@@ -43,8 +43,9 @@ pub enum RegistryError {
     SizeInvalid(String),
     #[error("authentication required")]
     Unauthorized { challenge: String },
-    #[error("requested access to the resource is denied")]
-    Denied,
+    /// The access rule refuses; the message says why (no such space, no right to it).
+    #[error("{0}")]
+    Denied(String),
     #[error("{0}")]
     Unsupported(String),
     /// A method the route does not support; `allow` lists those it does, for the `Allow`
@@ -74,7 +75,7 @@ impl RegistryError {
             NameUnknown => ("NAME_UNKNOWN", StatusCode::NOT_FOUND),
             SizeInvalid(_) => ("SIZE_INVALID", StatusCode::BAD_REQUEST),
             Unauthorized { .. } => ("UNAUTHORIZED", StatusCode::UNAUTHORIZED),
-            Denied => ("DENIED", StatusCode::FORBIDDEN),
+            Denied(_) => ("DENIED", StatusCode::FORBIDDEN),
             Unsupported(_) => ("UNSUPPORTED", StatusCode::BAD_REQUEST),
             MethodNotAllowed { .. } => ("UNSUPPORTED", StatusCode::METHOD_NOT_ALLOWED),
             Internal(_) => ("UNKNOWN", StatusCode::INTERNAL_SERVER_ERROR),

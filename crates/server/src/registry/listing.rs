@@ -7,7 +7,8 @@ use berth_access::{Action, Subject};
 use berth_oci::RepoName;
 use serde_json::{json, Value};
 
-use super::{current_subject, parse_digest, RegistryError, RegistryRequest};
+use super::{parse_digest, token_subject, RegistryError, RegistryRequest};
+use crate::principals;
 use crate::state::AppState;
 use crate::tokens::Claims;
 
@@ -111,9 +112,7 @@ pub(super) async fn catalog(
     if page.limit == 0 {
         return Ok(Json(json!({"repositories": []})).into_response());
     }
-    let subject = current_subject(state, claims)
-        .await?
-        .unwrap_or(Subject::Anonymous);
+    let subject = token_subject(state, claims).await?.unwrap_or(Subject::Anonymous);
     // Filter page by page until the page is full or the catalog ends, so hidden repositories
     // never shorten a page the client would take as the last.
     let mut visible = Vec::new();
@@ -125,10 +124,11 @@ pub(super) async fn catalog(
             .await?;
         let exhausted = (batch.len() as i64) < page.limit + 1;
         cursor = batch.last().cloned();
+        let facts = principals::facts_for(state, batch.iter().map(String::as_str)).await?;
         visible.extend(
             batch
                 .into_iter()
-                .filter(|name| berth_access::may(&subject, name, Action::Pull)),
+                .filter(|name| berth_access::may(&subject, &facts, name, Action::Pull)),
         );
         if exhausted || visible.len() as i64 > page.limit {
             break;

@@ -10,7 +10,7 @@ use berth_oci::{
 use berth_store::registry::{NewManifest, PullKey};
 use futures::StreamExt;
 
-use super::{RegistryError, RegistryRequest};
+use super::{audit_event, RegistryError, RegistryRequest};
 use crate::metrics::{BYTES_RECEIVED, BYTES_SENT};
 use crate::state::AppState;
 use crate::tokens::Claims;
@@ -25,6 +25,7 @@ fn parse_reference(text: &str) -> Result<Reference, RegistryError> {
 /// `GET`/`HEAD /v2/<name>/manifests/<reference>`.
 pub(super) async fn get(
     state: &AppState,
+    claims: &Claims,
     name: &RepoName,
     reference: &str,
     request: &RegistryRequest,
@@ -65,6 +66,12 @@ pub(super) async fn get(
     }
     if let Some(subject) = &manifest.subject {
         response = response.header("OCI-Subject", subject);
+    }
+    // Pulls of private images are audited; public ones are not, or the log would be mostly
+    // anonymous downloads.
+    if state.store.hosted_space_is_public(name.space()).await? != Some(true) {
+        let event = audit_event(claims, request, "manifest.pull", format!("hosted/{name}@{}", manifest.digest), None);
+        state.pull_audit.lock().unwrap().push(event);
     }
     state.pulls.record(PullKey {
         artifact_id: manifest.artifact_id,
@@ -166,6 +173,11 @@ pub(super) async fn put(
         })
         .await?;
     tracing::info!(repository = %name, %digest, reference = %reference, pushed_by = %claims.sub, "manifest pushed");
+    let tag_names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+    let detail = serde_json::json!({"tags": tag_names, "media_type": manifest.media_type}).to_string();
+    state
+        .audit(audit_event(claims, request, "manifest.push", format!("hosted/{name}@{digest}"), Some(detail)))
+        .await;
 
     let mut response = (
         StatusCode::CREATED,
@@ -242,8 +254,10 @@ async fn read_config(
 /// by tag removes only the tag.
 pub(super) async fn delete(
     state: &AppState,
+    claims: &Claims,
     name: &RepoName,
     reference: &str,
+    request: &RegistryRequest,
 ) -> Result<Response, RegistryError> {
     let reference = parse_reference(reference)?;
     let deleted = match &reference {
@@ -254,6 +268,11 @@ pub(super) async fn delete(
         return Err(unknown_manifest(state, name, &reference).await);
     }
     tracing::info!(repository = %name, reference = %reference, "manifest deleted");
+    let (action, target) = match &reference {
+        Reference::Digest(digest) => ("manifest.delete", format!("hosted/{name}@{digest}")),
+        Reference::Tag(tag) => ("tag.delete", format!("hosted/{name}:{tag}")),
+    };
+    state.audit(audit_event(claims, request, action, target, None)).await;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

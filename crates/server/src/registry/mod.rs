@@ -11,7 +11,7 @@ mod manifests;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
@@ -21,6 +21,9 @@ use berth_oci::{Digest, RepoName};
 pub use error::RegistryError;
 
 use crate::metrics::RouteLabel;
+use berth_store::audit::OwnedAuditEvent;
+
+use crate::principals;
 use crate::state::AppState;
 use crate::tokens::{Claims, SERVICE};
 
@@ -141,6 +144,8 @@ pub(crate) struct RegistryRequest {
     pub method: Method,
     pub headers: HeaderMap,
     pub query: Vec<(String, String)>,
+    /// The client's address, for the audit log.
+    pub source: Option<String>,
 }
 
 impl RegistryRequest {
@@ -156,18 +161,17 @@ impl RegistryRequest {
     }
 }
 
-async fn dispatch(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let path = uri.path().strip_prefix("/v2").unwrap_or("");
+async fn dispatch(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().strip_prefix("/v2").unwrap_or("");
     let request = RegistryRequest {
-        method,
-        headers,
-        query: crate::auth::form_pairs(uri.query().unwrap_or("")),
+        query: crate::auth::form_pairs(parts.uri.query().unwrap_or("")),
+        source: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string()),
+        method: parts.method,
+        headers: parts.headers,
     };
     let (label, result) = match Route::parse(path) {
         Ok(route) => handle(&state, route, &request, body).await,
@@ -214,12 +218,14 @@ async fn handle(
             manifests::put(state, &caller, &name, &reference, request, body).await
         }
         (Route::Manifest(name, reference), &M::DELETE) => {
-            manifests::delete(state, &name, &reference).await
+            manifests::delete(state, &caller, &name, &reference, request).await
         }
         (Route::Manifest(name, reference), _) => {
-            manifests::get(state, &name, &reference, request).await
+            manifests::get(state, &caller, &name, &reference, request).await
         }
-        (Route::Blob(name, digest), &M::DELETE) => blobs::delete(state, &name, &digest).await,
+        (Route::Blob(name, digest), &M::DELETE) => {
+            blobs::delete(state, &caller, &name, &digest, request).await
+        }
         (Route::Blob(name, digest), _) => blobs::get(state, &name, &digest, request).await,
         (Route::Uploads(name), _) => {
             blobs::start_upload(state, &caller, &name, request, body).await
@@ -293,37 +299,53 @@ pub(crate) async fn authorize(
             if claims.allows(name.as_str(), action) {
                 return Ok(claims);
             }
-            match current_subject(state, &claims).await? {
-                // The account was deleted or disabled after the token was issued.
-                None => Err(challenge(Some("invalid_token"))),
-                Some(subject)
-                    if subject != Subject::Anonymous
-                        && !berth_access::may(&subject, name.as_str(), action) =>
-                {
-                    Err(RegistryError::Denied)
-                }
-                // Anonymous callers may gain access by signing in, and users by asking for a
-                // token that names this scope.
-                Some(_) => Err(challenge(Some("insufficient_scope"))),
+            let Some(subject) = principals::current_subject(state, &claims.sub).await? else {
+                // The account was deleted, disabled or expired after the token was issued.
+                return Err(challenge(Some("invalid_token")));
+            };
+            if subject == Subject::Anonymous {
+                // Anonymous callers may gain access by signing in.
+                return Err(challenge(Some("insufficient_scope")));
             }
+            let facts = principals::facts_for(state, [name.as_str()]).await?;
+            if berth_access::may(&subject, &facts, name.as_str(), action) {
+                // A fresh token would carry the scope: the client should simply ask again.
+                return Err(challenge(Some("insufficient_scope")));
+            }
+            let space = berth_access::space_of(name.as_str());
+            Err(RegistryError::Denied(if facts.spaces.contains_key(space) {
+                format!("requested access to `{name}` is denied")
+            } else {
+                format!(
+                    "space `{space}` does not exist on this registry; a platform admin must create it before anything can be pushed to it"
+                )
+            }))
         }
     }
 }
 
-/// The token holder as the access rule sees them now: anonymous, or the user as currently
-/// stored. `None` when the user was deleted or disabled since the token was issued.
-pub(crate) async fn current_subject(
-    state: &AppState,
+/// The token holder as the access rule sees them now, or `None` when the account is gone.
+pub(crate) async fn token_subject(state: &AppState, claims: &Claims) -> Result<Option<Subject>, RegistryError> {
+    Ok(principals::current_subject(state, &claims.sub).await?)
+}
+
+/// An audit event by the token holder of this request. Robots' events belong to their
+/// workspace, so its admins can read them.
+pub(crate) fn audit_event(
     claims: &Claims,
-) -> Result<Option<Subject>, RegistryError> {
-    if claims.is_anonymous() {
-        return Ok(Some(Subject::Anonymous));
+    request: &RegistryRequest,
+    action: &str,
+    target: String,
+    detail: Option<String>,
+) -> OwnedAuditEvent {
+    OwnedAuditEvent {
+        actor: claims.sub.clone(),
+        action: action.to_string(),
+        target,
+        workspace: principals::parse_robot_name(&claims.sub).map(|(workspace, _)| workspace.to_string()),
+        source: request.source.clone(),
+        detail,
     }
-    let user = state.store.find_user(&claims.sub).await?;
-    Ok(user.filter(|u| !u.disabled).map(|u| Subject::User {
-        username: u.username,
-        is_admin: u.is_admin,
-    }))
 }
 
 /// Parses a digest from a URL path segment.

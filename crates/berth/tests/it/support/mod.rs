@@ -46,6 +46,17 @@ impl TestServer {
         .await
         .expect("starting berth");
         let state = app.state.clone();
+        // Most tests push to made-up repositories as admin; auto-create gives each of them a
+        // space, as a platform admin who turned the setting on would. Tests of the space rule
+        // turn it off again.
+        state
+            .store
+            .set_access_settings(berth_store::facts::AccessSettings {
+                anonymous_pull: true,
+                auto_create_spaces: true,
+            })
+            .await
+            .unwrap();
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.serve(listener, async {
@@ -78,7 +89,7 @@ impl TestServer {
 
     /// Writes buffered pull counts now, so tests can read them.
     pub async fn flush_pulls(&self) {
-        self.state.pulls.flush(&self.state.store).await;
+        self.state.flush_buffers().await;
     }
 
     /// Creates a user directly in the store.

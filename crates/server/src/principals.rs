@@ -1,0 +1,148 @@
+//! Who is asking: users and robots, authenticated by password or secret, and the facts the
+//! access rule decides on. Everything is read fresh from the store, so a changed role,
+//! binding or robot counts on the very next request.
+
+use berth_access::{Facts, Policy, Role, SpaceFacts, Subject};
+use berth_store::facts::RobotRecord;
+use berth_store::StoreError;
+use sha2::Digest as _;
+
+use crate::state::AppState;
+
+/// Robot accounts are named `robot$<workspace>+<name>`, as Harbor names them.
+pub const ROBOT_PREFIX: &str = "robot$";
+
+/// Splits `robot$<workspace>+<name>` into its workspace and short name.
+pub fn parse_robot_name(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_prefix(ROBOT_PREFIX)?;
+    let (workspace, short) = rest.split_once('+')?;
+    (!workspace.is_empty() && !short.is_empty()).then_some((workspace, short))
+}
+
+pub fn robot_name(workspace: &str, short: &str) -> String {
+    format!("{ROBOT_PREFIX}{workspace}+{short}")
+}
+
+/// The stored form of a robot secret. Secrets are 256 random bits, so one SHA-256 is as
+/// strong as any slow hash, and checking one costs microseconds.
+pub fn robot_secret_digest(secret: &str) -> String {
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares in time independent of where the inputs differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn robot_usable(robot: &RobotRecord) -> bool {
+    !robot.disabled && robot.expires_at.is_none_or(|at| at > berth_store::now_millis())
+}
+
+fn robot_subject(robot: RobotRecord) -> Subject {
+    Subject::Robot {
+        name: robot_name(&robot.workspace, &robot.name),
+        workspace: robot.workspace_id,
+        can_pull: robot.can_pull,
+        can_push: robot.can_push,
+    }
+}
+
+async fn user_subject(state: &AppState, user: berth_store::users::User) -> Result<Subject, StoreError> {
+    let memberships = state
+        .store
+        .memberships(user.id)
+        .await?
+        .into_iter()
+        .filter_map(|(workspace, role)| Some((workspace, Role::parse(&role)?)))
+        .collect();
+    Ok(Subject::User {
+        username: user.username,
+        is_admin: user.is_admin,
+        memberships,
+    })
+}
+
+/// Checks a name and password (or robot secret). `None` for unknown accounts, wrong
+/// secrets, disabled accounts and expired robots alike, so the answer reveals nothing.
+pub async fn authenticate(state: &AppState, name: &str, password: &str) -> Result<Option<Subject>, StoreError> {
+    if let Some((workspace, short)) = parse_robot_name(name) {
+        let Some(robot) = state.store.find_robot(workspace, short).await? else {
+            return Ok(None);
+        };
+        let matches = constant_time_eq(robot_secret_digest(password).as_bytes(), robot.secret_sha256.as_bytes());
+        return Ok((matches && robot_usable(&robot)).then(|| robot_subject(robot)));
+    }
+    let Some(user) = state.store.find_user(name).await?.filter(|u| !u.disabled) else {
+        return Ok(None);
+    };
+    if !state.passwords.verify(&user.password_hash, password).await {
+        return Ok(None);
+    }
+    user_subject(state, user).await.map(Some)
+}
+
+/// The subject a token was issued to, as the rule sees them now. `None` when the account was
+/// deleted, disabled or (for robots) expired since.
+pub async fn current_subject(state: &AppState, name: &str) -> Result<Option<Subject>, StoreError> {
+    if name.is_empty() {
+        return Ok(Some(Subject::Anonymous));
+    }
+    if let Some((workspace, short)) = parse_robot_name(name) {
+        let robot = state.store.find_robot(workspace, short).await?;
+        return Ok(robot.filter(robot_usable).map(robot_subject));
+    }
+    match state.store.find_user(name).await?.filter(|u| !u.disabled) {
+        Some(user) => user_subject(state, user).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The facts about the hosted registry's spaces of `repositories`, and the deployment policy.
+pub async fn facts_for<'a>(
+    state: &AppState,
+    repositories: impl IntoIterator<Item = &'a str>,
+) -> Result<Facts, StoreError> {
+    let mut names: Vec<&str> = repositories.into_iter().map(berth_access::space_of).collect();
+    names.sort_unstable();
+    names.dedup();
+    let settings = state.store.access_settings().await?;
+    let spaces = state
+        .store
+        .hosted_spaces(&names)
+        .await?
+        .into_iter()
+        .map(|(name, space)| {
+            (
+                name,
+                SpaceFacts {
+                    public: space.public,
+                    bound: space.bound,
+                },
+            )
+        })
+        .collect();
+    Ok(Facts {
+        policy: Policy {
+            anonymous_pull: settings.anonymous_pull,
+        },
+        spaces,
+        auto_create_spaces: settings.auto_create_spaces,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn robot_names() {
+        assert_eq!(parse_robot_name("robot$team+ci"), Some(("team", "ci")));
+        assert_eq!(parse_robot_name(&robot_name("a", "b")), Some(("a", "b")));
+        assert_eq!(parse_robot_name("robot$team"), None);
+        assert_eq!(parse_robot_name("robot$+x"), None);
+        assert_eq!(parse_robot_name("alice"), None);
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

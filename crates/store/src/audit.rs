@@ -1,0 +1,155 @@
+//! The audit log: who changed what, when, and from where.
+
+use sqlx::Row;
+
+use crate::{now_millis, Store, StoreError};
+
+/// One audit event as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: i64,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    /// The user or robot name, or `anonymous`.
+    pub actor: String,
+    /// A dotted verb such as `workspace.create`, `manifest.push`, `manifest.pull`.
+    pub action: String,
+    /// What was acted on, e.g. `hosted/team/app@sha256:…` or `workspace/team`.
+    pub target: String,
+    /// The workspace the event belongs to, when there is one, so its admins can read it.
+    pub workspace: Option<String>,
+    /// The client's address.
+    pub source: Option<String>,
+    /// Extra facts as a JSON object, never secrets.
+    pub detail: Option<String>,
+}
+
+/// An event to record.
+#[derive(Debug, Clone, Default)]
+pub struct NewAuditEvent<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub workspace: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+/// An event that owns its text, for callers that buffer events and record them in batches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedAuditEvent {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub workspace: Option<String>,
+    pub source: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl OwnedAuditEvent {
+    pub fn borrow(&self) -> NewAuditEvent<'_> {
+        NewAuditEvent {
+            actor: &self.actor,
+            action: &self.action,
+            target: &self.target,
+            workspace: self.workspace.as_deref(),
+            source: self.source.as_deref(),
+            detail: self.detail.as_deref(),
+        }
+    }
+}
+
+/// Filters for reading the log; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery<'a> {
+    pub actor: Option<&'a str>,
+    /// Matches the action exactly, or every action under a prefix ending in `.` (`space.`).
+    pub action: Option<&'a str>,
+    pub workspace: Option<&'a str>,
+    /// Only events at or after this time (milliseconds).
+    pub since: Option<i64>,
+    /// Only events with an id below this one: the cursor for the next page.
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Records an event in its own transaction.
+    pub async fn record_audit(&self, event: NewAuditEvent<'_>) -> Result<(), StoreError> {
+        let mut conn = self.writer.acquire().await?;
+        insert_audit(&mut conn, &event).await
+    }
+
+    /// Records many events in one transaction: one commit however many there are.
+    pub async fn record_audits(&self, events: &[OwnedAuditEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.writer.begin().await?;
+        for event in events {
+            insert_audit(&mut tx, &event.borrow()).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Events newest first.
+    pub async fn audit_events(&self, query: AuditQuery<'_>) -> Result<Vec<AuditEvent>, StoreError> {
+        let (action_exact, action_prefix) = match query.action {
+            Some(a) if a.ends_with('.') => ("", a),
+            Some(a) => (a, ""),
+            None => ("", ""),
+        };
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, workspace, source, detail FROM audit_events \
+             WHERE ($1 = '' OR actor = $1) \
+             AND ($2 = '' OR action = $2) \
+             AND ($3 = '' OR substr(action, 1, length($3)) = $3) \
+             AND ($4 = '' OR workspace = $4) \
+             AND at >= $5 AND id < $6 \
+             ORDER BY id DESC LIMIT $7",
+        )
+        .bind(query.actor.unwrap_or(""))
+        .bind(action_exact)
+        .bind(action_prefix)
+        .bind(query.workspace.unwrap_or(""))
+        .bind(query.since.unwrap_or(0))
+        .bind(query.before_id.unwrap_or(i64::MAX))
+        .bind(query.limit)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEvent {
+                    id: row.try_get("id")?,
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    target: row.try_get("target")?,
+                    workspace: row.try_get("workspace")?,
+                    source: row.try_get("source")?,
+                    detail: row.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Inserts an event on `conn`, so a change and its audit record commit together when `conn`
+/// is the change's transaction.
+pub async fn insert_audit(conn: &mut sqlx::AnyConnection, event: &NewAuditEvent<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_events (at, actor, action, target, workspace, source, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(now_millis())
+    .bind(if event.actor.is_empty() { "anonymous" } else { event.actor })
+    .bind(event.action)
+    .bind(event.target)
+    .bind(event.workspace)
+    .bind(event.source)
+    .bind(event.detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! The facts the access rule decides on, read fresh for every token so that a change to a
+//! binding, a role or a robot takes effect on the very next token.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use crate::registry::HOSTED;
+use crate::{Store, StoreError};
+
+/// A space of the hosted registry as the rule sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SpaceRecord {
+    pub id: i64,
+    pub public: bool,
+    /// Ids of the workspaces the space is bound to.
+    pub bound: Vec<i64>,
+}
+
+/// A robot account as the token service needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RobotRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub workspace: String,
+    pub name: String,
+    pub secret_sha256: String,
+    pub can_pull: bool,
+    pub can_push: bool,
+    pub expires_at: Option<i64>,
+    pub disabled: bool,
+}
+
+/// Deployment settings that change the access rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessSettings {
+    pub anonymous_pull: bool,
+    pub auto_create_spaces: bool,
+}
+
+impl Store {
+    /// The hosted registry's spaces named in `names` that exist, with their bindings.
+    pub async fn hosted_spaces(&self, names: &[&str]) -> Result<HashMap<String, SpaceRecord>, StoreError> {
+        let mut spaces = HashMap::new();
+        for name in names {
+            if spaces.contains_key(*name) {
+                continue;
+            }
+            let rows = sqlx::query(
+                "SELECT s.id, s.public, b.workspace_id FROM spaces s \
+                 JOIN registries r ON r.id = s.registry_id \
+                 LEFT JOIN bindings b ON b.space_id = s.id \
+                 WHERE r.name = $1 AND r.workspace_id IS NULL AND s.name = $2",
+            )
+            .bind(HOSTED)
+            .bind(*name)
+            .fetch_all(&self.reader)
+            .await?;
+            let Some(first) = rows.first() else { continue };
+            let mut space = SpaceRecord {
+                id: first.try_get("id")?,
+                public: first.try_get::<i64, _>("public")? != 0,
+                bound: Vec::new(),
+            };
+            for row in &rows {
+                if let Some(workspace) = row.try_get::<Option<i64>, _>("workspace_id")? {
+                    space.bound.push(workspace);
+                }
+            }
+            spaces.insert(name.to_string(), space);
+        }
+        Ok(spaces)
+    }
+
+    /// The workspaces `user_id` belongs to, with the role name in each.
+    pub async fn memberships(&self, user_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query("SELECT workspace_id, role FROM workspace_members WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("workspace_id")?, r.try_get("role")?)))
+            .collect()
+    }
+
+    /// The robot `name` of workspace `workspace`.
+    pub async fn find_robot(&self, workspace: &str, name: &str) -> Result<Option<RobotRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.id, r.workspace_id, w.name AS workspace, r.name, r.secret_sha256, r.can_pull, \
+             r.can_push, r.expires_at, r.disabled FROM robots r JOIN workspaces w ON w.id = r.workspace_id \
+             WHERE w.name = $1 AND r.name = $2",
+        )
+        .bind(workspace)
+        .bind(name)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            Ok(RobotRecord {
+                id: row.try_get("id")?,
+                workspace_id: row.try_get("workspace_id")?,
+                workspace: row.try_get("workspace")?,
+                name: row.try_get("name")?,
+                secret_sha256: row.try_get("secret_sha256")?,
+                can_pull: row.try_get::<i64, _>("can_pull")? != 0,
+                can_push: row.try_get::<i64, _>("can_push")? != 0,
+                expires_at: row.try_get("expires_at")?,
+                disabled: row.try_get::<i64, _>("disabled")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn access_settings(&self) -> Result<AccessSettings, StoreError> {
+        let rows = sqlx::query("SELECT name, value FROM settings")
+            .fetch_all(&self.reader)
+            .await?;
+        let mut settings = AccessSettings {
+            anonymous_pull: true,
+            auto_create_spaces: false,
+        };
+        for row in rows {
+            let name: String = row.try_get("name")?;
+            let on = row.try_get::<String, _>("value")? == "true";
+            match name.as_str() {
+                "anonymous_pull" => settings.anonymous_pull = on,
+                "auto_create_spaces" => settings.auto_create_spaces = on,
+                _ => {}
+            }
+        }
+        Ok(settings)
+    }
+
+    pub async fn set_access_settings(&self, settings: AccessSettings) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        for (name, on) in [
+            ("anonymous_pull", settings.anonymous_pull),
+            ("auto_create_spaces", settings.auto_create_spaces),
+        ] {
+            sqlx::query(
+                "INSERT INTO settings (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )
+            .bind(name)
+            .bind(if on { "true" } else { "false" })
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates a private, unbound space on the hosted registry if it does not exist (the
+    /// auto-create setting). Returns whether it was created.
+    pub async fn create_hosted_space_if_missing(&self, name: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO spaces (registry_id, name, public, description, created_at) \
+             SELECT id, $2, 0, 'Created on first push', $3 FROM registries WHERE name = $1 AND workspace_id IS NULL \
+             ON CONFLICT (registry_id, name) DO NOTHING",
+        )
+        .bind(HOSTED)
+        .bind(name)
+        .bind(crate::now_millis())
+        .execute(&self.writer)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Whether the hosted space `name` is public; `None` when it does not exist.
+    pub async fn hosted_space_is_public(&self, name: &str) -> Result<Option<bool>, StoreError> {
+        Ok(self.hosted_spaces(&[name]).await?.get(name).map(|s| s.public))
+    }
+}
