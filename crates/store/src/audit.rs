@@ -137,13 +137,20 @@ impl Store {
 
 /// Inserts an event on `conn`, so a change and its audit record commit together when `conn`
 /// is the change's transaction.
-pub async fn insert_audit(conn: &mut sqlx::AnyConnection, event: &NewAuditEvent<'_>) -> Result<(), StoreError> {
+pub async fn insert_audit(
+    conn: &mut sqlx::AnyConnection,
+    event: &NewAuditEvent<'_>,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_events (at, actor, action, target, workspace, source, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(now_millis())
-    .bind(if event.actor.is_empty() { "anonymous" } else { event.actor })
+    .bind(if event.actor.is_empty() {
+        "anonymous"
+    } else {
+        event.actor
+    })
     .bind(event.action)
     .bind(event.target)
     .bind(event.workspace)

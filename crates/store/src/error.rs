@@ -3,6 +3,9 @@ pub enum StoreError {
     /// A uniqueness rule was violated; the message names what already exists.
     #[error("{0}")]
     Conflict(String),
+    /// Something a change refers to does not exist; the message names it.
+    #[error("{0}")]
+    Missing(String),
     /// A manifest references blobs or manifests that the repository does not hold.
     #[error("manifest references content unknown to the repository: {}", .0.join(", "))]
     MissingReferences(Vec<String>),

@@ -40,7 +40,10 @@ pub struct AccessSettings {
 
 impl Store {
     /// The hosted registry's spaces named in `names` that exist, with their bindings.
-    pub async fn hosted_spaces(&self, names: &[&str]) -> Result<HashMap<String, SpaceRecord>, StoreError> {
+    pub async fn hosted_spaces(
+        &self,
+        names: &[&str],
+    ) -> Result<HashMap<String, SpaceRecord>, StoreError> {
         let mut spaces = HashMap::new();
         for name in names {
             if spaces.contains_key(*name) {
@@ -74,17 +77,22 @@ impl Store {
 
     /// The workspaces `user_id` belongs to, with the role name in each.
     pub async fn memberships(&self, user_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
-        let rows = sqlx::query("SELECT workspace_id, role FROM workspace_members WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_all(&self.reader)
-            .await?;
+        let rows =
+            sqlx::query("SELECT workspace_id, role FROM workspace_members WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&self.reader)
+                .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("workspace_id")?, r.try_get("role")?)))
             .collect()
     }
 
     /// The robot `name` of workspace `workspace`.
-    pub async fn find_robot(&self, workspace: &str, name: &str) -> Result<Option<RobotRecord>, StoreError> {
+    pub async fn find_robot(
+        &self,
+        workspace: &str,
+        name: &str,
+    ) -> Result<Option<RobotRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT r.id, r.workspace_id, w.name AS workspace, r.name, r.secret_sha256, r.can_pull, \
              r.can_push, r.expires_at, r.disabled FROM robots r JOIN workspaces w ON w.id = r.workspace_id \
@@ -167,6 +175,10 @@ impl Store {
 
     /// Whether the hosted space `name` is public; `None` when it does not exist.
     pub async fn hosted_space_is_public(&self, name: &str) -> Result<Option<bool>, StoreError> {
-        Ok(self.hosted_spaces(&[name]).await?.get(name).map(|s| s.public))
+        Ok(self
+            .hosted_spaces(&[name])
+            .await?
+            .get(name)
+            .map(|s| s.public))
     }
 }

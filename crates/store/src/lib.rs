@@ -15,6 +15,8 @@ mod error;
 pub mod facts;
 /// Repositories, blob links, manifests, tags, referrers and pull counts of a registry.
 pub mod registry;
+/// Workspaces, members, spaces, bindings and robots.
+pub mod tenancy;
 /// Users and their password hashes.
 pub mod users;
 

@@ -167,6 +167,9 @@ impl From<StoreError> for RegistryError {
     fn from(error: StoreError) -> RegistryError {
         match error {
             StoreError::MissingReferences(digests) => RegistryError::ManifestBlobUnknown(digests),
+            StoreError::Missing(m) => {
+                RegistryError::Internal(anyhow::anyhow!("unexpected missing reference: {m}"))
+            }
             StoreError::Conflict(m) => {
                 RegistryError::Internal(anyhow::anyhow!("unexpected conflict: {m}"))
             }

@@ -1,0 +1,619 @@
+//! Workspaces and their members, spaces and their bindings, and robots.
+//!
+//! Every change runs in one transaction together with the audit event describing it, so a
+//! change is either recorded and done, or neither.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::audit::{insert_audit, NewAuditEvent};
+use crate::{now_millis, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceRecord {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub created_at: i64,
+    pub members: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRecord {
+    pub user_id: i64,
+    pub username: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpaceRow {
+    pub id: i64,
+    pub registry_id: i64,
+    pub registry: String,
+    pub name: String,
+    pub public: bool,
+    pub description: String,
+    pub created_at: i64,
+    /// The bound workspaces as (id, name), by name.
+    pub bound: Vec<(i64, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RobotRow {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub workspace: String,
+    pub name: String,
+    pub can_pull: bool,
+    pub can_push: bool,
+    pub expires_at: Option<i64>,
+    pub disabled: bool,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+pub struct NewRobot<'a> {
+    pub workspace_id: i64,
+    pub name: &'a str,
+    pub secret_sha256: &'a str,
+    pub can_pull: bool,
+    pub can_push: bool,
+    pub expires_at: Option<i64>,
+    pub created_by: &'a str,
+}
+
+/// A page of a listing ordered by name: items after `after`, at most `limit`, and the total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+fn workspace_row(row: &AnyRow) -> Result<WorkspaceRecord, sqlx::Error> {
+    Ok(WorkspaceRecord {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        created_at: row.try_get("created_at")?,
+        members: row.try_get("members")?,
+    })
+}
+
+fn robot_row(row: &AnyRow) -> Result<RobotRow, sqlx::Error> {
+    Ok(RobotRow {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        workspace: row.try_get("workspace")?,
+        name: row.try_get("name")?,
+        can_pull: row.try_get::<i64, _>("can_pull")? != 0,
+        can_push: row.try_get::<i64, _>("can_push")? != 0,
+        expires_at: row.try_get("expires_at")?,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.description, w.created_at, \
+     (SELECT COUNT(*) FROM workspace_members m WHERE m.workspace_id = w.id) AS members";
+const ROBOT_COLUMNS: &str =
+    "r.id, r.workspace_id, w.name AS workspace, r.name, r.can_pull, r.can_push, \
+     r.expires_at, r.disabled, r.created_by, r.created_at";
+
+impl Store {
+    // ---- workspaces ------------------------------------------------------------------
+
+    pub async fn create_workspace(
+        &self,
+        name: &str,
+        description: &str,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<WorkspaceRecord, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("INSERT INTO workspaces (name, description, created_at) VALUES ($1, $2, $3)")
+            .bind(name)
+            .bind(description)
+            .bind(now_millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                StoreError::on_unique(e, || format!("workspace `{name}` already exists"))
+            })?;
+        insert_audit(&mut tx, audit).await?;
+        let record = workspace_in(&mut tx, name)
+            .await?
+            .ok_or_else(|| StoreError::Missing(name.into()))?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    pub async fn workspace(&self, name: &str) -> Result<Option<WorkspaceRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.name = $1"
+        ))
+        .bind(name)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(workspace_row).transpose()?)
+    }
+
+    /// Workspaces by name after `after`; only those `member` (a user id) belongs to, when given.
+    pub async fn workspaces(
+        &self,
+        member: Option<i64>,
+        after: &str,
+        limit: i64,
+    ) -> Result<Page<WorkspaceRecord>, StoreError> {
+        let filter = "($1 < 0 OR EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = $1))";
+        let rows = sqlx::query(&format!(
+            "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE {filter} AND w.name > $2 ORDER BY w.name LIMIT $3"
+        ))
+        .bind(member.unwrap_or(-1))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        let total: i64 = sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM workspaces w WHERE {filter}"
+        ))
+        .bind(member.unwrap_or(-1))
+        .fetch_one(&self.reader)
+        .await?
+        .try_get("n")?;
+        Ok(Page {
+            items: rows.iter().map(workspace_row).collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    /// Changes a workspace's description. `None` when it does not exist.
+    pub async fn update_workspace(
+        &self,
+        name: &str,
+        description: &str,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<Option<WorkspaceRecord>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let result = sqlx::query("UPDATE workspaces SET description = $1 WHERE name = $2")
+            .bind(description)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Ok(None);
+        }
+        insert_audit(&mut tx, audit).await?;
+        let record = workspace_in(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Deletes a workspace with its members, bindings, robots and workspace registries.
+    pub async fn delete_workspace(
+        &self,
+        name: &str,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        self.change(audit, "DELETE FROM workspaces WHERE name = $1", |q| {
+            q.bind(name.to_string())
+        })
+        .await
+    }
+
+    // ---- members ---------------------------------------------------------------------
+
+    pub async fn members(&self, workspace_id: i64) -> Result<Vec<MemberRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.user_id, u.username, m.role FROM workspace_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.workspace_id = $1 ORDER BY u.username",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MemberRecord {
+                    user_id: r.try_get("user_id")?,
+                    username: r.try_get("username")?,
+                    role: r.try_get("role")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a member or changes their role. `role` must be `admin`, `editor` or `viewer`.
+    pub async fn set_member(
+        &self,
+        workspace_id: i64,
+        user_id: i64,
+        role: &str,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(workspace_id)
+        .bind(user_id)
+        .bind(role)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_member(
+        &self,
+        workspace_id: i64,
+        user_id: i64,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        self.change(
+            audit,
+            "DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2",
+            |q| q.bind(workspace_id).bind(user_id),
+        )
+        .await
+    }
+
+    // ---- spaces and bindings -----------------------------------------------------------
+
+    pub async fn space(
+        &self,
+        registry_id: i64,
+        name: &str,
+    ) -> Result<Option<SpaceRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.registry_id, r.name AS registry, s.name, s.public, s.description, s.created_at, \
+             w.id AS workspace_id, w.name AS workspace FROM spaces s JOIN registries r ON r.id = s.registry_id \
+             LEFT JOIN bindings b ON b.space_id = s.id LEFT JOIN workspaces w ON w.id = b.workspace_id \
+             WHERE s.registry_id = $1 AND s.name = $2 ORDER BY w.name",
+        )
+        .bind(registry_id)
+        .bind(name)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(spaces_from_rows(&rows)?.into_iter().next())
+    }
+
+    /// Spaces of a registry by name after `after`. With `visible_to` (workspace ids), only the
+    /// spaces that are public or bound to one of them, as a non-admin sees them.
+    pub async fn spaces(
+        &self,
+        registry_id: i64,
+        visible_to: Option<&[i64]>,
+        after: &str,
+        limit: i64,
+    ) -> Result<Page<SpaceRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.registry_id, r.name AS registry, s.name, s.public, s.description, s.created_at, \
+             w.id AS workspace_id, w.name AS workspace FROM spaces s JOIN registries r ON r.id = s.registry_id \
+             LEFT JOIN bindings b ON b.space_id = s.id LEFT JOIN workspaces w ON w.id = b.workspace_id \
+             WHERE s.registry_id = $1 AND s.name > $2 ORDER BY s.name, w.name",
+        )
+        .bind(registry_id)
+        .bind(after)
+        .fetch_all(&self.reader)
+        .await?;
+        let visible = |space: &SpaceRow| match visible_to {
+            None => true,
+            Some(workspaces) => {
+                space.public || space.bound.iter().any(|(id, _)| workspaces.contains(id))
+            }
+        };
+        let all: Vec<SpaceRow> = spaces_from_rows(&rows)?
+            .into_iter()
+            .filter(visible)
+            .collect();
+        let before: i64 = if after.is_empty() {
+            0
+        } else {
+            // Spaces before the cursor still count towards the total.
+            let earlier = sqlx::query(
+                "SELECT s.id, s.registry_id, r.name AS registry, s.name, s.public, s.description, s.created_at, \
+                 w.id AS workspace_id, w.name AS workspace FROM spaces s JOIN registries r ON r.id = s.registry_id \
+                 LEFT JOIN bindings b ON b.space_id = s.id LEFT JOIN workspaces w ON w.id = b.workspace_id \
+                 WHERE s.registry_id = $1 AND s.name <= $2 ORDER BY s.name, w.name",
+            )
+            .bind(registry_id)
+            .bind(after)
+            .fetch_all(&self.reader)
+            .await?;
+            spaces_from_rows(&earlier)?
+                .iter()
+                .filter(|s| visible(s))
+                .count() as i64
+        };
+        let total = before + all.len() as i64;
+        Ok(Page {
+            items: all.into_iter().take(limit.max(0) as usize).collect(),
+            total,
+        })
+    }
+
+    /// The spaces (of any platform registry) bound to a workspace: the reverse view.
+    pub async fn workspace_spaces(&self, workspace_id: i64) -> Result<Vec<SpaceRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.registry_id, r.name AS registry, s.name, s.public, s.description, s.created_at, \
+             w.id AS workspace_id, w.name AS workspace FROM spaces s JOIN registries r ON r.id = s.registry_id \
+             LEFT JOIN bindings b ON b.space_id = s.id LEFT JOIN workspaces w ON w.id = b.workspace_id \
+             WHERE s.id IN (SELECT space_id FROM bindings WHERE workspace_id = $1) ORDER BY r.name, s.name, w.name",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.reader)
+        .await?;
+        spaces_from_rows(&rows)
+    }
+
+    pub async fn create_space(
+        &self,
+        registry_id: i64,
+        name: &str,
+        public: bool,
+        description: &str,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<SpaceRow, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO spaces (registry_id, name, public, description, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(registry_id)
+        .bind(name)
+        .bind(i64::from(public))
+        .bind(description)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::on_unique(e, || format!("space `{name}` already exists in this registry")))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.space(registry_id, name)
+            .await?
+            .ok_or_else(|| StoreError::Missing(name.into()))
+    }
+
+    /// Changes a space's visibility and/or description. `None` when it does not exist.
+    pub async fn update_space(
+        &self,
+        registry_id: i64,
+        name: &str,
+        public: Option<bool>,
+        description: Option<&str>,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<Option<SpaceRow>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let result = sqlx::query(
+            "UPDATE spaces SET public = COALESCE($1, public), description = COALESCE($2, description) \
+             WHERE registry_id = $3 AND name = $4",
+        )
+        .bind(public.map(i64::from))
+        .bind(description)
+        .bind(registry_id)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Ok(None);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.space(registry_id, name).await
+    }
+
+    pub async fn delete_space(
+        &self,
+        registry_id: i64,
+        name: &str,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        self.change(
+            audit,
+            "DELETE FROM spaces WHERE registry_id = $1 AND name = $2",
+            |q| q.bind(registry_id).bind(name.to_string()),
+        )
+        .await
+    }
+
+    /// Replaces the set of workspaces a space is bound to. Every name must exist; otherwise
+    /// nothing changes and `Missing` names the first unknown workspace.
+    pub async fn set_bindings(
+        &self,
+        space_id: i64,
+        workspaces: &[String],
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let mut ids = Vec::with_capacity(workspaces.len());
+        for name in workspaces {
+            let row = sqlx::query("SELECT id FROM workspaces WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match row {
+                Some(row) => ids.push(row.try_get::<i64, _>("id")?),
+                None => {
+                    return Err(StoreError::Missing(format!(
+                        "workspace `{name}` does not exist"
+                    )))
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        sqlx::query("DELETE FROM bindings WHERE space_id = $1")
+            .bind(space_id)
+            .execute(&mut *tx)
+            .await?;
+        for id in ids {
+            sqlx::query(
+                "INSERT INTO bindings (space_id, workspace_id, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(space_id)
+            .bind(id)
+            .bind(now_millis())
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- robots ----------------------------------------------------------------------
+
+    pub async fn create_robot(
+        &self,
+        robot: NewRobot<'_>,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<RobotRow, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO robots (workspace_id, name, secret_sha256, can_pull, can_push, expires_at, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(robot.workspace_id)
+        .bind(robot.name)
+        .bind(robot.secret_sha256)
+        .bind(i64::from(robot.can_pull))
+        .bind(i64::from(robot.can_push))
+        .bind(robot.expires_at)
+        .bind(robot.created_by)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::on_unique(e, || format!("robot `{}` already exists in this workspace", robot.name)))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.robot(robot.workspace_id, robot.name)
+            .await?
+            .ok_or_else(|| StoreError::Missing(robot.name.into()))
+    }
+
+    pub async fn robot(
+        &self,
+        workspace_id: i64,
+        name: &str,
+    ) -> Result<Option<RobotRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {ROBOT_COLUMNS} FROM robots r JOIN workspaces w ON w.id = r.workspace_id \
+             WHERE r.workspace_id = $1 AND r.name = $2"
+        ))
+        .bind(workspace_id)
+        .bind(name)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(robot_row).transpose()?)
+    }
+
+    pub async fn robots(&self, workspace_id: i64) -> Result<Vec<RobotRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ROBOT_COLUMNS} FROM robots r JOIN workspaces w ON w.id = r.workspace_id \
+             WHERE r.workspace_id = $1 ORDER BY r.name"
+        ))
+        .bind(workspace_id)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows.iter().map(robot_row).collect::<Result<_, _>>()?)
+    }
+
+    pub async fn set_robot_disabled(
+        &self,
+        workspace_id: i64,
+        name: &str,
+        disabled: bool,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        self.change(
+            audit,
+            "UPDATE robots SET disabled = $1 WHERE workspace_id = $2 AND name = $3",
+            |q| {
+                q.bind(i64::from(disabled))
+                    .bind(workspace_id)
+                    .bind(name.to_string())
+            },
+        )
+        .await
+    }
+
+    pub async fn delete_robot(
+        &self,
+        workspace_id: i64,
+        name: &str,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        self.change(
+            audit,
+            "DELETE FROM robots WHERE workspace_id = $1 AND name = $2",
+            |q| q.bind(workspace_id).bind(name.to_string()),
+        )
+        .await
+    }
+
+    /// Runs one statement and, when it changed a row, its audit event, in one transaction.
+    /// Returns whether a row changed; nothing is recorded when none did.
+    async fn change<'q>(
+        &self,
+        audit: &NewAuditEvent<'_>,
+        sql: &'q str,
+        bind: impl FnOnce(
+            sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+        ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let result = bind(sqlx::query(sql)).execute(&mut *tx).await?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+async fn workspace_in(
+    tx: &mut Transaction<'_, Any>,
+    name: &str,
+) -> Result<Option<WorkspaceRecord>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.name = $1"
+    ))
+    .bind(name)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.as_ref().map(workspace_row).transpose()?)
+}
+
+/// Folds rows of spaces joined with their bindings (one row per binding, or one with no
+/// workspace) into one record per space, in row order.
+fn spaces_from_rows(rows: &[AnyRow]) -> Result<Vec<SpaceRow>, StoreError> {
+    let mut spaces: Vec<SpaceRow> = Vec::new();
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        if spaces.last().is_none_or(|s| s.id != id) {
+            spaces.push(SpaceRow {
+                id,
+                registry_id: row.try_get("registry_id")?,
+                registry: row.try_get("registry")?,
+                name: row.try_get("name")?,
+                public: row.try_get::<i64, _>("public")? != 0,
+                description: row.try_get("description")?,
+                created_at: row.try_get("created_at")?,
+                bound: Vec::new(),
+            });
+        }
+        if let (Some(workspace_id), Some(workspace)) = (
+            row.try_get::<Option<i64>, _>("workspace_id")?,
+            row.try_get::<Option<String>, _>("workspace")?,
+        ) {
+            spaces
+                .last_mut()
+                .expect("pushed above")
+                .bound
+                .push((workspace_id, workspace));
+        }
+    }
+    Ok(spaces)
+}
