@@ -140,7 +140,10 @@ async fn issue(
     let (token, claims) = state.tokens.issue(subject.name(), &granted)?;
     let issued_at = time::OffsetDateTime::from_unix_timestamp(claims.iat)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        });
     Ok(Json(json!({
         "token": token,
         "access_token": token,
@@ -162,7 +165,9 @@ async fn create_missing_spaces(
         return Ok(());
     }
     for scope in granted {
-        let Scope::Repository { name, actions } = scope else { continue };
+        let Scope::Repository { name, actions } = scope else {
+            continue;
+        };
         let space = berth_access::space_of(name);
         if actions.contains(&berth_access::Action::Push) && !facts.spaces.contains_key(space) {
             let created = state

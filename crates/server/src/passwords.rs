@@ -68,7 +68,8 @@ impl Default for PasswordChecker {
 impl PasswordChecker {
     pub async fn verify(&self, hash: &str, password: &str) -> bool {
         use hmac::Mac as _;
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key)
+            .expect("HMAC takes any key length");
         mac.update(hash.as_bytes());
         mac.update(&[0]);
         mac.update(password.as_bytes());

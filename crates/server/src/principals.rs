@@ -35,7 +35,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn robot_usable(robot: &RobotRecord) -> bool {
-    !robot.disabled && robot.expires_at.is_none_or(|at| at > berth_store::now_millis())
+    !robot.disabled
+        && robot
+            .expires_at
+            .is_none_or(|at| at > berth_store::now_millis())
 }
 
 fn robot_subject(robot: RobotRecord) -> Subject {
@@ -47,7 +50,10 @@ fn robot_subject(robot: RobotRecord) -> Subject {
     }
 }
 
-async fn user_subject(state: &AppState, user: berth_store::users::User) -> Result<Subject, StoreError> {
+async fn user_subject(
+    state: &AppState,
+    user: berth_store::users::User,
+) -> Result<Subject, StoreError> {
     let memberships = state
         .store
         .memberships(user.id)
@@ -64,12 +70,19 @@ async fn user_subject(state: &AppState, user: berth_store::users::User) -> Resul
 
 /// Checks a name and password (or robot secret). `None` for unknown accounts, wrong
 /// secrets, disabled accounts and expired robots alike, so the answer reveals nothing.
-pub async fn authenticate(state: &AppState, name: &str, password: &str) -> Result<Option<Subject>, StoreError> {
+pub async fn authenticate(
+    state: &AppState,
+    name: &str,
+    password: &str,
+) -> Result<Option<Subject>, StoreError> {
     if let Some((workspace, short)) = parse_robot_name(name) {
         let Some(robot) = state.store.find_robot(workspace, short).await? else {
             return Ok(None);
         };
-        let matches = constant_time_eq(robot_secret_digest(password).as_bytes(), robot.secret_sha256.as_bytes());
+        let matches = constant_time_eq(
+            robot_secret_digest(password).as_bytes(),
+            robot.secret_sha256.as_bytes(),
+        );
         return Ok((matches && robot_usable(&robot)).then(|| robot_subject(robot)));
     }
     let Some(user) = state.store.find_user(name).await?.filter(|u| !u.disabled) else {
@@ -102,7 +115,10 @@ pub async fn facts_for<'a>(
     state: &AppState,
     repositories: impl IntoIterator<Item = &'a str>,
 ) -> Result<Facts, StoreError> {
-    let mut names: Vec<&str> = repositories.into_iter().map(berth_access::space_of).collect();
+    let mut names: Vec<&str> = repositories
+        .into_iter()
+        .map(berth_access::space_of)
+        .collect();
     names.sort_unstable();
     names.dedup();
     let settings = state.store.access_settings().await?;

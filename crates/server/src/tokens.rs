@@ -156,7 +156,12 @@ impl TokenService {
 
     /// Signs a registry token for `subject` (empty for anonymous) carrying exactly `granted`.
     pub fn issue(&self, subject: &str, granted: &[Scope]) -> anyhow::Result<(String, Claims)> {
-        self.sign(subject, SERVICE, self.ttl, granted.iter().map(access_entry).collect())
+        self.sign(
+            subject,
+            SERVICE,
+            self.ttl,
+            granted.iter().map(access_entry).collect(),
+        )
     }
 
     /// Signs a REST API session token for `username`.
@@ -164,7 +169,13 @@ impl TokenService {
         self.sign(username, SESSION_AUDIENCE, SESSION_TTL, Vec::new())
     }
 
-    fn sign(&self, subject: &str, audience: &str, ttl: Duration, access: Vec<AccessEntry>) -> anyhow::Result<(String, Claims)> {
+    fn sign(
+        &self,
+        subject: &str,
+        audience: &str,
+        ttl: Duration,
+        access: Vec<AccessEntry>,
+    ) -> anyhow::Result<(String, Claims)> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
             iss: SERVICE.into(),
@@ -193,7 +204,8 @@ impl TokenService {
                 return Ok(claims.clone());
             }
         }
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
+        let claims =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
         let mut verified = self.verified.lock().unwrap();
         if verified.len() >= MAX_VERIFIED {
             verified.clear();
@@ -204,7 +216,8 @@ impl TokenService {
 
     /// Verifies a REST API session token and returns its claims.
     pub fn verify_session(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.session_validation).map(|data| data.claims)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.session_validation)
+            .map(|data| data.claims)
     }
 }
 

@@ -144,7 +144,9 @@ pub(super) async fn delete(
         return Err(RegistryError::BlobUnknown);
     }
     let target = format!("hosted/{name}@{digest}");
-    state.audit(audit_event(claims, request, "blob.delete", target, None)).await;
+    state
+        .audit(audit_event(claims, request, "blob.delete", target, None))
+        .await;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

@@ -112,7 +112,9 @@ pub(super) async fn catalog(
     if page.limit == 0 {
         return Ok(Json(json!({"repositories": []})).into_response());
     }
-    let subject = token_subject(state, claims).await?.unwrap_or(Subject::Anonymous);
+    let subject = token_subject(state, claims)
+        .await?
+        .unwrap_or(Subject::Anonymous);
     // Filter page by page until the page is full or the catalog ends, so hidden repositories
     // never shorten a page the client would take as the last.
     let mut visible = Vec::new();

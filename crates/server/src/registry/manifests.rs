@@ -70,7 +70,13 @@ pub(super) async fn get(
     // Pulls of private images are audited; public ones are not, or the log would be mostly
     // anonymous downloads.
     if state.store.hosted_space_is_public(name.space()).await? != Some(true) {
-        let event = audit_event(claims, request, "manifest.pull", format!("hosted/{name}@{}", manifest.digest), None);
+        let event = audit_event(
+            claims,
+            request,
+            "manifest.pull",
+            format!("hosted/{name}@{}", manifest.digest),
+            None,
+        );
         state.pull_audit.lock().unwrap().push(event);
     }
     state.pulls.record(PullKey {
@@ -174,9 +180,16 @@ pub(super) async fn put(
         .await?;
     tracing::info!(repository = %name, %digest, reference = %reference, pushed_by = %claims.sub, "manifest pushed");
     let tag_names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
-    let detail = serde_json::json!({"tags": tag_names, "media_type": manifest.media_type}).to_string();
+    let detail =
+        serde_json::json!({"tags": tag_names, "media_type": manifest.media_type}).to_string();
     state
-        .audit(audit_event(claims, request, "manifest.push", format!("hosted/{name}@{digest}"), Some(detail)))
+        .audit(audit_event(
+            claims,
+            request,
+            "manifest.push",
+            format!("hosted/{name}@{digest}"),
+            Some(detail),
+        ))
         .await;
 
     let mut response = (
@@ -272,7 +285,9 @@ pub(super) async fn delete(
         Reference::Digest(digest) => ("manifest.delete", format!("hosted/{name}@{digest}")),
         Reference::Tag(tag) => ("tag.delete", format!("hosted/{name}:{tag}")),
     };
-    state.audit(audit_event(claims, request, action, target, None)).await;
+    state
+        .audit(audit_event(claims, request, action, target, None))
+        .await;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

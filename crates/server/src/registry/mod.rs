@@ -325,7 +325,10 @@ pub(crate) async fn authorize(
 }
 
 /// The token holder as the access rule sees them now, or `None` when the account is gone.
-pub(crate) async fn token_subject(state: &AppState, claims: &Claims) -> Result<Option<Subject>, RegistryError> {
+pub(crate) async fn token_subject(
+    state: &AppState,
+    claims: &Claims,
+) -> Result<Option<Subject>, RegistryError> {
     Ok(principals::current_subject(state, &claims.sub).await?)
 }
 
@@ -342,7 +345,8 @@ pub(crate) fn audit_event(
         actor: claims.sub.clone(),
         action: action.to_string(),
         target,
-        workspace: principals::parse_robot_name(&claims.sub).map(|(workspace, _)| workspace.to_string()),
+        workspace: principals::parse_robot_name(&claims.sub)
+            .map(|(workspace, _)| workspace.to_string()),
         source: request.source.clone(),
         detail,
     }
