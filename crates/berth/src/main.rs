@@ -1,7 +1,9 @@
 //! `berth`: the multi-tenant container image platform in one binary.
 //!
-//! `berth serve` runs everything on one port; other subcommands will be clients of the REST API.
+//! `berth serve` runs everything on one port; the other subcommands are clients of the REST API.
 
+/// The command-line client of the REST API.
+mod cli;
 /// Configuration layering and validation.
 mod config;
 
@@ -29,6 +31,8 @@ struct Cli {
 enum Command {
     /// Run the registry, token service, health and metrics endpoints.
     Serve(ServeArgs),
+    #[command(flatten)]
+    Client(cli::Command),
 }
 
 #[derive(Args)]
@@ -57,6 +61,7 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(serve(args)),
+        Command::Client(command) => std::process::exit(cli::run(command)),
     }
 }
 

@@ -16,6 +16,8 @@ pub mod passwords;
 pub mod principals;
 /// The OCI Distribution API.
 pub mod registry;
+/// Encryption of stored registry credentials.
+pub mod secrets;
 /// Shared application state.
 pub mod state;
 /// Registry token signing and verification.
@@ -75,6 +77,8 @@ impl App {
             .context("opening blob storage")?;
         let tokens = TokenService::open(&settings.data_dir, settings.token_ttl)
             .context("loading the token signing key")?;
+        let secrets =
+            secrets::SecretBox::open(&settings.data_dir).context("loading the secrets key")?;
         let generated_admin_password = bootstrap_admin(&store, &settings).await?;
         let state = AppState {
             store,
@@ -85,6 +89,7 @@ impl App {
             pull_audit: Arc::default(),
             metrics: metrics::handle(),
             external_url: settings.external_url.trim_end_matches('/').into(),
+            secrets: Arc::new(secrets),
         };
         spawn_maintenance(state.clone(), settings.upload_ttl);
         let router = router(state.clone());
@@ -107,9 +112,9 @@ impl App {
             self.router
                 .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")?;
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
         state.flush_buffers().await;
         state.store.close().await;
         Ok(())

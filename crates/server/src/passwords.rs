@@ -43,6 +43,9 @@ pub async fn hash(password: &str) -> anyhow::Result<String> {
 ///   and keeps a burst of logins from starving everything else.
 pub struct PasswordChecker {
     key: [u8; 32],
+    /// A hash of a random password, checked against when the account does not exist so that
+    /// a login for an unknown name takes as long as one for a known name.
+    decoy: tokio::sync::OnceCell<String>,
     permits: tokio::sync::Semaphore,
     recent: Mutex<HashMap<[u8; 32], Instant>>,
     remember_for: Duration,
@@ -58,6 +61,7 @@ impl Default for PasswordChecker {
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
         PasswordChecker {
             key,
+            decoy: tokio::sync::OnceCell::new(),
             permits: tokio::sync::Semaphore::new(cpus),
             recent: Mutex::new(HashMap::new()),
             remember_for: Duration::from_secs(300),
@@ -96,6 +100,20 @@ impl PasswordChecker {
             recent.insert(key, now + self.remember_for);
         }
         matches
+    }
+}
+
+impl PasswordChecker {
+    /// Spends the time of one real verification and fails, for accounts that do not exist or
+    /// are disabled: timing must not tell which names are accounts.
+    pub async fn reject_unknown(&self, password: &str) {
+        let decoy = self
+            .decoy
+            .get_or_init(|| async { hash(&generate()).await.unwrap_or_default() })
+            .await;
+        if let Ok(_permit) = self.permits.acquire().await {
+            let _ = verify(decoy, password).await;
+        }
     }
 }
 

@@ -86,6 +86,7 @@ pub async fn authenticate(
         return Ok((matches && robot_usable(&robot)).then(|| robot_subject(robot)));
     }
     let Some(user) = state.store.find_user(name).await?.filter(|u| !u.disabled) else {
+        state.passwords.reject_unknown(password).await;
         return Ok(None);
     };
     if !state.passwords.verify(&user.password_hash, password).await {

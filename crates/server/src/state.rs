@@ -24,6 +24,8 @@ pub struct AppState {
     /// The address clients reach Berth at, without a trailing slash, e.g.
     /// `http://registry.example.com`. Used in token challenges.
     pub external_url: Arc<str>,
+    /// Encrypts stored registry credentials with the data dir's key.
+    pub secrets: Arc<crate::secrets::SecretBox>,
 }
 
 impl AppState {

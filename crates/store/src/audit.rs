@@ -95,29 +95,15 @@ impl Store {
 
     /// Events newest first.
     pub async fn audit_events(&self, query: AuditQuery<'_>) -> Result<Vec<AuditEvent>, StoreError> {
-        let (action_exact, action_prefix) = match query.action {
-            Some(a) if a.ends_with('.') => ("", a),
-            Some(a) => (a, ""),
-            None => ("", ""),
-        };
-        let rows = sqlx::query(
+        let sql = format!(
             "SELECT id, at, actor, action, target, workspace, source, detail FROM audit_events \
-             WHERE ($1 = '' OR actor = $1) \
-             AND ($2 = '' OR action = $2) \
-             AND ($3 = '' OR substr(action, 1, length($3)) = $3) \
-             AND ($4 = '' OR workspace = $4) \
-             AND at >= $5 AND id < $6 \
-             ORDER BY id DESC LIMIT $7",
-        )
-        .bind(query.actor.unwrap_or(""))
-        .bind(action_exact)
-        .bind(action_prefix)
-        .bind(query.workspace.unwrap_or(""))
-        .bind(query.since.unwrap_or(0))
-        .bind(query.before_id.unwrap_or(i64::MAX))
-        .bind(query.limit)
-        .fetch_all(&self.reader)
-        .await?;
+             WHERE {FILTER} AND id < $6 ORDER BY id DESC LIMIT $7"
+        );
+        let rows = bind_filter(sqlx::query(&sql), &query)
+            .bind(query.before_id.unwrap_or(i64::MAX))
+            .bind(query.limit)
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(AuditEvent {
@@ -133,6 +119,36 @@ impl Store {
             })
             .collect()
     }
+
+    /// How many events match `query`'s filters across all pages (cursor and limit ignored).
+    pub async fn audit_total(&self, query: &AuditQuery<'_>) -> Result<i64, StoreError> {
+        let sql = format!("SELECT COUNT(*) AS n FROM audit_events WHERE {FILTER}");
+        let row = bind_filter(sqlx::query(&sql), query)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+/// The filters of [`AuditQuery`] as SQL over `$1`…`$5`, bound by [`bind_filter`]. An empty
+/// text parameter means "any".
+const FILTER: &str = "($1 = '' OR actor = $1) AND ($2 = '' OR action = $2) \
+     AND ($3 = '' OR substr(action, 1, length($3)) = $3) AND ($4 = '' OR workspace = $4) AND at >= $5";
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_filter<'q>(sql: AnyQuery<'q>, query: &AuditQuery<'_>) -> AnyQuery<'q> {
+    // An action ending in `.` is a prefix (`space.` matches every space action).
+    let (action_exact, action_prefix) = match query.action {
+        Some(a) if a.ends_with('.') => ("", a),
+        Some(a) => (a, ""),
+        None => ("", ""),
+    };
+    sql.bind(query.actor.unwrap_or("").to_string())
+        .bind(action_exact.to_string())
+        .bind(action_prefix.to_string())
+        .bind(query.workspace.unwrap_or("").to_string())
+        .bind(query.since.unwrap_or(0))
 }
 
 /// Inserts an event on `conn`, so a change and its audit record commit together when `conn`

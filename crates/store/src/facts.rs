@@ -138,7 +138,12 @@ impl Store {
         Ok(settings)
     }
 
-    pub async fn set_access_settings(&self, settings: AccessSettings) -> Result<(), StoreError> {
+    /// Writes the deployment settings and records `audit`, in one transaction.
+    pub async fn set_access_settings(
+        &self,
+        settings: AccessSettings,
+        audit: &crate::audit::NewAuditEvent<'_>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         for (name, on) in [
             ("anonymous_pull", settings.anonymous_pull),
@@ -153,6 +158,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        crate::audit::insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
     }

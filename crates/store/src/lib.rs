@@ -13,10 +13,13 @@ mod db;
 mod error;
 /// The facts the access rule needs: spaces with bindings, memberships, robots, settings.
 pub mod facts;
+/// Platform and workspace registries, their stored credentials and health.
+pub mod registries;
 /// Repositories, blob links, manifests, tags, referrers and pull counts of a registry.
 pub mod registry;
 /// Workspaces, members, spaces, bindings and robots.
 pub mod tenancy;
+/// Queries the REST API needs beside `tenancy`: audited settings, audit totals, a user's
 /// Users and their password hashes.
 pub mod users;
 

@@ -259,6 +259,20 @@ impl Store {
         .await
     }
 
+    /// The workspaces user `user_id` belongs to as (workspace name, role), by name.
+    pub async fn user_workspaces(&self, user_id: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT w.name, m.role FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id \
+             WHERE m.user_id = $1 ORDER BY w.name",
+        )
+        .bind(user_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("name")?, r.try_get("role")?)))
+            .collect()
+    }
+
     // ---- spaces and bindings -----------------------------------------------------------
 
     pub async fn space(

@@ -29,7 +29,8 @@ use tokio::task::JoinHandle;
 
 use crate::skopeo::{assert_oci_layout_holds, assert_same_bytes, oci_reference};
 use crate::support::{
-    client, skopeo, skopeo_result, Backend, BinaryServer, TestDatabase, ADMIN_PASSWORD,
+    client, create_space, skopeo, skopeo_result, Backend, BinaryServer, TestDatabase,
+    ADMIN_PASSWORD,
 };
 
 const KIB: usize = 1024;
@@ -110,6 +111,7 @@ struct Observed {
 async fn crash_rounds(backend: Backend, database_url: Option<&str>) {
     let data = TempDir::new().unwrap();
     let mut server = start(data.path(), database_url).await;
+    create_crash_space(data.path(), database_url).await;
     let mut completed_images: Vec<(String, Image)> = Vec::new();
     let mut completed_blobs: Vec<Blob> = Vec::new();
     let mut observed = Observed::default();
@@ -238,6 +240,20 @@ async fn crash_rounds(backend: Backend, database_url: Option<&str>) {
     }
     server.kill();
     println!("crash test on {}: {observed:#?}", backend.name());
+}
+
+/// Creates the private space `crash` that every repository here lives in. The binary runs as
+/// deployed, without auto-create, so a push into a space nobody created is refused; a platform
+/// admin creates it first, here straight in the binary's database (the SQLite file in its data
+/// dir, or the PostgreSQL database it was given).
+async fn create_crash_space(data_dir: &Path, database_url: Option<&str>) {
+    let url = match database_url {
+        Some(url) => url.to_string(),
+        None => format!("sqlite://{}", data_dir.join("berth.db").display()),
+    };
+    let store = berth_store::Store::connect(&url).await.unwrap();
+    create_space(&store, "crash", false).await;
+    store.close().await;
 }
 
 /// Starts the binary on `data_dir`. Starting blocks until the server logs its address, so it

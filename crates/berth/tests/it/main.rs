@@ -1,6 +1,9 @@
 //! Integration tests: the real server on port 0, driven over HTTP and by real clients.
 //! All integration tests compile into this one binary to keep link time down.
 
+mod access_matrix;
+mod api;
+mod cli;
 mod crash;
 mod registry_http;
 mod skopeo;

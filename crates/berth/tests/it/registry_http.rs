@@ -24,7 +24,10 @@ use serde_json::{json, Value};
 use sha2::Digest as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{basic, client, Backend, TestServer, ADMIN_PASSWORD};
+use crate::support::{
+    basic, bind, client, create_space, create_workspace, set_role, Backend, TestServer,
+    ADMIN_PASSWORD,
+};
 
 /// Generates one test per backend for each named body, as `<name>::sqlite` and
 /// `<name>::postgres`, so a failure names the database it happened on.
@@ -883,10 +886,18 @@ fn access(entries: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String)> 
 }
 
 /// The token endpoint: both grant styles, its refusals, and the rule that a token never
-/// carries more than was asked for.
+/// carries more than was asked for, nor more than the access rule allows its subject.
 async fn token_endpoint(backend: Backend) {
     let t = Ctx::start(backend).await;
     t.dev(&[]).await;
+    // `dev` edits in workspace `team`, which the private space `a` is bound to. The private
+    // space `closed` is bound to nobody; `library` is public from the start.
+    let store = &t.server.state.store;
+    create_space(store, "a", false).await;
+    create_space(store, "closed", false).await;
+    create_workspace(store, "team").await;
+    set_role(store, "team", "dev", "editor").await;
+    bind(store, "a", &["team"]).await;
     let (admin, dev) = (basic("admin", ADMIN_PASSWORD), basic("dev", DEV_PASSWORD));
     let (admin, dev) = (admin.as_str(), dev.as_str());
 
@@ -1028,8 +1039,9 @@ async fn token_endpoint(backend: Backend) {
         }
     }
 
-    // The granted access is always a subset of the request; only the subject decides how
-    // much of it. Anonymous clients get a token, but it carries nothing.
+    // The granted access is always a subset of the request; the subject and the space decide
+    // how much of it. Anonymous clients get a token, but it carries only pulls of public
+    // spaces.
     let grants: Vec<(&str, Option<&str>, Vec<&str>, BTreeSet<_>)> = vec![
         (
             "admin asks pull",
@@ -1091,6 +1103,30 @@ async fn token_endpoint(backend: Backend) {
             access(&[("repository", "a/b", "push")]),
         ),
         (
+            "user asks * in a bound space",
+            Some(dev),
+            vec!["repository:a/b:*"],
+            access(&[("repository", "a/b", "pull"), ("repository", "a/b", "push")]),
+        ),
+        (
+            "user asks * in an unbound private space",
+            Some(dev),
+            vec!["repository:closed/x:*"],
+            access(&[]),
+        ),
+        (
+            "user asks * in a public space",
+            Some(dev),
+            vec!["repository:library/x:*"],
+            access(&[("repository", "library/x", "pull")]),
+        ),
+        (
+            "user asks * in a missing space",
+            Some(dev),
+            vec!["repository:missing/x:*"],
+            access(&[]),
+        ),
+        (
             "user asks the catalog",
             Some(dev),
             vec!["registry:catalog:*"],
@@ -1103,10 +1139,17 @@ async fn token_endpoint(backend: Backend) {
             access(&[]),
         ),
         (
+            "anonymous asks * in a public space",
+            None,
+            vec!["repository:library/x:*"],
+            access(&[("repository", "library/x", "pull")]),
+        ),
+        // The catalog is open to everyone and lists only what each caller may pull.
+        (
             "anonymous asks everything",
             None,
             vec!["repository:a/b:*", "registry:catalog:*"],
-            access(&[]),
+            access(&[("registry", "catalog", "*")]),
         ),
     ];
     for (what, credentials, scopes, expected) in grants {
@@ -2350,6 +2393,15 @@ async fn tag_pagination(backend: Backend) {
 /// those the caller may pull.
 async fn catalog_pagination(backend: Backend) {
     let t = Ctx::start(backend).await;
+    // Space `gamma` is public and `beta` is bound to `dev`'s workspace; the admin's pushes
+    // create the other spaces private and unbound.
+    let store = &t.server.state.store;
+    t.dev(&[]).await;
+    create_space(store, "gamma", true).await;
+    create_space(store, "beta", false).await;
+    create_workspace(store, "team").await;
+    set_role(store, "team", "dev", "viewer").await;
+    bind(store, "beta", &["team"]).await;
     let repos = ["zulu", "beta/two", "alpha", "x-ray/y", "gamma", "beta/one"];
     let mut all: Vec<&str> = repos.to_vec();
     all.extend(["blobs-only", "emptied"]);
@@ -2388,15 +2440,22 @@ async fn catalog_pagination(backend: Backend) {
     assert_eq!(next_link(&reply), None);
     expect_error(&t.get("/v2/_catalog?n=x", &token).await, 400, "UNSUPPORTED");
 
-    // Who sees what: a user sees everything they may pull, an anonymous token nothing.
+    // Who sees what: a member sees the public spaces and those bound to their workspace, an
+    // anonymous token only the public ones. Hidden repositories never cut a page short.
     let dev = t.dev(&["registry:catalog:*"]).await;
-    assert_eq!(t.catalog(&dev).await, expected);
+    assert_eq!(t.catalog(&dev).await, ["beta/one", "beta/two", "gamma"]);
+    for n in [1, 2] {
+        let walked = t
+            .walk(&format!("/v2/_catalog?n={n}"), "repositories", &dev, n)
+            .await;
+        assert_eq!(walked, ["beta/one", "beta/two", "gamma"], "n={n}");
+    }
     let anonymous = t.server.token(None, &["registry:catalog:*"]).await;
-    assert!(t.catalog(&anonymous).await.is_empty());
+    assert_eq!(t.catalog(&anonymous).await, ["gamma"]);
     let walked = t
         .walk("/v2/_catalog?n=1", "repositories", &anonymous, 1)
         .await;
-    assert!(walked.is_empty());
+    assert_eq!(walked, ["gamma"]);
     let reply = send(t.request(Method::GET, "/v2/_catalog", None)).await;
     t.expect_challenge(&reply, Some("registry:catalog:*"), None);
     t.stop().await;
@@ -2520,15 +2579,35 @@ enum Expect {
     Denied,
 }
 
-/// The registry-side access matrix: nobody anonymous, users pull and push, only the admin
-/// deletes.
+/// The registry-side access matrix on a private space bound to workspace `team`: nobody
+/// anonymous, an editor of `team` pulls and pushes, a user outside `team` is denied
+/// everything, and only `team`'s admins and the platform admin delete.
 async fn auth_matrix(backend: Backend) {
     let t = Ctx::start(backend).await;
     let repo = "team/app";
+    let store = &t.server.state.store;
+    t.dev(&[]).await;
+    t.server
+        .create_user("outsider", "outsider-password", false)
+        .await;
+    t.server.create_user("boss", "boss-password", false).await;
+    create_space(store, "team", false).await;
+    create_workspace(store, "team").await;
+    set_role(store, "team", "dev", "editor").await;
+    set_role(store, "team", "boss", "admin").await;
+    bind(store, "team", &["team"]).await;
     let admin = t.admin(&[repo]).await;
     let image = sample_image("matrix");
     t.push(repo, &admin, &image, "v1").await;
-    let principals = ["none", "anonymous", "user-elsewhere", "user", "admin"];
+    let principals = [
+        "none",
+        "anonymous",
+        "outsider",
+        "user-elsewhere",
+        "user",
+        "ws-admin",
+        "admin",
+    ];
     // Each principal gets its own tag and blob to delete, so one row cannot spoil another.
     let doomed_blob = |who: &str| octets(&format!("doomed blob of {who}"));
     for who in principals {
@@ -2537,21 +2616,36 @@ async fn auth_matrix(backend: Backend) {
         t.push_blob(repo, &admin, &doomed_blob(who)).await;
     }
 
-    // A non-admin user asking for everything receives pull and push, never delete.
+    // An editor asking for everything receives pull and push, never delete; a user outside
+    // the bound workspace receives nothing.
     let all = format!("repository:{repo}:*");
     let dev_all = t.dev(&[all.as_str()]).await;
     let granted = access_set(&decode_claims(&dev_all));
+    let outsider_all = t
+        .server
+        .token(Some(("outsider", "outsider-password")), &[all.as_str()])
+        .await;
+    let outsider_granted = access_set(&decode_claims(&outsider_all));
     let tokens: BTreeMap<&str, Option<String>> = BTreeMap::from([
         ("none", None),
         (
             "anonymous",
             Some(t.server.token(None, &[all.as_str()]).await),
         ),
+        ("outsider", Some(outsider_all)),
         (
             "user-elsewhere",
             Some(t.dev(&["repository:team/other:*"]).await),
         ),
         ("user", Some(dev_all.clone())),
+        (
+            "ws-admin",
+            Some(
+                t.server
+                    .token(Some(("boss", "boss-password")), &[all.as_str()])
+                    .await,
+            ),
+        ),
         ("admin", Some(admin.clone())),
     ]);
 
@@ -2578,6 +2672,7 @@ async fn auth_matrix(backend: Backend) {
     let expected: BTreeMap<&str, [Expect; 7]> = BTreeMap::from([
         ("none", [Challenge(None); 7]),
         ("anonymous", [insufficient; 7]),
+        ("outsider", [Denied; 7]),
         (
             "user-elsewhere",
             [
@@ -2600,6 +2695,18 @@ async fn auth_matrix(backend: Backend) {
                 Status(201),
                 Denied,
                 Denied,
+            ],
+        ),
+        (
+            "ws-admin",
+            [
+                Status(200),
+                Status(200),
+                Status(200),
+                Status(201),
+                Status(201),
+                Status(202),
+                Status(202),
             ],
         ),
         (
@@ -2686,7 +2793,7 @@ async fn auth_matrix(backend: Backend) {
         }
     }
     // Every refused delete left its target in place.
-    for who in ["none", "anonymous", "user-elsewhere", "user"] {
+    for who in ["none", "anonymous", "outsider", "user-elsewhere", "user"] {
         let reply = t
             .get(&format!("/v2/{repo}/manifests/doomed-{who}"), &admin)
             .await;
@@ -2698,6 +2805,11 @@ async fn auth_matrix(backend: Backend) {
     if granted != user_grant {
         mismatches.push(format!(
             "a non-admin user's token for `{all}` carries {granted:?}"
+        ));
+    }
+    if !outsider_granted.is_empty() {
+        mismatches.push(format!(
+            "an outsider's token for `{all}` carries {outsider_granted:?}"
         ));
     }
     assert!(
@@ -2835,7 +2947,12 @@ async fn catalog_rows(backend: Backend) {
         ]
     );
 
-    // A non-admin push is recorded under that user.
+    // A non-admin push is recorded under that user: an editor of a workspace the space
+    // `catalog` (created by the admin's push) is bound to.
+    t.dev(&[]).await;
+    create_workspace(store, "rows").await;
+    set_role(store, "rows", "dev", "editor").await;
+    bind(store, "catalog", &["rows"]).await;
     let docker = docker_image("rows-docker");
     let dev = t
         .dev(&[format!("repository:{repo_name}:pull,push").as_str()])

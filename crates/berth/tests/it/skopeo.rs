@@ -24,7 +24,9 @@ use berth_testkit::{
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::support::{Backend, TestServer, ADMIN_PASSWORD};
+use crate::support::{
+    bind, create_space, create_workspace, set_role, Backend, TestServer, ADMIN_PASSWORD,
+};
 
 /// Declares `mod <scenario> { fn sqlite(); fn postgres(); }` for each scenario, so that every
 /// scenario runs once per database backend and a failure names the backend it happened on.
@@ -227,19 +229,23 @@ async fn docker_image_and_manifest_list(backend: Backend) {
     server.stop().await;
 }
 
-/// Wrong credentials fail at the token endpoint and no credentials get an anonymous token with
-/// no access; either way skopeo reports an authentication failure and nothing is stored.
+/// Wrong credentials fail at the token endpoint, and no credentials get an anonymous token that
+/// pulls public spaces only; either way skopeo reports an authentication failure for anything
+/// else, and nothing is stored.
 async fn bad_or_missing_credentials_are_refused(backend: Backend) {
     let server = TestServer::spawn(backend).await;
     let admin = Skopeo::new(&server.host, Some(("admin", ADMIN_PASSWORD)));
     let image = app_image();
     let source = oci_layout("v1", &image);
-    let pushed = admin.image("library/pushed:v1");
+    // `library` is public; the admin's push auto-creates the space `private`, bound to nobody.
+    let public = admin.image("library/pushed:v1");
+    admin.copy(&[], &source.reference, &public).await;
+    let pushed = admin.image("private/pushed:v1");
     admin.copy(&[], &source.reference, &pushed).await;
 
     // Bad credentials are refused by the token endpoint itself. Without credentials the client
-    // gets an anonymous token that grants nothing, and the registry answers 401 to every
-    // request made with it, which skopeo reports as access denied.
+    // gets an anonymous token that grants only pulls of public spaces, and the registry answers
+    // 401 to every other request made with it, which skopeo reports as access denied.
     let bad_credentials: &[&str] = &[
         "unable to retrieve auth token",
         "incorrect username or password",
@@ -259,7 +265,18 @@ async fn bad_or_missing_credentials_are_refused(backend: Backend) {
         assert_mentions(&error, phrases);
         let error = client.fails(&[], "inspect", &[&pushed]).await;
         assert_mentions(&error, phrases);
+        if credentials.is_some() {
+            let error = client.fails(&[], "inspect", &[&public]).await;
+            assert_mentions(&error, phrases);
+        }
     }
+    // Anonymous pull of a public space is on by default.
+    let anonymous = Skopeo::new(&server.host, None);
+    assert_same_bytes(
+        &anonymous.ok(&[], "inspect", &["--raw", &public]).await,
+        &image.manifest,
+        "an anonymous inspect of a public image",
+    );
     let refused = RepoName::parse("library/refused").unwrap();
     assert!(
         !server
@@ -273,11 +290,17 @@ async fn bad_or_missing_credentials_are_refused(backend: Backend) {
     server.stop().await;
 }
 
-/// An ordinary user pushes and pulls like the admin and is recorded as the pusher, but deleting
-/// is reserved to administrators: the registry answers 403 DENIED and the image stays.
+/// An editor of a workspace bound to the space pushes and pulls like the admin and is recorded
+/// as the pusher, but deleting is reserved to administrators: the registry answers 403 DENIED
+/// and the image stays.
 async fn non_admin_pushes_and_pulls_but_cannot_delete(backend: Backend) {
     let server = TestServer::spawn(backend).await;
     server.create_user("alice", "alice-password", false).await;
+    let store = &server.state.store;
+    create_space(store, "team", false).await;
+    create_workspace(store, "team").await;
+    set_role(store, "team", "alice", "editor").await;
+    bind(store, "team", &["team"]).await;
     let alice = Skopeo::new(&server.host, Some(("alice", "alice-password")));
     let image = app_image();
     let source = oci_layout("v1", &image);
@@ -327,7 +350,7 @@ fn app_env() -> Value {
 
 /// Three gzip layers, one of them large enough (256 KiB of random bytes) that skopeo streams
 /// it in more than one write, and a history with an empty-layer step between them.
-fn app_image() -> Image {
+pub(crate) fn app_image() -> Image {
     ImageBuilder::new()
         .layer(
             layer(&[("etc/os-release", b"ID=berth\n"), ("etc/motd", b"hello\n")]),
@@ -391,7 +414,7 @@ fn two_platform_index(docker: bool) -> Index {
 /// but for a rootless user it lives under `$XDG_DATA_HOME`, and `_CONTAINERS_ROOTLESS_UID`
 /// makes skopeo treat the process as rootless. `REGISTRY_AUTH_FILE` points at a file that does
 /// not exist, so credentials a developer has stored never leak into a test.
-struct Skopeo {
+pub(crate) struct Skopeo {
     host: String,
     creds: Option<String>,
     home: TempDir,
@@ -399,7 +422,7 @@ struct Skopeo {
 
 impl Skopeo {
     /// A client for `host` (`127.0.0.1:<port>`) signing in as `credentials`, or anonymous.
-    fn new(host: &str, credentials: Option<(&str, &str)>) -> Skopeo {
+    pub(crate) fn new(host: &str, credentials: Option<(&str, &str)>) -> Skopeo {
         Skopeo {
             host: host.to_string(),
             creds: credentials.map(|(user, password)| format!("{user}:{password}")),
@@ -408,7 +431,7 @@ impl Skopeo {
     }
 
     /// `docker://<host>/<name_and_reference>`.
-    fn image(&self, name_and_reference: &str) -> String {
+    pub(crate) fn image(&self, name_and_reference: &str) -> String {
         format!("docker://{}/{name_and_reference}", self.host)
     }
 
@@ -442,7 +465,7 @@ impl Skopeo {
     }
 
     /// Runs skopeo and returns its standard output, panicking with its output if it fails.
-    async fn ok(&self, global: &[&str], command: &str, args: &[&str]) -> Vec<u8> {
+    pub(crate) async fn ok(&self, global: &[&str], command: &str, args: &[&str]) -> Vec<u8> {
         let output = self.run(global, command, args).await;
         assert!(
             output.status.success(),
@@ -454,7 +477,7 @@ impl Skopeo {
     }
 
     /// Runs skopeo expecting it to fail, and returns its standard error.
-    async fn fails(&self, global: &[&str], command: &str, args: &[&str]) -> String {
+    pub(crate) async fn fails(&self, global: &[&str], command: &str, args: &[&str]) -> String {
         let output = self.run(global, command, args).await;
         assert!(
             !output.status.success(),
@@ -465,7 +488,7 @@ impl Skopeo {
     }
 
     /// `skopeo copy <extra> <from> <to>`.
-    async fn copy(&self, extra: &[&str], from: &str, to: &str) {
+    pub(crate) async fn copy(&self, extra: &[&str], from: &str, to: &str) {
         let args = [extra, &["--quiet", from, to]].concat();
         self.ok(&[], "copy", &args).await;
     }
@@ -515,12 +538,12 @@ fn assert_mentions(error: &str, phrases: &[&str]) {
 // ---------------------------------------------------------------------------------------------
 
 /// An OCI layout written for one test, with the skopeo reference of its tag.
-struct Layout {
+pub(crate) struct Layout {
     _dir: TempDir,
-    reference: String,
+    pub(crate) reference: String,
 }
 
-fn oci_layout(tag: &str, content: &impl LayoutContent) -> Layout {
+pub(crate) fn oci_layout(tag: &str, content: &impl LayoutContent) -> Layout {
     let dir = TempDir::new().unwrap();
     write_oci_layout(dir.path(), tag, content).unwrap();
     Layout {

@@ -4,11 +4,16 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use berth_server::{App, ServerSettings};
+use berth_store::audit::NewAuditEvent;
+use berth_store::tenancy::NewRobot;
+use berth_store::Store;
 pub use berth_testkit::db::{Backend, TestDatabase};
+use berth_testkit::Image;
+use sha2::Digest as _;
 use tokio::net::TcpListener;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -49,14 +54,7 @@ impl TestServer {
         // Most tests push to made-up repositories as admin; auto-create gives each of them a
         // space, as a platform admin who turned the setting on would. Tests of the space rule
         // turn it off again.
-        state
-            .store
-            .set_access_settings(berth_store::facts::AccessSettings {
-                anonymous_pull: true,
-                auto_create_spaces: true,
-            })
-            .await
-            .unwrap();
+        set_auto_create_spaces(&state.store, true).await;
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.serve(listener, async {
@@ -244,6 +242,207 @@ impl Drop for BinaryServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenancy set up straight in the store: spaces, workspaces, members, bindings and robots.
+// These take a `Store` rather than a server so that tests of the binary, which has no
+// in-process state, can open its database and use them too.
+// ---------------------------------------------------------------------------------------------
+
+/// The audit event every setup change is recorded with.
+fn setup_event<'a>(action: &'a str, target: &'a str) -> NewAuditEvent<'a> {
+    NewAuditEvent {
+        actor: "test-setup",
+        action,
+        target,
+        ..Default::default()
+    }
+}
+
+/// The id of the hosted registry. The store looks registries up by id only; the migration
+/// inserts `hosted` as the first registry (with its `library` space), so in a fresh database
+/// it is 1, which this checks rather than assumes.
+pub async fn hosted_registry_id(store: &Store) -> i64 {
+    let library = store
+        .space(1, "library")
+        .await
+        .unwrap()
+        .expect("the hosted registry (id 1) holds the `library` space");
+    assert_eq!(library.registry, "hosted");
+    library.registry_id
+}
+
+/// Creates space `name` on the hosted registry and returns its id.
+pub async fn create_space(store: &Store, name: &str, public: bool) -> i64 {
+    let registry = hosted_registry_id(store).await;
+    let target = format!("hosted/{name}");
+    store
+        .create_space(
+            registry,
+            name,
+            public,
+            "",
+            &setup_event("space.create", &target),
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// The id of the existing hosted space `name` (created explicitly or by auto-create).
+pub async fn space_id(store: &Store, name: &str) -> i64 {
+    store
+        .hosted_spaces(&[name])
+        .await
+        .unwrap()
+        .get(name)
+        .unwrap_or_else(|| panic!("space `{name}` does not exist"))
+        .id
+}
+
+/// Binds hosted space `space` to exactly `workspaces` (none: unbinds it from all).
+pub async fn bind(store: &Store, space: &str, workspaces: &[&str]) {
+    let id = space_id(store, space).await;
+    let names: Vec<String> = workspaces.iter().map(|w| w.to_string()).collect();
+    let target = format!("hosted/{space}");
+    store
+        .set_bindings(id, &names, &setup_event("space.bind", &target))
+        .await
+        .unwrap();
+}
+
+/// Creates workspace `name` and returns its id.
+pub async fn create_workspace(store: &Store, name: &str) -> i64 {
+    let target = format!("workspace/{name}");
+    store
+        .create_workspace(name, "", &setup_event("workspace.create", &target))
+        .await
+        .unwrap()
+        .id
+}
+
+/// Makes user `username` a member of `workspace` with `role` (`admin`, `editor`, `viewer`),
+/// or changes their role.
+pub async fn set_role(store: &Store, workspace: &str, username: &str, role: &str) {
+    let workspace_id = store
+        .workspace(workspace)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("workspace `{workspace}` does not exist"))
+        .id;
+    let user_id = store
+        .find_user(username)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("user `{username}` does not exist"))
+        .id;
+    let target = format!("workspace/{workspace}/members/{username}");
+    store
+        .set_member(
+            workspace_id,
+            user_id,
+            role,
+            &setup_event("member.set", &target),
+        )
+        .await
+        .unwrap();
+}
+
+/// Creates robot `short` in `workspace` and returns its credentials: the full name
+/// `robot$<workspace>+<short>` and the secret.
+pub async fn create_robot(
+    store: &Store,
+    workspace: &str,
+    short: &str,
+    can_pull: bool,
+    can_push: bool,
+) -> (String, String) {
+    let workspace_id = store
+        .workspace(workspace)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("workspace `{workspace}` does not exist"))
+        .id;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let secret = hex::encode(sha2::Sha256::digest(format!("{workspace}+{short}@{nanos}")));
+    let name = berth_server::principals::robot_name(workspace, short);
+    store
+        .create_robot(
+            NewRobot {
+                workspace_id,
+                name: short,
+                secret_sha256: &berth_server::principals::robot_secret_digest(&secret),
+                can_pull,
+                can_push,
+                expires_at: None,
+                created_by: "test-setup",
+            },
+            &setup_event("robot.create", &name),
+        )
+        .await
+        .unwrap();
+    (name, secret)
+}
+
+/// Deletes robot `short` of `workspace`.
+pub async fn delete_robot(store: &Store, workspace: &str, short: &str) {
+    let workspace_id = store.workspace(workspace).await.unwrap().unwrap().id;
+    let name = berth_server::principals::robot_name(workspace, short);
+    assert!(store
+        .delete_robot(workspace_id, short, &setup_event("robot.delete", &name))
+        .await
+        .unwrap());
+}
+
+/// Turns the `auto_create_spaces` setting on or off, keeping anonymous pull on.
+pub async fn set_auto_create_spaces(store: &Store, on: bool) {
+    store
+        .set_access_settings(
+            berth_store::facts::AccessSettings {
+                anonymous_pull: true,
+                auto_create_spaces: on,
+            },
+            &setup_event("settings.update", "settings"),
+        )
+        .await
+        .unwrap();
+}
+
+/// Pushes `image` to `repository` under `reference` over plain HTTP with `token`: each blob
+/// in one monolithic POST, then the manifest.
+pub async fn push_image(url: &str, token: &str, repository: &str, image: &Image, reference: &str) {
+    let http = client();
+    for blob in image.blobs() {
+        let response = http
+            .post(format!(
+                "{url}/v2/{repository}/blobs/uploads/?digest={}",
+                blob.digest
+            ))
+            .bearer_auth(token)
+            .header("content-type", "application/octet-stream")
+            .body(blob.bytes.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "pushing a blob to {repository}");
+    }
+    let response = http
+        .put(format!("{url}/v2/{repository}/manifests/{reference}"))
+        .bearer_auth(token)
+        .header("content-type", image.manifest.media_type.as_str())
+        .body(image.manifest.bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        201,
+        "pushing the manifest to {repository}"
+    );
 }
 
 /// Runs skopeo with `args`, panicking with its output when it fails.

@@ -1,0 +1,221 @@
+//! The command-line client: thin commands over the REST API, one module per resource.
+//!
+//! Every command goes through [`berth_client::Client`]; nothing here knows HTTP. Output is a
+//! table for people or, with `--output json`, the server's JSON. A failure prints
+//! `error: <message>` on stderr (the server's message unchanged for API errors) and exits 1.
+//!
+//! This module refers to its parts only through `self`/`super`, never `crate::`, so the
+//! integration tests can compile it into their own binary and test parsing and rendering
+//! without a server.
+
+pub mod admin;
+pub mod args;
+pub mod credentials;
+pub mod output;
+pub mod registries;
+pub mod robots;
+pub mod session;
+pub mod spaces;
+pub mod users;
+pub mod workspaces;
+
+use anyhow::Context as _;
+use berth_client::{Client, Secret};
+use clap::{Args, Subcommand};
+
+pub use output::Output;
+
+/// The client subcommands; `main` flattens them next to `serve`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in to a Berth server and save the session for the other commands.
+    Login(WithGlobals<session::LoginArgs>),
+    /// Forget the saved session.
+    Logout(WithGlobals<NoArgs>),
+    /// Show who the current credentials belong to.
+    Whoami(WithGlobals<NoArgs>),
+    /// Manage user accounts (platform admins).
+    User(Group<users::UserCommand>),
+    /// Manage workspaces.
+    Workspace(Group<workspaces::WorkspaceCommand>),
+    /// Manage the members of a workspace.
+    Member(Group<workspaces::MemberCommand>),
+    /// Manage external registries, platform-wide or of one workspace.
+    Registry(Group<registries::RegistryCommand>),
+    /// Manage spaces (the first path segment of repository names) in a registry.
+    Space(Group<spaces::SpaceCommand>),
+    /// Manage which workspaces a space is bound to.
+    Bind(Group<spaces::BindCommand>),
+    /// Manage the robot accounts of a workspace.
+    Robot(Group<robots::RobotCommand>),
+    /// Read the audit log, newest first.
+    Audit(WithGlobals<admin::AuditArgs>),
+    /// Show or change platform settings.
+    Settings(Group<admin::SettingsCommand>),
+}
+
+/// Options every client command takes. They live on each command rather than on `berth`
+/// itself so that `berth serve` keeps only its own options.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct Globals {
+    /// The Berth server [default: the one `berth login` saved].
+    #[arg(long, global = true, env = "BERTH_URL", value_name = "URL")]
+    pub server: Option<String>,
+    /// A session token to use instead of the saved one.
+    #[arg(long, global = true, env = "BERTH_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub token: Option<Secret>,
+    /// How to print answers: tables for people, or the server's JSON.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+}
+
+/// A command without subcommands, with the global options.
+#[derive(Debug, Args)]
+pub struct WithGlobals<A: Args> {
+    #[command(flatten)]
+    pub args: A,
+    #[command(flatten)]
+    pub globals: Globals,
+}
+
+/// A command group (`berth user …`), with the global options for all its subcommands.
+#[derive(Debug, Args)]
+pub struct Group<C: Subcommand> {
+    #[command(flatten)]
+    pub globals: Globals,
+    #[command(subcommand)]
+    pub command: C,
+}
+
+/// The arguments of a command that takes none.
+#[derive(Debug, Args)]
+pub struct NoArgs {}
+
+/// What a command needs to run: a client with the chosen credentials, and the output format.
+pub struct Context {
+    pub client: Client,
+    pub output: Output,
+}
+
+impl Globals {
+    /// `--server`, treating an empty value (such as `BERTH_URL=`) as unset.
+    pub fn server(&self) -> Option<&str> {
+        self.server.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// `--token`, treating an empty value (such as `BERTH_TOKEN=`) as unset.
+    pub fn token(&self) -> Option<&Secret> {
+        self.token.as_ref().filter(|s| !s.expose().is_empty())
+    }
+}
+
+/// Parses a secret argument into [`Secret`], so the parsed command's `Debug` output (in a
+/// test failure, say) redacts it.
+fn secret(text: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(text))
+}
+
+impl Context {
+    /// Connects as the global options and the saved session say. The saved token is only sent
+    /// to the server it was issued by, so `--server` pointing elsewhere cannot leak it.
+    fn new(globals: &Globals) -> anyhow::Result<Context> {
+        // With both given, the saved session is not needed, and a damaged file must not stop
+        // a command that does not use it.
+        let saved = match (globals.server(), globals.token()) {
+            (Some(_), Some(_)) => None,
+            _ => credentials::load()?,
+        };
+        let server = match (globals.server(), &saved) {
+            (Some(server), _) => server.to_string(),
+            (None, Some(saved)) => saved.url.clone(),
+            (None, None) => anyhow::bail!(
+                "no server given: run `berth login <URL>`, or pass --server or set BERTH_URL"
+            ),
+        };
+        let token = match (globals.token(), saved) {
+            (Some(token), _) => Some(token.clone()),
+            (None, Some(saved)) if same_server(&saved.url, &server) => Some(saved.token),
+            _ => None,
+        };
+        let mut client = Client::new(&server)?;
+        if let Some(token) = token {
+            client = client.with_token(token);
+        }
+        Ok(Context {
+            client,
+            output: globals.output,
+        })
+    }
+}
+
+/// Whether two server URLs name the same server, after URL normalisation (case of the
+/// scheme and host, default ports, a trailing slash).
+pub fn same_server(a: &str, b: &str) -> bool {
+    let normal = |url: &str| {
+        url::Url::parse(url)
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .unwrap_or_else(|_| url.to_string())
+    };
+    normal(a) == normal(b)
+}
+
+/// Runs a client command and returns the process exit code.
+pub fn run(command: Command) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(dispatch(command)) {
+        Ok(()) => 0,
+        Err(e) => {
+            // `{:#}` shows the chain of contexts on one line; API errors carry none, so a
+            // server error prints as exactly the server's message.
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        // Login and logout manage the saved session rather than use it.
+        Command::Login(c) => session::login(&c.globals, c.args).await,
+        Command::Logout(c) => session::logout(c.globals.output),
+        Command::Whoami(c) => session::whoami(&Context::new(&c.globals)?).await,
+        Command::User(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Workspace(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Member(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Registry(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Space(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Bind(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Robot(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Audit(c) => admin::audit(&Context::new(&c.globals)?, c.args).await,
+        Command::Settings(g) => g.command.run(&Context::new(&g.globals)?).await,
+    }
+}
+
+/// Reads a password from standard input, for `--password-stdin`: everything up to the end,
+/// less one trailing line break (what `echo` or a here-string adds).
+pub fn read_password_stdin() -> anyhow::Result<Secret> {
+    use std::io::Read;
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("reading the password from standard input")?;
+    let password = input
+        .strip_suffix('\n')
+        .map(|rest| rest.strip_suffix('\r').unwrap_or(rest))
+        .unwrap_or(&input);
+    anyhow::ensure!(
+        !password.is_empty(),
+        "the password on standard input is empty"
+    );
+    Ok(Secret::new(password))
+}

@@ -1,0 +1,254 @@
+//! `berth space …` and `berth bind …`.
+
+use berth_client::{Bindings, NewSpace, SpacePatch};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::output::{col, render_table, Column, Output};
+use super::Context;
+
+/// `--registry`: which registry's spaces; the hosted one unless named.
+#[derive(Debug, Args)]
+pub struct RegistryName {
+    /// The registry the space is in.
+    #[arg(long, default_value = "hosted")]
+    pub registry: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpaceCommand {
+    /// List the spaces of a registry you may see, or those bound to a workspace.
+    List {
+        #[command(flatten)]
+        registry: RegistryName,
+        /// List the spaces bound to this workspace instead, across registries.
+        #[arg(long, value_name = "WS")]
+        workspace: Option<String>,
+    },
+    /// Create a space (platform admins); private unless --public.
+    Create {
+        name: String,
+        #[command(flatten)]
+        registry: RegistryName,
+        /// Let anyone pull from it.
+        #[arg(long)]
+        public: bool,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Show a space.
+    Show {
+        name: String,
+        #[command(flatten)]
+        registry: RegistryName,
+    },
+    /// Change a space; only the options given change.
+    Update {
+        name: String,
+        #[command(flatten)]
+        registry: RegistryName,
+        #[arg(long, value_name = "true|false")]
+        public: Option<bool>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Delete a space.
+    Delete {
+        name: String,
+        #[command(flatten)]
+        registry: RegistryName,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BindCommand {
+    /// List the workspaces a space is bound to.
+    List {
+        space: String,
+        #[command(flatten)]
+        registry: RegistryName,
+    },
+    /// Bind a space to exactly these workspaces (none unbinds it from all).
+    Set {
+        space: String,
+        workspaces: Vec<String>,
+        #[command(flatten)]
+        registry: RegistryName,
+    },
+    /// Bind a space to more workspaces, keeping the others.
+    Add {
+        space: String,
+        #[arg(required = true)]
+        workspaces: Vec<String>,
+        #[command(flatten)]
+        registry: RegistryName,
+    },
+    /// Unbind a space from some workspaces, keeping the others.
+    Remove {
+        space: String,
+        #[arg(required = true)]
+        workspaces: Vec<String>,
+        #[command(flatten)]
+        registry: RegistryName,
+    },
+}
+
+pub const SPACE: &[Column] = &[
+    col("REGISTRY", "registry"),
+    col("NAME", "name"),
+    col("PUBLIC", "public"),
+    col("BOUND TO", "bound_workspaces"),
+    col("DESCRIPTION", "description"),
+    col("CREATED", "created_at"),
+];
+
+pub const BINDING: &[Column] = &[col("WORKSPACE", "workspace")];
+
+impl SpaceCommand {
+    pub async fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        let client = &ctx.client;
+        let out = ctx.output;
+        match self {
+            SpaceCommand::List {
+                workspace: Some(workspace),
+                ..
+            } => out.list(&client.workspace_spaces(&workspace, None).await?, SPACE),
+            SpaceCommand::List { registry, .. } => {
+                out.list(&client.spaces(&registry.registry, None).await?, SPACE)
+            }
+            SpaceCommand::Create {
+                name,
+                registry,
+                public,
+                description,
+            } => {
+                let space = NewSpace {
+                    name,
+                    public: Some(public),
+                    description,
+                };
+                out.one(
+                    &client.create_space(&registry.registry, &space).await?,
+                    SPACE,
+                )
+            }
+            SpaceCommand::Show { name, registry } => {
+                out.one(&client.space(&registry.registry, &name).await?, SPACE)
+            }
+            SpaceCommand::Update {
+                name,
+                registry,
+                public,
+                description,
+            } => {
+                let patch = SpacePatch {
+                    public,
+                    description,
+                };
+                let space = client
+                    .update_space(&registry.registry, &name, &patch)
+                    .await?;
+                out.one(&space, SPACE)
+            }
+            SpaceCommand::Delete { name, registry } => {
+                client.delete_space(&registry.registry, &name).await?;
+                out.done(format!("Deleted space {}/{name}.", registry.registry));
+                Ok(())
+            }
+        }
+    }
+}
+
+impl BindCommand {
+    pub async fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        let client = &ctx.client;
+        let (space, registry, bindings) = match self {
+            BindCommand::List { space, registry } => {
+                let bindings = client.bindings(&registry.registry, &space).await?;
+                (space, registry, bindings)
+            }
+            BindCommand::Set {
+                space,
+                workspaces,
+                registry,
+            } => {
+                let wanted = Bindings { workspaces };
+                let bindings = client
+                    .set_bindings(&registry.registry, &space, &wanted)
+                    .await?;
+                (space, registry, bindings)
+            }
+            BindCommand::Add {
+                space,
+                workspaces,
+                registry,
+            } => {
+                let bindings = edit_bindings(ctx, &registry.registry, &space, |set| {
+                    for workspace in workspaces {
+                        if !set.contains(&workspace) {
+                            set.push(workspace);
+                        }
+                    }
+                })
+                .await?;
+                (space, registry, bindings)
+            }
+            BindCommand::Remove {
+                space,
+                workspaces,
+                registry,
+            } => {
+                let bindings = edit_bindings(ctx, &registry.registry, &space, |set| {
+                    set.retain(|w| !workspaces.contains(w));
+                })
+                .await?;
+                (space, registry, bindings)
+            }
+        };
+        print_bindings(ctx.output, &registry.registry, &space, &bindings)
+    }
+}
+
+/// Reads a space's bindings, applies `edit`, and writes the whole set back, as the API
+/// replaces the set in one transaction. Nothing is written when nothing changes, so the audit
+/// log records only real changes. Two admins editing one space's bindings at the same moment
+/// can overwrite each other; the audit log shows both writes.
+async fn edit_bindings(
+    ctx: &Context,
+    registry: &str,
+    space: &str,
+    edit: impl FnOnce(&mut Vec<String>),
+) -> anyhow::Result<Bindings> {
+    let current = ctx.client.bindings(registry, space).await?;
+    let mut wanted = current.clone();
+    edit(&mut wanted.workspaces);
+    if wanted == current {
+        return Ok(current);
+    }
+    Ok(ctx.client.set_bindings(registry, space, &wanted).await?)
+}
+
+/// Prints a space's bindings: one workspace per line, or the server's `{workspaces}`.
+fn print_bindings(
+    output: Output,
+    registry: &str,
+    space: &str,
+    bindings: &Bindings,
+) -> anyhow::Result<()> {
+    match output {
+        Output::Json => super::output::print_json(bindings),
+        Output::Table if bindings.workspaces.is_empty() => {
+            println!("Space {registry}/{space} is bound to no workspace.");
+            Ok(())
+        }
+        Output::Table => {
+            let rows: Vec<_> = bindings
+                .workspaces
+                .iter()
+                .map(|w| json!({ "workspace": w }))
+                .collect();
+            print!("{}", render_table(BINDING, &rows));
+            Ok(())
+        }
+    }
+}
