@@ -788,7 +788,7 @@ async fn changes_take_effect_on_the_next_token(backend: Backend) {
     world.stop().await;
 }
 
-/// Pushing into a space that does not exist is refused with 403 `DENIED` and a message saying
+/// Pushing into a space that does not exist is refused with 404 `NAME_UNKNOWN` and a message saying
 /// so, even for the platform admin, until the admin turns `auto_create_spaces` on; then the
 /// admin's push creates the space, private and bound to nobody, and nobody else's does.
 async fn missing_spaces_are_refused_unless_auto_created(backend: Backend) {
@@ -818,7 +818,7 @@ async fn missing_spaces_are_refused_unless_auto_created(backend: Backend) {
 }
 
 /// Asserts that `who` is refused an upload to `repository` because its space does not exist:
-/// the token carries nothing, and the POST answers 403 `DENIED` with a message that says so.
+/// the token carries nothing, and the POST answers 404 `NAME_UNKNOWN` with a message that says so.
 async fn assert_refused_as_missing(world: &World, who: &Principal, repository: &str) {
     let scope = format!("repository:{repository}:pull,push");
     let (token, granted) = world.token(who, &scope, repository).await;
@@ -832,9 +832,9 @@ async fn assert_refused_as_missing(world: &World, who: &Principal, repository: &
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 403, "{}", who.label);
+    assert_eq!(response.status(), 404, "{}", who.label);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["errors"][0]["code"], "DENIED", "{}", who.label);
+    assert_eq!(body["errors"][0]["code"], "NAME_UNKNOWN", "{}", who.label);
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     let space = repository.split('/').next().unwrap();
     assert!(

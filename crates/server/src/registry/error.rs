@@ -39,6 +39,9 @@ pub enum RegistryError {
     NameInvalid(String),
     #[error("repository name not known to registry")]
     NameUnknown,
+    /// The repository's space does not exist; the message says so and what to do.
+    #[error("{0}")]
+    SpaceUnknown(String),
     #[error("{0}")]
     SizeInvalid(String),
     #[error("authentication required")]
@@ -72,7 +75,7 @@ impl RegistryError {
             ManifestTooLarge => ("MANIFEST_INVALID", StatusCode::PAYLOAD_TOO_LARGE),
             ManifestUnknown(_) => ("MANIFEST_UNKNOWN", StatusCode::NOT_FOUND),
             NameInvalid(_) => ("NAME_INVALID", StatusCode::BAD_REQUEST),
-            NameUnknown => ("NAME_UNKNOWN", StatusCode::NOT_FOUND),
+            NameUnknown | SpaceUnknown(_) => ("NAME_UNKNOWN", StatusCode::NOT_FOUND),
             SizeInvalid(_) => ("SIZE_INVALID", StatusCode::BAD_REQUEST),
             Unauthorized { .. } => ("UNAUTHORIZED", StatusCode::UNAUTHORIZED),
             Denied(_) => ("DENIED", StatusCode::FORBIDDEN),

@@ -313,13 +313,17 @@ pub(crate) async fn authorize(
                 return Err(challenge(Some("insufficient_scope")));
             }
             let space = berth_access::space_of(name.as_str());
-            Err(RegistryError::Denied(if facts.spaces.contains_key(space) {
-                format!("requested access to `{name}` is denied")
+            if facts.spaces.contains_key(space) {
+                Err(RegistryError::Denied(format!(
+                    "requested access to `{name}` is denied"
+                )))
             } else {
-                format!(
+                // A 404 rather than a 403: clients probe with HEAD first, which has no body
+                // to carry the reason, and a missing repository is what they then report.
+                Err(RegistryError::SpaceUnknown(format!(
                     "space `{space}` does not exist on this registry; a platform admin must create it before anything can be pushed to it"
-                )
-            }))
+                )))
+            }
         }
     }
 }
