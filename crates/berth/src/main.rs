@@ -57,11 +57,28 @@ struct ServeArgs {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(serve(args)),
+        Command::Serve(args) => {
+            return_large_allocations_to_the_system();
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(serve(args))
+        }
         Command::Client(command) => std::process::exit(cli::run(command)),
+    }
+}
+
+/// glibc serves an allocation above its mmap threshold straight from the kernel and returns it
+/// on free, but it raises that threshold to the size of every large block freed, after which
+/// such blocks come from per-thread arenas that keep them. Each argon2 check allocates 7 MiB on
+/// some blocking thread, so a burst of logins left hundreds of MiB resident. A fixed 1 MiB
+/// threshold keeps large blocks returning to the system; blob buffers (256 KiB) are unaffected.
+fn return_large_allocations_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator tuning value; it is called once, before any thread
+    // of the server starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
     }
 }
 

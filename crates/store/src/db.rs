@@ -25,6 +25,10 @@ pub struct Store {
     pub(crate) writer: AnyPool,
     pub(crate) reader: AnyPool,
     backend: Backend,
+    /// The access settings as last read, with when; see `Store::access_settings`.
+    pub(crate) settings_cache: std::sync::Arc<
+        std::sync::Mutex<Option<(std::time::Instant, crate::facts::AccessSettings)>>,
+    >,
 }
 
 impl Store {
@@ -46,6 +50,7 @@ impl Store {
                 writer: pool.clone(),
                 reader: pool,
                 backend: Backend::Postgres,
+                settings_cache: Default::default(),
             }
         } else {
             return Err(StoreError::BadUrl(format!(
@@ -108,6 +113,7 @@ impl Store {
             writer,
             reader,
             backend: Backend::Sqlite,
+            settings_cache: Default::default(),
         })
     }
 

@@ -118,7 +118,21 @@ impl Store {
         .transpose()
     }
 
+    /// The deployment's access settings. Every token request needs them and they almost never
+    /// change, so a read is reused for a second: a change made through this `Store` is seen at
+    /// once (writing forgets the cache), one made by another replica within a second.
     pub async fn access_settings(&self) -> Result<AccessSettings, StoreError> {
+        if let Some((read_at, settings)) = *self.settings_cache.lock().unwrap() {
+            if read_at.elapsed() < std::time::Duration::from_secs(1) {
+                return Ok(settings);
+            }
+        }
+        let settings = self.read_access_settings().await?;
+        *self.settings_cache.lock().unwrap() = Some((std::time::Instant::now(), settings));
+        Ok(settings)
+    }
+
+    async fn read_access_settings(&self) -> Result<AccessSettings, StoreError> {
         let rows = sqlx::query("SELECT name, value FROM settings")
             .fetch_all(&self.reader)
             .await?;
@@ -160,6 +174,7 @@ impl Store {
         }
         crate::audit::insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        *self.settings_cache.lock().unwrap() = None;
         Ok(())
     }
 
