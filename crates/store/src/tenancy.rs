@@ -96,6 +96,13 @@ fn robot_row(row: &AnyRow) -> Result<RobotRow, sqlx::Error> {
 
 const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.description, w.created_at, \
      (SELECT COUNT(*) FROM workspace_members m WHERE m.workspace_id = w.id) AS members";
+/// Spaces joined with their bindings, one row per binding (or one with no workspace), for
+/// [`spaces_from_rows`]; callers add the `WHERE` and `ORDER BY`.
+const SPACES_WITH_BINDINGS: &str =
+    "SELECT s.id, s.registry_id, r.name AS registry, s.name, s.public, \
+     s.description, s.created_at, w.id AS workspace_id, w.name AS workspace FROM spaces s \
+     JOIN registries r ON r.id = s.registry_id LEFT JOIN bindings b ON b.space_id = s.id \
+     LEFT JOIN workspaces w ON w.id = b.workspace_id";
 const ROBOT_COLUMNS: &str =
     "r.id, r.workspace_id, w.name AS workspace, r.name, r.can_pull, r.can_push, \
      r.expires_at, r.disabled, r.created_by, r.created_at";
@@ -280,12 +287,9 @@ impl Store {
         registry_id: i64,
         name: &str,
     ) -> Result<Option<SpaceRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.registry_id, r.name AS registry, s.name, s.public, s.description, s.created_at, \
-             w.id AS workspace_id, w.name AS workspace FROM spaces s JOIN registries r ON r.id = s.registry_id \
-             LEFT JOIN bindings b ON b.space_id = s.id LEFT JOIN workspaces w ON w.id = b.workspace_id \
-             WHERE s.registry_id = $1 AND s.name = $2 ORDER BY w.name",
-        )
+        let rows = sqlx::query(&format!(
+            "{SPACES_WITH_BINDINGS} WHERE s.registry_id = $1 AND s.name = $2 ORDER BY w.name"
+        ))
         .bind(registry_id)
         .bind(name)
         .fetch_all(&self.reader)
@@ -302,63 +306,43 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> Result<Page<SpaceRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.registry_id, r.name AS registry, s.name, s.public, s.description, s.created_at, \
-             w.id AS workspace_id, w.name AS workspace FROM spaces s JOIN registries r ON r.id = s.registry_id \
-             LEFT JOIN bindings b ON b.space_id = s.id LEFT JOIN workspaces w ON w.id = b.workspace_id \
-             WHERE s.registry_id = $1 AND s.name > $2 ORDER BY s.name, w.name",
-        )
-        .bind(registry_id)
-        .bind(after)
-        .fetch_all(&self.reader)
-        .await?;
-        let visible = |space: &SpaceRow| match visible_to {
-            None => true,
-            Some(workspaces) => {
-                space.public || space.bound.iter().any(|(id, _)| workspaces.contains(id))
-            }
-        };
-        let all: Vec<SpaceRow> = spaces_from_rows(&rows)?
-            .into_iter()
-            .filter(visible)
-            .collect();
-        let before: i64 = if after.is_empty() {
-            0
-        } else {
-            // Spaces before the cursor still count towards the total.
-            let earlier = sqlx::query(
-                "SELECT s.id, s.registry_id, r.name AS registry, s.name, s.public, s.description, s.created_at, \
-                 w.id AS workspace_id, w.name AS workspace FROM spaces s JOIN registries r ON r.id = s.registry_id \
-                 LEFT JOIN bindings b ON b.space_id = s.id LEFT JOIN workspaces w ON w.id = b.workspace_id \
-                 WHERE s.registry_id = $1 AND s.name <= $2 ORDER BY s.name, w.name",
-            )
+        // One read of the registry's spaces gives both the page and the total, which counts
+        // the visible spaces before the cursor too.
+        let sql =
+            format!("{SPACES_WITH_BINDINGS} WHERE s.registry_id = $1 ORDER BY s.name, w.name");
+        let rows = sqlx::query(&sql)
             .bind(registry_id)
-            .bind(after)
             .fetch_all(&self.reader)
             .await?;
-            spaces_from_rows(&earlier)?
-                .iter()
-                .filter(|s| visible(s))
-                .count() as i64
-        };
-        let total = before + all.len() as i64;
+        let visible: Vec<SpaceRow> = spaces_from_rows(&rows)?
+            .into_iter()
+            .filter(|space| match visible_to {
+                None => true,
+                Some(workspaces) => {
+                    space.public || space.bound.iter().any(|(id, _)| workspaces.contains(id))
+                }
+            })
+            .collect();
+        let total = visible.len() as i64;
+        let all = visible
+            .into_iter()
+            .filter(|space| space.name.as_str() > after);
         Ok(Page {
-            items: all.into_iter().take(limit.max(0) as usize).collect(),
+            items: all.take(limit.max(0) as usize).collect(),
             total,
         })
     }
 
     /// The spaces (of any platform registry) bound to a workspace: the reverse view.
     pub async fn workspace_spaces(&self, workspace_id: i64) -> Result<Vec<SpaceRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.registry_id, r.name AS registry, s.name, s.public, s.description, s.created_at, \
-             w.id AS workspace_id, w.name AS workspace FROM spaces s JOIN registries r ON r.id = s.registry_id \
-             LEFT JOIN bindings b ON b.space_id = s.id LEFT JOIN workspaces w ON w.id = b.workspace_id \
-             WHERE s.id IN (SELECT space_id FROM bindings WHERE workspace_id = $1) ORDER BY r.name, s.name, w.name",
-        )
-        .bind(workspace_id)
-        .fetch_all(&self.reader)
-        .await?;
+        let sql = format!(
+            "{SPACES_WITH_BINDINGS} WHERE s.id IN (SELECT space_id FROM bindings WHERE workspace_id = $1) \
+             ORDER BY r.name, s.name, w.name"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(workspace_id)
+            .fetch_all(&self.reader)
+            .await?;
         spaces_from_rows(&rows)
     }
 

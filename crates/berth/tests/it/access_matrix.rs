@@ -32,27 +32,8 @@ use crate::support::{
     set_auto_create_spaces, set_role, Backend, TestServer, ADMIN_PASSWORD,
 };
 
-/// Declares `mod <name> { fn sqlite(); fn postgres(); }` for each test body, so that every
-/// body runs once per database backend and a failure names the backend.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use crate::support::Backend;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(Backend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(Backend::Postgres).await;
-            }
-        }
-    )*};
-}
-
-on_both_backends!(
+crate::on_both_backends!(
+    multi_thread:
     matrix,
     matrix_with_skopeo,
     changes_take_effect_on_the_next_token,

@@ -9,27 +9,7 @@ use serde_json::{json, Value};
 
 use crate::support::{client, Backend, TestServer, ADMIN_PASSWORD};
 
-/// Generates one test per backend for each named body, as `<name>::sqlite` and
-/// `<name>::postgres`, so a failure names the database it happened on.
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use crate::support::Backend;
-
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(Backend::Sqlite).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                super::$name(Backend::Postgres).await;
-            }
-        }
-    )*};
-}
-
-backend_tests!(
+crate::on_both_backends!(
     login_and_me,
     users,
     workspaces_and_members,

@@ -1,7 +1,7 @@
 //! The `/v2` registry over HTTP, endpoint by endpoint and error code by error code, checked
 //! against the OCI Distribution Spec v1.1 and Docker token authentication.
 //!
-//! Every test body runs once per database backend: `backend_tests!` turns each
+//! Every test body runs once per database backend: `on_both_backends!` turns each
 //! `async fn name(backend: Backend)` below into the tests `name::sqlite` and `name::postgres`,
 //! so a single code path proves that both databases behave the same. All content is built in
 //! memory with `berth_testkit::image`; nothing is downloaded.
@@ -29,27 +29,7 @@ use crate::support::{
     ADMIN_PASSWORD,
 };
 
-/// Generates one test per backend for each named body, as `<name>::sqlite` and
-/// `<name>::postgres`, so a failure names the database it happened on.
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use crate::support::Backend;
-
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(Backend::Sqlite).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                super::$name(Backend::Postgres).await;
-            }
-        }
-    )*};
-}
-
-backend_tests!(
+crate::on_both_backends!(
     ping,
     token_endpoint,
     token_validation,

@@ -28,27 +28,8 @@ use crate::support::{
     bind, create_space, create_workspace, set_role, Backend, TestServer, ADMIN_PASSWORD,
 };
 
-/// Declares `mod <scenario> { fn sqlite(); fn postgres(); }` for each scenario, so that every
-/// scenario runs once per database backend and a failure names the backend it happened on.
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use crate::support::Backend;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$scenario(Backend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$scenario(Backend::Postgres).await;
-            }
-        }
-    )*};
-}
-
-on_both_backends!(
+crate::on_both_backends!(
+    multi_thread:
     oci_image_round_trip,
     multi_arch_index_round_trip,
     docker_image_and_manifest_list,

@@ -1,5 +1,35 @@
 //! Test servers and helpers shared by the integration tests.
 
+/// Declares `mod <name> { fn sqlite(); fn postgres(); }` for each test body named, so that
+/// every body runs once per database backend and a failure names the backend it happened on.
+/// Bodies that run blocking clients (skopeo) next to the in-process server ask for
+/// `multi_thread:`, so the server keeps answering while a client blocks its thread; the others
+/// run on one thread, which keeps the order of events on a connection deterministic.
+#[macro_export]
+macro_rules! on_both_backends {
+    (multi_thread: $($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(@each [tokio::test(flavor = "multi_thread", worker_threads = 2)] $($name),*);
+    };
+    (@each [$test:meta] $($name:ident),*) => {$(
+        mod $name {
+            use $crate::support::Backend;
+
+            #[$test]
+            async fn sqlite() {
+                super::$name(Backend::Sqlite).await;
+            }
+
+            #[$test]
+            async fn postgres() {
+                super::$name(Backend::Postgres).await;
+            }
+        }
+    )*};
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(@each [tokio::test] $($name),*);
+    };
+}
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
