@@ -415,13 +415,14 @@ impl Store {
         .await
     }
 
-    /// Replaces the set of workspaces a space is bound to. Every name must exist; otherwise
-    /// nothing changes and `Missing` names the first unknown workspace.
+    /// Replaces the set of workspaces a space is bound to, recording `audits` (one per
+    /// workspace affected, so each workspace's admins see the change). Every name must exist;
+    /// otherwise nothing changes and `Missing` names the first unknown workspace.
     pub async fn set_bindings(
         &self,
         space_id: i64,
         workspaces: &[String],
-        audit: &NewAuditEvent<'_>,
+        audits: &[NewAuditEvent<'_>],
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         let mut ids = Vec::with_capacity(workspaces.len());
@@ -455,7 +456,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        insert_audit(&mut tx, audit).await?;
+        for audit in audits {
+            insert_audit(&mut tx, audit).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

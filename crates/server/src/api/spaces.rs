@@ -290,15 +290,31 @@ pub async fn set_bindings(
     workspaces.sort();
     workspaces.dedup();
     let previous: Vec<&str> = space.bound.iter().map(|(_, name)| name.as_str()).collect();
-    let event = caller.event(
+    let target = space_target(&registry, &name);
+    // One event for the space as a whole, and one per workspace gained or lost, carrying that
+    // workspace, so its admins find the change in their own audit view.
+    let mut events = vec![caller.event(
         "binding.set",
-        space_target(&registry, &name),
+        target.clone(),
         None,
         json!({ "workspaces": workspaces, "previous": previous }),
-    );
+    )];
+    let added = workspaces
+        .iter()
+        .filter(|w| !previous.contains(&w.as_str()));
+    let removed = previous
+        .iter()
+        .filter(|w| !workspaces.iter().any(|n| n == *w));
+    for (action, workspace) in added
+        .map(|w| ("binding.add", w.as_str()))
+        .chain(removed.map(|w| ("binding.remove", *w)))
+    {
+        events.push(caller.event(action, target.clone(), Some(workspace), json!({})));
+    }
+    let events: Vec<_> = events.iter().map(|e| e.borrow()).collect();
     state
         .store
-        .set_bindings(space.id, &workspaces, &event.borrow())
+        .set_bindings(space.id, &workspaces, &events)
         .await?;
     Ok(Json(Bindings { workspaces }))
 }
