@@ -1379,6 +1379,32 @@ async fn audit_log(backend: Backend) {
         "workspace.create, member.set, robot.create"
     );
     assert!(team_a.iter().all(|e| e["workspace"] == "team-a"));
+
+    // Binding a space to the workspace, and unbinding it, show in that workspace's view.
+    api.post(
+        "/registries/hosted/spaces",
+        admin,
+        json!({ "name": "shared", "public": false }),
+    )
+    .await
+    .expect(201);
+    for workspaces in [json!(["team-a", "team-b"]), json!(["team-b"])] {
+        api.put(
+            "/registries/hosted/spaces/shared/bindings",
+            admin,
+            json!({ "workspaces": workspaces }),
+        )
+        .await
+        .expect(200);
+    }
+    let bindings = api
+        .names(
+            "/audit?workspace=team-a&action=binding.",
+            Auth::Bearer(&alice),
+            "action",
+        )
+        .await;
+    assert_eq!(bindings, ["binding.remove", "binding.add"]);
     api.get("/audit", Auth::Bearer(&alice))
         .await
         .error(403, "forbidden", "");
