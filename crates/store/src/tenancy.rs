@@ -401,38 +401,69 @@ impl Store {
         self.space(registry_id, name).await
     }
 
+    /// Deletes an empty space. A space that still holds images is refused with `Conflict`:
+    /// deleting it would leave its images behind, and a new space of the same name (perhaps
+    /// public, perhaps bound elsewhere) would inherit them.
     pub async fn delete_space(
         &self,
         registry_id: i64,
         name: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
-        self.change(
-            audit,
-            "DELETE FROM spaces WHERE registry_id = $1 AND name = $2",
-            |q| q.bind(registry_id).bind(name.to_string()),
+        let mut tx = self.writer.begin().await?;
+        let holding: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM repositories r JOIN registries g ON g.name = r.registry \
+             WHERE g.id = $1 AND g.workspace_id IS NULL AND r.artifact_count > 0 \
+             AND (r.name = $2 OR substr(r.name, 1, length($2) + 1) = $2 || '/')",
         )
-        .await
+        .bind(registry_id)
+        .bind(name)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        if holding > 0 {
+            return Err(StoreError::Conflict(format!(
+                "space `{name}` still holds {holding} repositories; delete them first"
+            )));
+        }
+        let result = sqlx::query("DELETE FROM spaces WHERE registry_id = $1 AND name = $2")
+            .bind(registry_id)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
-    /// Replaces the set of workspaces a space is bound to, recording `audits` (one per
-    /// workspace affected, so each workspace's admins see the change). Every name must exist;
-    /// otherwise nothing changes and `Missing` names the first unknown workspace.
+    /// Replaces the set of workspaces a space is bound to, and records `audit` plus, for each
+    /// workspace gained or lost, a `binding.add` or `binding.remove` event carrying that
+    /// workspace, so its admins see the change in their own view. The space row is locked
+    /// first, so concurrent replacements apply one after the other and each computes its
+    /// gains and losses against what the previous one left. Every name must exist; otherwise
+    /// nothing changes and `Missing` names the first unknown workspace.
     pub async fn set_bindings(
         &self,
         space_id: i64,
         workspaces: &[String],
-        audits: &[NewAuditEvent<'_>],
+        audit: &NewAuditEvent<'_>,
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        let mut ids = Vec::with_capacity(workspaces.len());
+        sqlx::query("UPDATE spaces SET id = id WHERE id = $1")
+            .bind(space_id)
+            .execute(&mut *tx)
+            .await?;
+        let mut wanted = Vec::with_capacity(workspaces.len());
         for name in workspaces {
             let row = sqlx::query("SELECT id FROM workspaces WHERE name = $1")
                 .bind(name)
                 .fetch_optional(&mut *tx)
                 .await?;
             match row {
-                Some(row) => ids.push(row.try_get::<i64, _>("id")?),
+                Some(row) => wanted.push((row.try_get::<i64, _>("id")?, name.clone())),
                 None => {
                     return Err(StoreError::Missing(format!(
                         "workspace `{name}` does not exist"
@@ -440,13 +471,23 @@ impl Store {
                 }
             }
         }
-        ids.sort_unstable();
-        ids.dedup();
+        wanted.sort();
+        wanted.dedup();
+        let current: Vec<(i64, String)> = sqlx::query(
+            "SELECT w.id, w.name FROM bindings b JOIN workspaces w ON w.id = b.workspace_id \
+             WHERE b.space_id = $1",
+        )
+        .bind(space_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
         sqlx::query("DELETE FROM bindings WHERE space_id = $1")
             .bind(space_id)
             .execute(&mut *tx)
             .await?;
-        for id in ids {
+        for (id, _) in &wanted {
             sqlx::query(
                 "INSERT INTO bindings (space_id, workspace_id, created_at) VALUES ($1, $2, $3)",
             )
@@ -456,8 +497,23 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        for audit in audits {
-            insert_audit(&mut tx, audit).await?;
+        insert_audit(&mut tx, audit).await?;
+        let added = wanted
+            .iter()
+            .filter(|w| !current.contains(w))
+            .map(|(_, n)| ("binding.add", n));
+        let removed = current
+            .iter()
+            .filter(|w| !wanted.contains(w))
+            .map(|(_, n)| ("binding.remove", n));
+        for (action, workspace) in added.chain(removed) {
+            let event = NewAuditEvent {
+                action,
+                workspace: Some(workspace),
+                detail: None,
+                ..audit.clone()
+            };
+            insert_audit(&mut tx, &event).await?;
         }
         tx.commit().await?;
         Ok(())

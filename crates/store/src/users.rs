@@ -108,6 +108,7 @@ impl Store {
         audit: &NewAuditEvent<'_>,
     ) -> Result<Option<User>, StoreError> {
         let mut tx = self.writer.begin().await?;
+        lock_admins(&mut tx).await?;
         let row = sqlx::query(&format!(
             "UPDATE users SET \
              email = CASE WHEN $1 = 1 THEN $2 ELSE email END, \
@@ -143,6 +144,7 @@ impl Store {
         audit: &NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
+        lock_admins(&mut tx).await?;
         let result = sqlx::query("DELETE FROM users WHERE username = $1")
             .bind(username)
             .execute(&mut *tx)
@@ -174,6 +176,16 @@ async fn insert_user(
     .await
     .map_err(|e| StoreError::on_unique(e, || format!("user `{}` already exists", user.username)))?;
     Ok(user_row(&row)?)
+}
+
+/// Locks every admin row, so that changes that could remove the last admin run one after the
+/// other: on PostgreSQL two concurrent transactions would otherwise each count the other's
+/// admin as remaining, and both commit. (SQLite's single writer already serialises them.)
+async fn lock_admins(conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET is_admin = is_admin WHERE is_admin = 1")
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Fails with `Conflict` when no enabled platform admin would remain; the caller's

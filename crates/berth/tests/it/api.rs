@@ -21,6 +21,7 @@ crate::on_both_backends!(
     audit_log,
     settings,
     openapi_and_docs,
+    spaces_holding_images_are_not_deleted,
 );
 
 const PASSWORD: &str = "a-password-for-tests";
@@ -1464,6 +1465,44 @@ async fn settings(backend: Backend) {
         .expect(200);
     assert_eq!(event["total"], 1);
     assert_eq!(event["items"][0]["detail"]["anonymous_pull"], false);
+    api.server.stop().await;
+}
+
+/// A space that still holds images cannot be deleted: its images would stay behind, and a
+/// new space of the same name (public, or bound elsewhere) would inherit them.
+async fn spaces_holding_images_are_not_deleted(backend: Backend) {
+    let api = Api::start(backend).await;
+    let admin = api.as_admin();
+    api.post(
+        "/registries/hosted/spaces",
+        admin,
+        json!({ "name": "acme", "public": false }),
+    )
+    .await
+    .expect(201);
+    let token = api.server.admin_token(&["acme/app"]).await;
+    let image = berth_testkit::image::ImageBuilder::new()
+        .layer(
+            berth_testkit::image::layer(&[("hello", b"world")]),
+            "ADD hello /",
+        )
+        .build();
+    crate::support::push_image(&api.server.url, &token, "acme/app", &image, "v1").await;
+    api.delete("/registries/hosted/spaces/acme", admin)
+        .await
+        .error(409, "conflict", "acme");
+    // Once its images are gone, the space can go.
+    let digest = &image.manifest.digest;
+    let deleted = client()
+        .delete(format!("{}/v2/acme/app/manifests/{digest}", api.server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 202);
+    api.delete("/registries/hosted/spaces/acme", admin)
+        .await
+        .expect(204);
     api.server.stop().await;
 }
 

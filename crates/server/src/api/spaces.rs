@@ -289,32 +289,16 @@ pub async fn set_bindings(
     let mut workspaces = body.workspaces;
     workspaces.sort();
     workspaces.dedup();
-    let previous: Vec<&str> = space.bound.iter().map(|(_, name)| name.as_str()).collect();
-    let target = space_target(&registry, &name);
-    // One event for the space as a whole, and one per workspace gained or lost, carrying that
-    // workspace, so its admins find the change in their own audit view.
-    let mut events = vec![caller.event(
+    // The store adds a `binding.add` / `binding.remove` event per workspace gained or lost.
+    let event = caller.event(
         "binding.set",
-        target.clone(),
+        space_target(&registry, &name),
         None,
-        json!({ "workspaces": workspaces, "previous": previous }),
-    )];
-    let added = workspaces
-        .iter()
-        .filter(|w| !previous.contains(&w.as_str()));
-    let removed = previous
-        .iter()
-        .filter(|w| !workspaces.iter().any(|n| n == *w));
-    for (action, workspace) in added
-        .map(|w| ("binding.add", w.as_str()))
-        .chain(removed.map(|w| ("binding.remove", *w)))
-    {
-        events.push(caller.event(action, target.clone(), Some(workspace), json!({})));
-    }
-    let events: Vec<_> = events.iter().map(|e| e.borrow()).collect();
+        json!({ "workspaces": workspaces }),
+    );
     state
         .store
-        .set_bindings(space.id, &workspaces, &events)
+        .set_bindings(space.id, &workspaces, &event.borrow())
         .await?;
     Ok(Json(Bindings { workspaces }))
 }

@@ -337,7 +337,7 @@ pub async fn bind(store: &Store, space: &str, workspaces: &[&str]) {
     let names: Vec<String> = workspaces.iter().map(|w| w.to_string()).collect();
     let target = format!("hosted/{space}");
     store
-        .set_bindings(id, &names, &[setup_event("space.bind", &target)])
+        .set_bindings(id, &names, &setup_event("space.bind", &target))
         .await
         .unwrap();
 }
