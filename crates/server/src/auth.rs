@@ -121,12 +121,15 @@ async fn issue(
         .filter(|s| !s.is_empty())
         .map(|s| Scope::parse(s).map_err(|e| TokenError::bad_request(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let subject = match credentials {
-        None => Subject::Anonymous,
-        Some((username, password)) => principals::authenticate(state, &username, &password)
-            .await
-            .map_err(anyhow::Error::from)?
-            .ok_or_else(|| TokenError::unauthorized("incorrect username or password"))?,
+    let (subject, credential) = match credentials {
+        None => (Subject::Anonymous, String::new()),
+        Some((username, password)) => {
+            let signed_in = principals::authenticate(state, &username, &password)
+                .await
+                .map_err(anyhow::Error::from)?
+                .ok_or_else(|| TokenError::unauthorized("incorrect username or password"))?;
+            (signed_in.subject, signed_in.credential)
+        }
     };
     let repositories = requested.iter().filter_map(|scope| match scope {
         Scope::Repository { name, .. } => Some(name.as_str()),
@@ -137,7 +140,7 @@ async fn issue(
         .map_err(anyhow::Error::from)?;
     let granted = berth_access::grant(&subject, &facts, &requested);
     create_missing_spaces(state, &subject, &facts, &granted).await?;
-    let (token, claims) = state.tokens.issue(subject.name(), &granted)?;
+    let (token, claims) = state.tokens.issue(subject.name(), &credential, &granted)?;
     let issued_at = time::OffsetDateTime::from_unix_timestamp(claims.iat)
         .ok()
         .and_then(|t| {

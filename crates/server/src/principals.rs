@@ -29,6 +29,19 @@ pub fn robot_secret_digest(secret: &str) -> String {
     hex::encode(sha2::Sha256::digest(secret.as_bytes()))
 }
 
+/// A short tag of an account's stored credential (a password hash, with its random salt, or a
+/// robot secret's digest), carried in the tokens it signs in with. Any reset, and any new
+/// account under an old name, has a new tag, so tokens issued before stop matching.
+pub fn credential_tag(stored: &str) -> String {
+    hex::encode(&sha2::Sha256::digest(stored.as_bytes())[..8])
+}
+
+/// A subject that proved its credentials, with the tag of the credential it used.
+pub struct Authenticated {
+    pub subject: Subject,
+    pub credential: String,
+}
+
 /// Compares in time independent of where the inputs differ.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -74,7 +87,7 @@ pub async fn authenticate(
     state: &AppState,
     name: &str,
     password: &str,
-) -> Result<Option<Subject>, StoreError> {
+) -> Result<Option<Authenticated>, StoreError> {
     if let Some((workspace, short)) = parse_robot_name(name) {
         let Some(robot) = state.store.find_robot(workspace, short).await? else {
             return Ok(None);
@@ -83,7 +96,14 @@ pub async fn authenticate(
             robot_secret_digest(password).as_bytes(),
             robot.secret_sha256.as_bytes(),
         );
-        return Ok((matches && robot_usable(&robot)).then(|| robot_subject(robot)));
+        if !(matches && robot_usable(&robot)) {
+            return Ok(None);
+        }
+        let credential = credential_tag(&robot.secret_sha256);
+        return Ok(Some(Authenticated {
+            subject: robot_subject(robot),
+            credential,
+        }));
     }
     let Some(user) = state.store.find_user(name).await?.filter(|u| !u.disabled) else {
         state.passwords.reject_unknown(password).await;
@@ -92,20 +112,37 @@ pub async fn authenticate(
     if !state.passwords.verify(&user.password_hash, password).await {
         return Ok(None);
     }
-    user_subject(state, user).await.map(Some)
+    let credential = credential_tag(&user.password_hash);
+    Ok(Some(Authenticated {
+        subject: user_subject(state, user).await?,
+        credential,
+    }))
 }
 
 /// The subject a token was issued to, as the rule sees them now. `None` when the account was
-/// deleted, disabled or (for robots) expired since.
-pub async fn current_subject(state: &AppState, name: &str) -> Result<Option<Subject>, StoreError> {
+/// deleted, disabled or (for robots) expired since, or when its credential changed since the
+/// token was issued with `credential` (an empty tag is not checked).
+pub async fn current_subject(
+    state: &AppState,
+    name: &str,
+    credential: &str,
+) -> Result<Option<Subject>, StoreError> {
+    let unchanged = |stored: &str| credential.is_empty() || credential_tag(stored) == credential;
     if name.is_empty() {
         return Ok(Some(Subject::Anonymous));
     }
     if let Some((workspace, short)) = parse_robot_name(name) {
         let robot = state.store.find_robot(workspace, short).await?;
-        return Ok(robot.filter(robot_usable).map(robot_subject));
+        return Ok(robot
+            .filter(|r| robot_usable(r) && unchanged(&r.secret_sha256))
+            .map(robot_subject));
     }
-    match state.store.find_user(name).await?.filter(|u| !u.disabled) {
+    match state
+        .store
+        .find_user(name)
+        .await?
+        .filter(|u| !u.disabled && unchanged(&u.password_hash))
+    {
         Some(user) => user_subject(state, user).await.map(Some),
         None => Ok(None),
     }

@@ -58,6 +58,12 @@ pub struct Claims {
     pub iat: i64,
     pub jti: String,
     pub access: Vec<AccessEntry>,
+    /// A tag of the credential the holder signed in with (see
+    /// `principals::credential_tag`). When the password is reset, or the account is deleted
+    /// and another made under the same name, the tag no longer matches and the token stops
+    /// working wherever the account is looked up.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cred: String,
 }
 
 impl Claims {
@@ -155,9 +161,15 @@ impl TokenService {
     }
 
     /// Signs a registry token for `subject` (empty for anonymous) carrying exactly `granted`.
-    pub fn issue(&self, subject: &str, granted: &[Scope]) -> anyhow::Result<(String, Claims)> {
+    pub fn issue(
+        &self,
+        subject: &str,
+        credential: &str,
+        granted: &[Scope],
+    ) -> anyhow::Result<(String, Claims)> {
         self.sign(
             subject,
+            credential,
             SERVICE,
             self.ttl,
             granted.iter().map(access_entry).collect(),
@@ -165,13 +177,24 @@ impl TokenService {
     }
 
     /// Signs a REST API session token for `username`.
-    pub fn issue_session(&self, username: &str) -> anyhow::Result<(String, Claims)> {
-        self.sign(username, SESSION_AUDIENCE, SESSION_TTL, Vec::new())
+    pub fn issue_session(
+        &self,
+        username: &str,
+        credential: &str,
+    ) -> anyhow::Result<(String, Claims)> {
+        self.sign(
+            username,
+            credential,
+            SESSION_AUDIENCE,
+            SESSION_TTL,
+            Vec::new(),
+        )
     }
 
     fn sign(
         &self,
         subject: &str,
+        credential: &str,
         audience: &str,
         ttl: Duration,
         access: Vec<AccessEntry>,
@@ -186,6 +209,7 @@ impl TokenService {
             iat: now,
             jti: uuid::Uuid::new_v4().to_string(),
             access,
+            cred: credential.into(),
         };
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.key_id.clone());
@@ -247,7 +271,7 @@ mod tests {
         let service = TokenService::open(dir.path(), Duration::from_secs(300)).unwrap();
         let scope = Scope::parse("repository:a/b:pull,push").unwrap();
         let (token, _) = service
-            .issue("alice", std::slice::from_ref(&scope))
+            .issue("alice", "", std::slice::from_ref(&scope))
             .unwrap();
         let claims = service.verify(&token).unwrap();
         assert_eq!(claims.sub, "alice");
@@ -256,7 +280,7 @@ mod tests {
         assert_eq!(claims.scopes(), vec![scope.clone()]);
 
         // Sessions and registry tokens are not interchangeable.
-        let (session, _) = service.issue_session("alice").unwrap();
+        let (session, _) = service.issue_session("alice", "").unwrap();
         assert_eq!(service.verify_session(&session).unwrap().sub, "alice");
         assert!(service.verify(&session).is_err());
         assert!(service.verify_session(&token).is_err());
@@ -268,7 +292,7 @@ mod tests {
         // A token signed by another key is refused.
         let other_dir = tempfile::tempdir().unwrap();
         let other = TokenService::open(other_dir.path(), Duration::from_secs(300)).unwrap();
-        let (forged, _) = other.issue("alice", &[scope]).unwrap();
+        let (forged, _) = other.issue("alice", "", &[scope]).unwrap();
         assert!(service.verify(&forged).is_err());
 
         // Tampering with the payload breaks the signature.

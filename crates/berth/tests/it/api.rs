@@ -22,6 +22,7 @@ crate::on_both_backends!(
     settings,
     openapi_and_docs,
     spaces_holding_images_are_not_deleted,
+    sessions_end_when_credentials_change,
 );
 
 const PASSWORD: &str = "a-password-for-tests";
@@ -1465,6 +1466,58 @@ async fn settings(backend: Backend) {
         .expect(200);
     assert_eq!(event["total"], 1);
     assert_eq!(event["items"][0]["detail"]["anonymous_pull"], false);
+    api.server.stop().await;
+}
+
+/// A session stops working when the credential it was opened with changes: a password reset,
+/// or an account deleted and made again under the same name (user or robot).
+async fn sessions_end_when_credentials_change(backend: Backend) {
+    let api = Api::start(backend).await;
+    let admin = api.as_admin();
+    let alice = api.user("alice").await;
+    api.get("/me", Auth::Bearer(&alice)).await.expect(200);
+    api.patch(
+        "/users/alice",
+        admin,
+        json!({ "password": "a-new-password-1" }),
+    )
+    .await
+    .expect(200);
+    api.get("/me", Auth::Bearer(&alice))
+        .await
+        .error(401, "unauthorized", "");
+    let alice = api.login("alice", "a-new-password-1").await;
+    api.get("/me", Auth::Bearer(&alice)).await.expect(200);
+    api.delete("/users/alice", admin).await.expect(204);
+    api.post(
+        "/users",
+        admin,
+        json!({ "username": "alice", "password": PASSWORD }),
+    )
+    .await
+    .expect(201);
+    api.get("/me", Auth::Bearer(&alice))
+        .await
+        .error(401, "unauthorized", "");
+
+    api.workspace("team").await;
+    let create = json!({ "name": "ci", "permissions": ["pull"] });
+    let robot = api
+        .post("/workspaces/team/robots", admin, create.clone())
+        .await
+        .expect(201);
+    let secret = robot["secret"].as_str().unwrap().to_string();
+    let session = api.login("robot$team+ci", &secret).await;
+    api.get("/me", Auth::Bearer(&session)).await.expect(200);
+    api.delete("/workspaces/team/robots/ci", admin)
+        .await
+        .expect(204);
+    api.post("/workspaces/team/robots", admin, create)
+        .await
+        .expect(201);
+    api.get("/me", Auth::Bearer(&session))
+        .await
+        .error(401, "unauthorized", "");
     api.server.stop().await;
 }
 

@@ -43,10 +43,12 @@ impl FromRequestParts<AppState> for Caller {
                 .tokens
                 .verify_session(credentials)
                 .map_err(|_| ApiError::Unauthorized)?;
-            principals::current_subject(state, &claims.sub).await?
+            principals::current_subject(state, &claims.sub, &claims.cred).await?
         } else if scheme.eq_ignore_ascii_case("basic") {
             let (name, password) = decode_basic(credentials).ok_or(ApiError::Unauthorized)?;
-            principals::authenticate(state, &name, &password).await?
+            principals::authenticate(state, &name, &password)
+                .await?
+                .map(|signed_in| signed_in.subject)
         } else {
             None
         };

@@ -35,10 +35,12 @@ pub async fn login(
     State(state): State<AppState>,
     Json(request): Json<LoginRequest>,
 ) -> Result<Json<Session>, ApiError> {
-    let subject = principals::authenticate(&state, &request.username, &request.password)
+    let signed_in = principals::authenticate(&state, &request.username, &request.password)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let (token, claims) = state.tokens.issue_session(subject.name())?;
+    let (token, claims) = state
+        .tokens
+        .issue_session(signed_in.subject.name(), &signed_in.credential)?;
     Ok(Json(Session {
         token,
         expires_at: timestamp(claims.exp * 1000),

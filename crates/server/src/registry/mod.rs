@@ -299,7 +299,9 @@ pub(crate) async fn authorize(
             if claims.allows(name.as_str(), action) {
                 return Ok(claims);
             }
-            let Some(subject) = principals::current_subject(state, &claims.sub).await? else {
+            let Some(subject) =
+                principals::current_subject(state, &claims.sub, &claims.cred).await?
+            else {
                 // The account was deleted, disabled or expired after the token was issued.
                 return Err(challenge(Some("invalid_token")));
             };
@@ -333,7 +335,7 @@ pub(crate) async fn token_subject(
     state: &AppState,
     claims: &Claims,
 ) -> Result<Option<Subject>, RegistryError> {
-    Ok(principals::current_subject(state, &claims.sub).await?)
+    Ok(principals::current_subject(state, &claims.sub, &claims.cred).await?)
 }
 
 /// An audit event by the token holder of this request. Robots' events belong to their
