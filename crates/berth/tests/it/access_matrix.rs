@@ -34,6 +34,7 @@ use crate::support::{
 
 crate::on_both_backends!(
     multi_thread:
+    refusals_do_not_reveal_private_spaces,
     matrix,
     matrix_with_skopeo,
     changes_take_effect_on_the_next_token,
@@ -429,8 +430,10 @@ fn claims(token: &str) -> Value {
 
 /// Reads a `/v2` answer as allowed (`success`) or refused. A refusal must have the shape the
 /// token spec gives it: 401 with an `insufficient_scope` challenge for anonymous clients (who
-/// may sign in), 403 `DENIED` for everyone else (a new token would not help). Anything else is
-/// noted in `odd` and counts as refused.
+/// may sign in); for everyone else 403 `DENIED` where they may see the space, or 404
+/// `NAME_UNKNOWN` where they may not (exactly as for a missing space, so private names do not
+/// leak; `refusals_do_not_reveal_private_spaces` pins which is which). Anything else is noted
+/// in `odd` and counts as refused.
 async fn outcome(
     who: &Principal,
     response: reqwest::Response,
@@ -454,7 +457,9 @@ async fn outcome(
         status == StatusCode::UNAUTHORIZED && challenge.contains("error=\"insufficient_scope\"")
     } else {
         // HEAD answers carry no body, so only their status can be checked.
-        status == StatusCode::FORBIDDEN && (body.is_empty() || body.contains("\"DENIED\""))
+        (status == StatusCode::FORBIDDEN && (body.is_empty() || body.contains("\"DENIED\"")))
+            || (status == StatusCode::NOT_FOUND
+                && (body.is_empty() || body.contains("\"NAME_UNKNOWN\"")))
     };
     if !refused_right {
         odd.push(format!(
@@ -683,13 +688,69 @@ async fn matrix_with_skopeo(backend: Backend) {
     world.stop().await;
 }
 
-/// Asserts that skopeo failed because the registry refused with 403: skopeo prints the
-/// `DENIED` message when the refused request has a body, and only the status for a HEAD.
+/// A caller refused on a private space it may not see gets exactly the answer it gets for a
+/// space that does not exist, so probing cannot tell private names from missing ones; a caller
+/// who may see the space is told plainly that the action is denied.
+async fn refusals_do_not_reveal_private_spaces(backend: Backend) {
+    let world = World::build(backend).await;
+    let answer = |who: &'static str, repository: &'static str| {
+        let world = &world;
+        async move {
+            let who = world.principal(who).clone();
+            let (token, _) = world
+                .token(
+                    &who,
+                    &format!("repository:{repository}:pull,push"),
+                    repository,
+                )
+                .await;
+            let response = world
+                .v2(
+                    reqwest::Method::POST,
+                    &format!("{repository}/blobs/uploads/"),
+                    &token,
+                )
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or_default();
+            let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+            let code = body["errors"][0]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            (
+                status,
+                code,
+                message.replace(repository.split('/').next().unwrap(), "<space>"),
+            )
+        }
+    };
+    for who in ["other-admin", "other-robot", "team-robot-pull"] {
+        let private = answer(who, "unbound-space/app").await;
+        let missing = answer(who, "no-such-space/app").await;
+        assert_eq!(private.0, 404, "{who}: {private:?}");
+        assert_eq!(private.1, "NAME_UNKNOWN", "{who}");
+        assert_eq!(
+            private, missing,
+            "{who}: a private space answers like a missing one"
+        );
+    }
+    let visible = answer("team-viewer", "public-space/app").await;
+    assert_eq!((visible.0, visible.1.as_str()), (403, "DENIED"));
+    world.stop().await;
+}
+
+/// Asserts that skopeo failed because the registry refused: with 403 `DENIED` (its message,
+/// or only the status for a HEAD), or with 404 for a space the caller may not see.
 fn assert_refused_by_rule(error: &str) {
     let lower = error.to_lowercase();
     assert!(
-        lower.contains("denied: requested access") || lower.contains("403 (forbidden)"),
-        "expected a 403 refusal, got:\n{error}"
+        lower.contains("denied: requested access")
+            || lower.contains("403 (forbidden)")
+            || lower.contains("not open to you"),
+        "expected a refusal, got:\n{error}"
     );
 }
 

@@ -2557,6 +2557,9 @@ enum Expect {
     Challenge(Option<&'static str>),
     /// 403 `DENIED`: the rule refuses, so asking for a new token would not help.
     Denied,
+    /// 404 `NAME_UNKNOWN`: the caller may not see the repository's space at all, and is told
+    /// exactly what it would be told if the space did not exist.
+    Hidden,
 }
 
 /// The registry-side access matrix on a private space bound to workspace `team`: nobody
@@ -2652,7 +2655,7 @@ async fn auth_matrix(backend: Backend) {
     let expected: BTreeMap<&str, [Expect; 7]> = BTreeMap::from([
         ("none", [Challenge(None); 7]),
         ("anonymous", [insufficient; 7]),
-        ("outsider", [Denied; 7]),
+        ("outsider", [Hidden; 7]),
         (
             "user-elsewhere",
             [
@@ -2760,6 +2763,7 @@ async fn auth_matrix(backend: Backend) {
                             })
                 }
                 Denied => reply.status == 403 && reply.code().as_deref() == Some("DENIED"),
+                Hidden => reply.status == 404 && reply.code().as_deref() == Some("NAME_UNKNOWN"),
             };
             let got = format!("{} {}", reply.status, reply.code().unwrap_or_default());
             println!(

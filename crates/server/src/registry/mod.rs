@@ -314,18 +314,26 @@ pub(crate) async fn authorize(
                 // A fresh token would carry the scope: the client should simply ask again.
                 return Err(challenge(Some("insufficient_scope")));
             }
-            let space = berth_access::space_of(name.as_str());
-            if facts.spaces.contains_key(space) {
-                Err(RegistryError::Denied(format!(
+            // A caller who may not even pull here is told the repository is not there, the
+            // same whether its space is private or missing, so names do not leak; a caller who
+            // can see the space is told plainly that this action is denied.
+            if berth_access::may(&subject, &facts, name.as_str(), Action::Pull) {
+                return Err(RegistryError::Denied(format!(
                     "requested access to `{name}` is denied"
-                )))
-            } else {
-                // A 404 rather than a 403: clients probe with HEAD first, which has no body
-                // to carry the reason, and a missing repository is what they then report.
-                Err(RegistryError::SpaceUnknown(format!(
-                    "space `{space}` does not exist on this registry; a platform admin must create it before anything can be pushed to it"
-                )))
+                )));
             }
+            let space = berth_access::space_of(name.as_str());
+            Err(RegistryError::SpaceUnknown(
+                if subject.is_platform_admin() {
+                    format!(
+                        "space `{space}` does not exist on this registry; create it (or turn on auto-create) before pushing to it"
+                    )
+                } else {
+                    format!(
+                        "repository `{name}` not found: space `{space}` does not exist or is not open to you; platform admins create spaces and bind them to workspaces"
+                    )
+                },
+            ))
         }
     }
 }
