@@ -172,7 +172,12 @@ async fn create_missing_spaces(
             continue;
         };
         let space = berth_access::space_of(name);
-        if actions.contains(&berth_access::Action::Push) && !facts.spaces.contains_key(space) {
+        // Auto-created spaces obey the same naming rule as spaces made through the API.
+        let well_named = crate::api::input::resource_name("space name", space).is_ok();
+        if actions.contains(&berth_access::Action::Push)
+            && !facts.spaces.contains_key(space)
+            && well_named
+        {
             let created = state
                 .store
                 .create_hosted_space_if_missing(space)

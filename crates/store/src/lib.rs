@@ -19,7 +19,6 @@ pub mod registries;
 pub mod registry;
 /// Workspaces, members, spaces, bindings and robots.
 pub mod tenancy;
-/// Queries the REST API needs beside `tenancy`: audited settings, audit totals, a user's
 /// Users and their password hashes.
 pub mod users;
 

@@ -1073,6 +1073,49 @@ async fn workspace_registries(backend: Backend) {
     )
     .await
     .error(409, "conflict", "own");
+    // Platform registry names are not available to workspaces, `hosted` least of all.
+    api.post(
+        "/registries",
+        admin,
+        json!({ "name": "central", "kind": "oci", "url": "https://central.example.com" }),
+    )
+    .await
+    .expect(201);
+    for taken in ["hosted", "central"] {
+        let clash = json!({ "name": taken, "kind": "oci", "url": "https://x.example.com" });
+        api.post("/workspaces/team-a/registries", Auth::Bearer(&alice), clash)
+            .await
+            .error(409, "conflict", taken);
+    }
+    // Moving a registry to another address drops its stored password unless a new one is
+    // given: credentials never follow a registry to a host someone else chose.
+    let moved = api
+        .patch(
+            "/workspaces/team-a/registries/own",
+            Auth::Bearer(&alice),
+            json!({ "url": "https://elsewhere.example.com" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(moved["has_password"], false);
+    let kept = api
+        .patch(
+            "/workspaces/team-a/registries/own",
+            Auth::Bearer(&alice),
+            json!({ "url": "https://elsewhere.example.com", "password": "pw2" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(kept["has_password"], true);
+    let same_url = api
+        .patch(
+            "/workspaces/team-a/registries/own",
+            Auth::Bearer(&alice),
+            json!({ "url": "https://elsewhere.example.com", "description": "x" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(same_url["has_password"], true);
 
     // Only team-a sees team-a's registry; to others it does not exist.
     assert_eq!(
@@ -1099,7 +1142,7 @@ async fn workspace_registries(backend: Backend) {
     .error(404, "not_found", "");
     assert_eq!(
         api.names("/registries", Auth::Bearer(&alice), "name").await,
-        ["hosted"]
+        ["central", "hosted"]
     );
     api.get("/registries/own", admin)
         .await
@@ -1207,7 +1250,8 @@ async fn robots(backend: Backend) {
     .await
     .error(403, "forbidden", "");
 
-    // The robot signs in with Basic, reads /me and its workspace's lists, and nothing else.
+    // The robot signs in with Basic, reads /me and its workspace's spaces, and nothing else:
+    // members and registry URLs are for people (the contract says "member").
     let robot = Auth::Basic("robot$team-a+ci", &secret);
     let me = api.get("/me", robot).await.expect(200);
     assert_eq!(me["kind"], "robot");
@@ -1216,13 +1260,13 @@ async fn robots(backend: Backend) {
     assert_eq!(api.names("/workspaces", robot, "name").await, ["team-a"]);
     api.get("/workspaces/team-a/members", robot)
         .await
-        .expect(200);
+        .error(403, "forbidden", "");
     api.get("/workspaces/team-a/spaces", robot)
         .await
         .expect(200);
     api.get("/workspaces/team-a/registries", robot)
         .await
-        .expect(200);
+        .error(403, "forbidden", "");
     api.get("/workspaces/team-a/robots", robot)
         .await
         .error(403, "forbidden", "");

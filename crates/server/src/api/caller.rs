@@ -75,8 +75,8 @@ fn decode_basic(credentials: &str) -> Option<(String, String)> {
 /// How much of a workspace a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkspaceNeed {
-    /// Reading a list of the workspace (members, spaces, registries): members, and the
-    /// workspace's own robots.
+    /// Reading the workspace's spaces: members, and the workspace's own robots (a CI job may
+    /// look up where it can push).
     List,
     /// Reading anything else of it: members only.
     Read,
@@ -144,7 +144,7 @@ impl Caller {
                 Some(if need == WorkspaceNeed::List {
                     Ok(())
                 } else {
-                    Err("robot accounts may only read lists of their workspace".into())
+                    Err("robot accounts may only read /me and their workspace's spaces".into())
                 })
             }
             Subject::Robot { .. } | Subject::Anonymous => None,

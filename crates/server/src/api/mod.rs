@@ -26,7 +26,7 @@ use crate::state::AppState;
 mod audit;
 mod caller;
 pub mod error;
-mod input;
+pub(crate) mod input;
 mod registries;
 mod robots;
 mod session;

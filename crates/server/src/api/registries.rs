@@ -132,8 +132,8 @@ async fn authorize(
         }
         Scope::Workspace(name) => {
             let need = match need {
-                Need::List => WorkspaceNeed::List,
-                Need::Read => WorkspaceNeed::Read,
+                // Registry URLs and usernames are for members; robots only push and pull.
+                Need::List | Need::Read => WorkspaceNeed::Read,
                 Need::Change => WorkspaceNeed::Admin,
             };
             let workspace = caller.workspace(state, name, need).await?;
@@ -244,6 +244,21 @@ async fn create(
 ) -> Result<(StatusCode, Json<Registry>), ApiError> {
     let owner = authorize(&state, &caller, scope, Need::Change).await?;
     input::resource_name("registry name", &new.name)?;
+    // A workspace registry named like a platform registry would make image references and
+    // paths ambiguous for the workspace's members.
+    if matches!(owner, RegistryOwner::Workspace(_))
+        && (new.name == "hosted"
+            || state
+                .store
+                .registry(RegistryOwner::Platform, &new.name)
+                .await?
+                .is_some())
+    {
+        return Err(ApiError::Conflict(format!(
+            "`{}` is the name of a platform registry; choose another name",
+            new.name
+        )));
+    }
     check_kind(new.kind)?;
     let url = input::registry_url("url", &new.url)?;
     let username = new.username.unwrap_or_default();
@@ -324,10 +339,19 @@ async fn update(
     if let Some(description) = &patch.description {
         input::text("description", description)?;
     }
-    let secret = patch
-        .password
-        .as_deref()
-        .map(|p| (!p.is_empty()).then(|| state.secrets.seal(p)));
+    let current = state
+        .store
+        .registry(owner, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format_args!("registry `{name}`")))?;
+    let moved = url.as_deref().is_some_and(|url| url != current.url);
+    let secret = match patch.password.as_deref() {
+        Some(password) => Some((!password.is_empty()).then(|| state.secrets.seal(password))),
+        // Stored credentials never follow a registry to a new address: whoever may change
+        // the URL could otherwise send a colleague's password to a host of their choosing.
+        None if moved => Some(None),
+        None => None,
+    };
     let change = RegistryChange {
         kind: patch.kind.map(RegistryKind::as_str),
         url: url.as_deref(),

@@ -216,7 +216,7 @@ pub async fn list_members(
     Path(name): Path<String>,
     Query(list): Query<ListParams>,
 ) -> Result<Json<Page<Member>>, ApiError> {
-    let workspace = caller.workspace(&state, &name, WorkspaceNeed::List).await?;
+    let workspace = caller.workspace(&state, &name, WorkspaceNeed::Read).await?;
     let page = list.page()?;
     let members = state.store.members(workspace.id).await?;
     Ok(Json(Page::from_all(
