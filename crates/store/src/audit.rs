@@ -132,8 +132,11 @@ impl Store {
 
 /// The filters of [`AuditQuery`] as SQL over `$1`…`$5`, bound by [`bind_filter`]. An empty
 /// text parameter means "any".
+/// A workspace filter matches the workspace that has that name now, by id, so the events of an
+/// earlier workspace of the same name stay out.
 const FILTER: &str = "($1 = '' OR actor = $1) AND ($2 = '' OR action = $2) \
-     AND ($3 = '' OR substr(action, 1, length($3)) = $3) AND ($4 = '' OR workspace = $4) AND at >= $5";
+     AND ($3 = '' OR substr(action, 1, length($3)) = $3) \
+     AND ($4 = '' OR workspace_id = (SELECT id FROM workspaces WHERE name = $4)) AND at >= $5";
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
@@ -158,8 +161,8 @@ pub async fn insert_audit(
     event: &NewAuditEvent<'_>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO audit_events (at, actor, action, target, workspace, source, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audit_events (at, actor, action, target, workspace, workspace_id, source, detail) \
+         VALUES ($1, $2, $3, $4, $5, (SELECT id FROM workspaces WHERE name = $5), $6, $7)",
     )
     .bind(now_millis())
     .bind(if event.actor.is_empty() {

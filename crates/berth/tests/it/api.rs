@@ -23,6 +23,7 @@ crate::on_both_backends!(
     openapi_and_docs,
     spaces_holding_images_are_not_deleted,
     sessions_end_when_credentials_change,
+    recreated_workspaces_do_not_inherit_history,
 );
 
 const PASSWORD: &str = "a-password-for-tests";
@@ -1562,6 +1563,45 @@ async fn sessions_end_when_credentials_change(backend: Backend) {
     api.get("/me", Auth::Bearer(&session))
         .await
         .error(401, "unauthorized", "");
+    api.server.stop().await;
+}
+
+/// A workspace deleted and created again under the same name starts with an empty audit
+/// history: its new admins cannot read what happened in the old one.
+async fn recreated_workspaces_do_not_inherit_history(backend: Backend) {
+    let api = Api::start(backend).await;
+    let admin = api.as_admin();
+    api.user("alice").await;
+    let bob = api.user("bob").await;
+    api.workspace("phoenix").await;
+    api.member("phoenix", "alice", "admin").await;
+    api.post(
+        "/workspaces/phoenix/robots",
+        admin,
+        json!({ "name": "old-ci", "permissions": ["pull"] }),
+    )
+    .await
+    .expect(201);
+    api.delete("/workspaces/phoenix", admin).await.expect(204);
+    api.workspace("phoenix").await;
+    api.member("phoenix", "bob", "admin").await;
+    let seen = api
+        .get("/audit?workspace=phoenix", Auth::Bearer(&bob))
+        .await
+        .expect(200);
+    let targets: Vec<&str> = seen["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target"].as_str().unwrap())
+        .collect();
+    assert!(!targets.is_empty());
+    assert!(
+        targets
+            .iter()
+            .all(|t| !t.contains("alice") && !t.contains("old-ci")),
+        "the new workspace's admin sees the old one's history: {targets:?}"
+    );
     api.server.stop().await;
 }
 
