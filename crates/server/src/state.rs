@@ -28,14 +28,30 @@ pub struct AppState {
     pub secrets: Arc<crate::secrets::SecretBox>,
 }
 
+/// Pull audit events held at most while the database is unreachable; past this, new ones are
+/// dropped with an error in the log rather than growing memory without bound.
+const MAX_BUFFERED_PULL_EVENTS: usize = 100_000;
+
 impl AppState {
+    /// Buffers the audit event of a private pull, to be written with the next flush.
+    pub fn audit_pull(&self, event: OwnedAuditEvent) {
+        let mut buffer = self.pull_audit.lock().unwrap();
+        if buffer.len() < MAX_BUFFERED_PULL_EVENTS {
+            buffer.push(event);
+        } else {
+            tracing::error!(target = %event.target, actor = %event.actor, "pull audit buffer full; event dropped");
+        }
+    }
+
     /// Writes buffered pull counts and pull audit events.
     pub async fn flush_buffers(&self) {
         self.pulls.flush(&self.store).await;
         let events = std::mem::take(&mut *self.pull_audit.lock().unwrap());
         if let Err(error) = self.store.record_audits(&events).await {
             tracing::warn!(error = %error, "recording pull audit events failed; will retry");
-            self.pull_audit.lock().unwrap().extend(events);
+            for event in events {
+                self.audit_pull(event);
+            }
         }
     }
 

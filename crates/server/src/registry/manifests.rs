@@ -77,7 +77,7 @@ pub(super) async fn get(
             format!("hosted/{name}@{}", manifest.digest),
             None,
         );
-        state.pull_audit.lock().unwrap().push(event);
+        state.audit_pull(event);
     }
     state.pulls.record(PullKey {
         artifact_id: manifest.artifact_id,
