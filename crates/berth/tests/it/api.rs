@@ -176,6 +176,17 @@ impl Api {
     }
 
     /// The actions of every audit event, oldest first.
+    /// Asserts that each of `actions` appears in the audit log.
+    async fn assert_audited(&self, actions: &[&str]) {
+        let recorded = self.audit_actions().await;
+        for action in actions {
+            assert!(
+                recorded.iter().any(|a| a == action),
+                "{action} missing from {recorded:?}"
+            );
+        }
+    }
+
     async fn audit_actions(&self) -> Vec<String> {
         let mut actions = self
             .names("/audit?limit=500", self.as_admin(), "action")
@@ -408,20 +419,15 @@ async fn users(backend: Backend) {
         .await
         .error(404, "not_found", "alice");
 
-    let actions = api.audit_actions().await;
-    for action in [
+    api.assert_audited(&[
         "user.create",
         "user.update",
         "user.disable",
         "user.enable",
         "user.password_reset",
         "user.delete",
-    ] {
-        assert!(
-            actions.iter().any(|a| a == action),
-            "{action} missing from {actions:?}"
-        );
-    }
+    ])
+    .await;
     api.server.stop().await;
 }
 
@@ -585,19 +591,14 @@ async fn workspaces_and_members(backend: Backend) {
         .await
         .error(404, "not_found", "team-a");
 
-    let actions = api.audit_actions().await;
-    for action in [
+    api.assert_audited(&[
         "workspace.create",
         "member.set",
         "workspace.update",
         "member.remove",
         "workspace.delete",
-    ] {
-        assert!(
-            actions.iter().any(|a| a == action),
-            "{action} missing from {actions:?}"
-        );
-    }
+    ])
+    .await;
     api.server.stop().await;
 }
 
@@ -842,19 +843,14 @@ async fn spaces_and_bindings(backend: Backend) {
         .await
         .error(404, "not_found", "apps");
 
-    let actions = api.audit_actions().await;
-    let expected = [
+    api.assert_audited(&[
         "space.create",
         "binding.set",
         "space.update",
         "space.delete",
-    ];
-    for action in expected {
-        assert!(
-            actions.iter().any(|a| a == action),
-            "{action} missing from {actions:?}"
-        );
-    }
+    ])
+    .await;
+    let actions = api.audit_actions().await;
     // The refused binding left no event: three successful sets, three events.
     assert_eq!(actions.iter().filter(|a| *a == "binding.set").count(), 3);
     api.server.stop().await;
@@ -1021,18 +1017,13 @@ async fn registries(backend: Backend) {
         .await
         .error(404, "not_found", "mirror");
 
-    let actions = api.audit_actions().await;
-    for action in [
+    api.assert_audited(&[
         "registry.create",
         "registry.health",
         "registry.update",
         "registry.delete",
-    ] {
-        assert!(
-            actions.iter().any(|a| a == action),
-            "{action} missing from {actions:?}"
-        );
-    }
+    ])
+    .await;
     let log = api.get("/audit?action=registry.", admin).await;
     assert!(!log.text.contains(SECRET), "the audit log holds a password");
     api.server.stop().await;
@@ -1330,18 +1321,13 @@ async fn robots(backend: Backend) {
     .await
     .expect(201);
 
-    let actions = api.audit_actions().await;
-    for action in [
+    api.assert_audited(&[
         "robot.create",
         "robot.disable",
         "robot.enable",
         "robot.delete",
-    ] {
-        assert!(
-            actions.iter().any(|a| a == action),
-            "{action} missing from {actions:?}"
-        );
-    }
+    ])
+    .await;
     let log = api.get("/audit?action=robot.", admin).await;
     assert!(
         !log.text.contains(&secret),
