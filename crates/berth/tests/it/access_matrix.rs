@@ -339,16 +339,15 @@ impl World {
         manifest && blob
     }
 
-    /// Whether `who` may start an upload to `repository` with a fresh push token (scope
-    /// `pull,push`, as clients ask). An upload that starts is cancelled again.
-    async fn try_push(&self, who: &Principal, repository: &str, odd: &mut Vec<String>) -> bool {
-        let (token, _) = self
-            .token(
-                who,
-                &format!("repository:{repository}:pull,push"),
-                repository,
-            )
-            .await;
+    /// Asks for a push token (scope `pull,push`, as clients ask) as `who` and starts an upload
+    /// to `repository` with it. Answers the token, what it granted, and the registry's reply.
+    async fn start_upload(
+        &self,
+        who: &Principal,
+        repository: &str,
+    ) -> (String, BTreeSet<String>, reqwest::Response) {
+        let scope = format!("repository:{repository}:pull,push");
+        let (token, granted) = self.token(who, &scope, repository).await;
         let response = self
             .v2(
                 reqwest::Method::POST,
@@ -358,6 +357,13 @@ impl World {
             .send()
             .await
             .unwrap();
+        (token, granted, response)
+    }
+
+    /// Whether `who` may start an upload to `repository` with a fresh push token. An upload
+    /// that starts is cancelled again.
+    async fn try_push(&self, who: &Principal, repository: &str, odd: &mut Vec<String>) -> bool {
+        let (token, _, response) = self.start_upload(who, repository).await;
         let location = response
             .headers()
             .get("location")
@@ -697,22 +703,7 @@ async fn refusals_do_not_reveal_private_spaces(backend: Backend) {
         let world = &world;
         async move {
             let who = world.principal(who).clone();
-            let (token, _) = world
-                .token(
-                    &who,
-                    &format!("repository:{repository}:pull,push"),
-                    repository,
-                )
-                .await;
-            let response = world
-                .v2(
-                    reqwest::Method::POST,
-                    &format!("{repository}/blobs/uploads/"),
-                    &token,
-                )
-                .send()
-                .await
-                .unwrap();
+            let (_, _, response) = world.start_upload(&who, repository).await;
             let status = response.status().as_u16();
             let body: Value = response.json().await.unwrap_or_default();
             let message = body["errors"][0]["message"].as_str().unwrap_or_default();
@@ -862,18 +853,8 @@ async fn missing_spaces_are_refused_unless_auto_created(backend: Backend) {
 /// Asserts that `who` is refused an upload to `repository` because its space does not exist:
 /// the token carries nothing, and the POST answers 404 `NAME_UNKNOWN` with a message that says so.
 async fn assert_refused_as_missing(world: &World, who: &Principal, repository: &str) {
-    let scope = format!("repository:{repository}:pull,push");
-    let (token, granted) = world.token(who, &scope, repository).await;
+    let (_, granted, response) = world.start_upload(who, repository).await;
     assert!(granted.is_empty(), "{}: granted {granted:?}", who.label);
-    let response = world
-        .v2(
-            reqwest::Method::POST,
-            &format!("{repository}/blobs/uploads/"),
-            &token,
-        )
-        .send()
-        .await
-        .unwrap();
     assert_eq!(response.status(), 404, "{}", who.label);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["errors"][0]["code"], "NAME_UNKNOWN", "{}", who.label);
