@@ -8,6 +8,8 @@
 pub mod api;
 /// `/auth/token`, the Docker token service.
 pub mod auth;
+/// The image list's in-memory read model of the catalog.
+pub mod catalog;
 /// Request metrics and the Prometheus endpoint.
 pub mod metrics;
 /// Argon2 password hashing.
@@ -80,6 +82,10 @@ impl App {
         let secrets =
             secrets::SecretBox::open(&settings.data_dir).context("loading the secrets key")?;
         let generated_admin_password = bootstrap_admin(&store, &settings).await?;
+        let external_url: Arc<str> = settings.external_url.trim_end_matches('/').into();
+        let catalog = catalog::Catalog::load(store.clone(), state::host_of_url(&external_url))
+            .await
+            .context("loading the image list index")?;
         let state = AppState {
             store,
             blobs: Arc::new(blobs),
@@ -88,8 +94,9 @@ impl App {
             pulls: Arc::new(PullCounter::default()),
             pull_audit: Arc::default(),
             metrics: metrics::handle(),
-            external_url: settings.external_url.trim_end_matches('/').into(),
+            external_url,
             secrets: Arc::new(secrets),
+            catalog: Arc::new(catalog),
         };
         spawn_maintenance(state.clone(), settings.upload_ttl);
         let router = router(state.clone());

@@ -26,6 +26,20 @@ pub struct AppState {
     pub external_url: Arc<str>,
     /// Encrypts stored registry credentials with the data dir's key.
     pub secrets: Arc<crate::secrets::SecretBox>,
+    /// The image list's read model.
+    pub catalog: Arc<crate::catalog::Catalog>,
+}
+
+/// `host[:port]` of a URL, as it appears in image references (`host:5050/space/repo`).
+pub fn host_of_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => match (parsed.host_str(), parsed.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_string(),
+            (None, _) => url.to_string(),
+        },
+        Err(_) => url.to_string(),
+    }
 }
 
 /// Pull audit events held at most while the database is unreachable; past this, new ones are
@@ -33,6 +47,11 @@ pub struct AppState {
 const MAX_BUFFERED_PULL_EVENTS: usize = 100_000;
 
 impl AppState {
+    /// `host[:port]` of the hosted registry as clients reach it.
+    pub fn registry_host(&self) -> String {
+        host_of_url(&self.external_url)
+    }
+
     /// Buffers the audit event of a private pull, to be written with the next flush.
     pub fn audit_pull(&self, event: OwnedAuditEvent) {
         let mut buffer = self.pull_audit.lock().unwrap();

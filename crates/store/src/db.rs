@@ -2,7 +2,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 
 use crate::StoreError;
 
@@ -29,6 +29,10 @@ pub struct Store {
     pub(crate) settings_cache: std::sync::Arc<
         std::sync::Mutex<Option<(std::time::Instant, crate::facts::AccessSettings)>>,
     >,
+    /// The `registries` row id of `hosted`, read once at connect.
+    pub(crate) hosted_registry_id: i64,
+    /// What changed in the catalog since readers last looked; see [`CatalogChanges`].
+    pub(crate) changes: std::sync::Arc<CatalogChanges>,
 }
 
 impl Store {
@@ -51,6 +55,8 @@ impl Store {
                 reader: pool,
                 backend: Backend::Postgres,
                 settings_cache: Default::default(),
+                hosted_registry_id: 0,
+                changes: Default::default(),
             }
         } else {
             return Err(StoreError::BadUrl(format!(
@@ -62,8 +68,36 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&store.writer).await?;
-        Ok(store)
+        // SQLite migrations run with foreign keys off, as SQLite's documentation prescribes
+        // for schema changes: a table rebuild (drop, then rename a copy into place) would
+        // otherwise cascade into every table that references it. Keys are checked after, and
+        // the single writer connection turns them back on before anything else runs on it.
+        let mut connection = store.writer.acquire().await?;
+        if store.backend == Backend::Sqlite {
+            connection.execute("PRAGMA foreign_keys = OFF").await?;
+        }
+        migrator.run(&mut *connection).await?;
+        if store.backend == Backend::Sqlite {
+            let broken = sqlx::query("PRAGMA foreign_key_check")
+                .fetch_all(&mut *connection)
+                .await?;
+            if !broken.is_empty() {
+                return Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                    "{} rows violate foreign keys after migrating",
+                    broken.len()
+                ))));
+            }
+            connection.execute("PRAGMA foreign_keys = ON").await?;
+        }
+        drop(connection);
+        let hosted: i64 = sqlx::query("SELECT id FROM registries WHERE kind = 'hosted'")
+            .fetch_one(&store.writer)
+            .await?
+            .try_get("id")?;
+        Ok(Store {
+            hosted_registry_id: hosted,
+            ..store
+        })
     }
 
     async fn connect_sqlite(url: &str) -> Result<Store, StoreError> {
@@ -114,11 +148,23 @@ impl Store {
             reader,
             backend: Backend::Sqlite,
             settings_cache: Default::default(),
+            hosted_registry_id: 0,
+            changes: Default::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The id of the `hosted` registry's row.
+    pub fn hosted_registry_id(&self) -> i64 {
+        self.hosted_registry_id
+    }
+
+    /// The record of catalog changes this process made, for in-memory read models.
+    pub fn catalog_changes(&self) -> &CatalogChanges {
+        &self.changes
     }
 
     /// A trivial query on both pools, for `/readyz`.
@@ -148,4 +194,56 @@ fn connect_error(error: sqlx::Error) -> StoreError {
 /// sort and compare the same way on both databases.
 pub fn now_millis() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// What this process changed in the catalog, so an in-memory read model (the image list
+/// index) can catch up before it answers.
+///
+/// The store records every change here after its transaction commits, in the one place that
+/// makes the change, so no caller can forget to. Tenancy changes (spaces, bindings,
+/// registries, workspaces) bump a generation: they are rare and the model reloads them whole.
+/// Repository changes (pushes, deletes, pull counts, descriptions) name the repository, which
+/// the model reloads alone.
+#[derive(Debug, Default)]
+pub struct CatalogChanges {
+    tenancy_generation: std::sync::atomic::AtomicU64,
+    repositories: std::sync::Mutex<std::collections::HashSet<i64>>,
+}
+
+impl CatalogChanges {
+    pub(crate) fn tenancy_changed(&self) {
+        self.tenancy_generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(crate) fn repositories_changed(&self, ids: impl IntoIterator<Item = i64>) {
+        let mut dirty = self.repositories.lock().expect("catalog changes lock");
+        dirty.extend(ids);
+    }
+
+    /// Increases with every committed change to spaces, bindings, registries or workspaces.
+    pub fn tenancy_generation(&self) -> u64 {
+        self.tenancy_generation
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Whether any repository changed since the last `take_repositories`.
+    pub fn has_repository_changes(&self) -> bool {
+        !self
+            .repositories
+            .lock()
+            .expect("catalog changes lock")
+            .is_empty()
+    }
+
+    /// Records again repositories a reader took but failed to refresh.
+    pub fn requeue(&self, ids: Vec<i64>) {
+        self.repositories_changed(ids);
+    }
+
+    /// The repositories changed since the last call, which the caller now owns refreshing.
+    pub fn take_repositories(&self) -> Vec<i64> {
+        let mut dirty = self.repositories.lock().expect("catalog changes lock");
+        dirty.drain().collect()
+    }
 }

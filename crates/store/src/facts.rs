@@ -191,7 +191,11 @@ impl Store {
         .bind(crate::now_millis())
         .execute(&self.writer)
         .await?;
-        Ok(result.rows_affected() > 0)
+        let created = result.rows_affected() > 0;
+        if created {
+            self.changes.tenancy_changed();
+        }
+        Ok(created)
     }
 
     /// Whether the hosted space `name` is public; `None` when it does not exist.

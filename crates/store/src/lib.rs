@@ -7,6 +7,8 @@
 
 /// The audit log.
 pub mod audit;
+/// The catalog as image lists and detail pages read it, and what a registry sync writes.
+pub mod catalog;
 /// Connecting, pooling (one SQLite writer beside a read pool) and migrations.
 mod db;
 /// The error type of this layer.
@@ -22,5 +24,5 @@ pub mod tenancy;
 /// Users and their password hashes.
 pub mod users;
 
-pub use db::{now_millis, Backend, Store};
+pub use db::{now_millis, Backend, CatalogChanges, Store};
 pub use error::StoreError;

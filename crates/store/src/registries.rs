@@ -198,6 +198,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Missing(format!("registry `{}`", registry.name)))?;
         tx.commit().await?;
+        self.changes.tenancy_changed();
         Ok(created)
     }
 
@@ -241,6 +242,7 @@ impl Store {
         insert_audit(&mut tx, audit).await?;
         let updated = registry_in(&mut tx, owner, name).await?;
         tx.commit().await?;
+        self.changes.tenancy_changed();
         Ok(updated)
     }
 
@@ -263,6 +265,7 @@ impl Store {
             .await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.tenancy_changed();
         Ok(true)
     }
 

@@ -8,10 +8,11 @@ use berth_oci::{Digest, ImageConfig, Manifest, ManifestKind, RepoName, Tag};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::audit::{insert_audit, NewAuditEvent};
 use crate::{now_millis, Store, StoreError};
 
-/// The registry name of Berth's own registry. Repository rows are keyed by registry so that
-/// catalogs synced from external registries can share the same tables later.
+/// The registry name of Berth's own registry. Repository rows are keyed by registry id, so
+/// catalogs of external registries share the same tables.
 pub const HOSTED: &str = "hosted";
 
 /// A manifest as the registry serves it.
@@ -140,7 +141,7 @@ impl Store {
         size: u64,
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        let repository_id = ensure_repository(&mut tx, repository).await?;
+        let repository_id = ensure_repository(&mut tx, self.hosted_registry_id, repository).await?;
         sqlx::query(
             "INSERT INTO repository_blobs (repository_id, digest, size, linked_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (repository_id, digest) DO NOTHING",
@@ -163,9 +164,9 @@ impl Store {
     ) -> Result<Option<u64>, StoreError> {
         let row = sqlx::query(
             "SELECT b.size FROM repository_blobs b JOIN repositories r ON r.id = b.repository_id \
-             WHERE r.registry = $1 AND r.name = $2 AND b.digest = $3",
+             WHERE r.registry_id = $1 AND r.name = $2 AND b.digest = $3",
         )
-        .bind(HOSTED)
+        .bind(self.hosted_registry_id)
         .bind(repository.as_str())
         .bind(digest.to_string())
         .fetch_optional(&self.reader)
@@ -180,9 +181,9 @@ impl Store {
     pub async fn repositories_with_blob(&self, digest: &Digest) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT r.name FROM repository_blobs b JOIN repositories r ON r.id = b.repository_id \
-             WHERE r.registry = $1 AND b.digest = $2 ORDER BY r.name",
+             WHERE r.registry_id = $1 AND b.digest = $2 ORDER BY r.name",
         )
-        .bind(HOSTED)
+        .bind(self.hosted_registry_id)
         .bind(digest.to_string())
         .fetch_all(&self.reader)
         .await?;
@@ -200,10 +201,10 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "DELETE FROM repository_blobs WHERE digest = $1 AND repository_id = \
-             (SELECT id FROM repositories WHERE registry = $2 AND name = $3)",
+             (SELECT id FROM repositories WHERE registry_id = $2 AND name = $3)",
         )
         .bind(digest.to_string())
-        .bind(HOSTED)
+        .bind(self.hosted_registry_id)
         .bind(repository.as_str())
         .execute(&self.writer)
         .await?;
@@ -211,12 +212,13 @@ impl Store {
     }
 
     pub async fn repository_exists(&self, repository: &RepoName) -> Result<bool, StoreError> {
-        let row =
-            sqlx::query("SELECT 1 AS present FROM repositories WHERE registry = $1 AND name = $2")
-                .bind(HOSTED)
-                .bind(repository.as_str())
-                .fetch_optional(&self.reader)
-                .await?;
+        let row = sqlx::query(
+            "SELECT 1 AS present FROM repositories WHERE registry_id = $1 AND name = $2",
+        )
+        .bind(self.hosted_registry_id)
+        .bind(repository.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
         Ok(row.is_some())
     }
 
@@ -227,7 +229,8 @@ impl Store {
     pub async fn put_manifest(&self, new: NewManifest<'_>) -> Result<StoredManifest, StoreError> {
         let now = now_millis();
         let mut tx = self.writer.begin().await?;
-        let repository_id = ensure_repository(&mut tx, new.repository).await?;
+        let repository_id =
+            ensure_repository(&mut tx, self.hosted_registry_id, new.repository).await?;
         lock_repository(&mut tx, repository_id).await?;
 
         let mut missing = Vec::new();
@@ -339,6 +342,7 @@ impl Store {
         }
         refresh_summary(&mut tx, repository_id, Some(now)).await?;
         tx.commit().await?;
+        self.changes.repositories_changed([repository_id]);
         Ok(StoredManifest {
             artifact_id,
             digest: new.digest.clone(),
@@ -358,18 +362,18 @@ impl Store {
             berth_oci::Reference::Digest(d) => (
                 "SELECT a.id, a.digest, a.media_type, a.manifest, a.subject_digest FROM artifacts a \
                  JOIN repositories r ON r.id = a.repository_id \
-                 WHERE r.registry = $1 AND r.name = $2 AND a.digest = $3",
+                 WHERE r.registry_id = $1 AND r.name = $2 AND a.digest = $3",
                 d.to_string(),
             ),
             berth_oci::Reference::Tag(t) => (
                 "SELECT a.id, a.digest, a.media_type, a.manifest, a.subject_digest FROM tags t \
                  JOIN repositories r ON r.id = t.repository_id JOIN artifacts a ON a.id = t.artifact_id \
-                 WHERE r.registry = $1 AND r.name = $2 AND t.name = $3",
+                 WHERE r.registry_id = $1 AND r.name = $2 AND t.name = $3",
                 t.to_string(),
             ),
         };
         let row = sqlx::query(sql)
-            .bind(HOSTED)
+            .bind(self.hosted_registry_id)
             .bind(repository.as_str())
             .bind(key)
             .fetch_optional(&self.reader)
@@ -386,40 +390,53 @@ impl Store {
         }))
     }
 
-    /// Deletes a manifest and every tag pointing at it. Returns whether it existed.
+    /// Deletes a manifest and every tag pointing at it, with `audit` (when given) in the same
+    /// transaction. Returns whether it existed.
     pub async fn delete_manifest(
         &self,
         repository: &RepoName,
         digest: &Digest,
+        audit: Option<&NewAuditEvent<'_>>,
     ) -> Result<bool, StoreError> {
         self.delete_in_repository(
             repository,
             "DELETE FROM artifacts WHERE repository_id = $1 AND digest = $2",
             digest.to_string(),
+            audit,
         )
         .await
     }
 
     /// Deletes one tag; the manifest it pointed at stays. Returns whether the tag existed.
-    pub async fn delete_tag(&self, repository: &RepoName, tag: &Tag) -> Result<bool, StoreError> {
+    pub async fn delete_tag(
+        &self,
+        repository: &RepoName,
+        tag: &Tag,
+        audit: Option<&NewAuditEvent<'_>>,
+    ) -> Result<bool, StoreError> {
         self.delete_in_repository(
             repository,
             "DELETE FROM tags WHERE repository_id = $1 AND name = $2",
             tag.to_string(),
+            audit,
         )
         .await
     }
 
     /// Runs `delete` (with `$1` the repository id and `$2` the key) under the repository's
-    /// lock and refreshes its summary, all in one transaction. Returns whether a row went.
+    /// lock and refreshes its summary, all in one transaction with the audit event. Returns
+    /// whether a row went; nothing is recorded when none did.
     async fn delete_in_repository(
         &self,
         repository: &RepoName,
         delete: &str,
         key: String,
+        audit: Option<&NewAuditEvent<'_>>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let Some(repository_id) = repository_id(&mut tx, repository).await? else {
+        let Some(repository_id) =
+            repository_id(&mut tx, self.hosted_registry_id, repository).await?
+        else {
             return Ok(false);
         };
         lock_repository(&mut tx, repository_id).await?;
@@ -432,7 +449,11 @@ impl Store {
             return Ok(false);
         }
         refresh_summary(&mut tx, repository_id, None).await?;
+        if let Some(audit) = audit {
+            insert_audit(&mut tx, audit).await?;
+        }
         tx.commit().await?;
+        self.changes.repositories_changed([repository_id]);
         Ok(true)
     }
 
@@ -450,9 +471,9 @@ impl Store {
         }
         let rows = sqlx::query(
             "SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repository_id \
-             WHERE r.registry = $1 AND r.name = $2 AND t.name > $3 ORDER BY t.name LIMIT $4",
+             WHERE r.registry_id = $1 AND r.name = $2 AND t.name > $3 ORDER BY t.name LIMIT $4",
         )
-        .bind(HOSTED)
+        .bind(self.hosted_registry_id)
         .bind(repository.as_str())
         .bind(last.unwrap_or(""))
         .bind(limit)
@@ -464,10 +485,10 @@ impl Store {
     /// Repository names holding at least one manifest, in byte order, after `last`.
     pub async fn catalog(&self, last: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
-            "SELECT name FROM repositories WHERE registry = $1 AND artifact_count > 0 AND name > $2 \
+            "SELECT name FROM repositories WHERE registry_id = $1 AND artifact_count > 0 AND name > $2 \
              ORDER BY name LIMIT $3",
         )
-        .bind(HOSTED)
+        .bind(self.hosted_registry_id)
         .bind(last.unwrap_or(""))
         .bind(limit)
         .fetch_all(&self.reader)
@@ -482,14 +503,31 @@ impl Store {
         subject: &Digest,
         artifact_type: Option<&str>,
     ) -> Result<Vec<Referrer>, StoreError> {
+        self.referrers_in(
+            self.hosted_registry_id,
+            repository.as_str(),
+            subject,
+            artifact_type,
+        )
+        .await
+    }
+
+    /// Referrers of `subject` in a repository of any registry.
+    pub async fn referrers_in(
+        &self,
+        registry_id: i64,
+        repository: &str,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Referrer>, StoreError> {
         let rows = sqlx::query(
             "SELECT a.digest, a.media_type, a.manifest_size, a.artifact_type, a.annotations \
              FROM artifacts a JOIN repositories r ON r.id = a.repository_id \
-             WHERE r.registry = $1 AND r.name = $2 AND a.subject_digest = $3 \
+             WHERE r.registry_id = $1 AND r.name = $2 AND a.subject_digest = $3 \
              AND ($4 = '' OR a.artifact_type = $4) ORDER BY a.digest",
         )
-        .bind(HOSTED)
-        .bind(repository.as_str())
+        .bind(registry_id)
+        .bind(repository)
         .bind(subject.to_string())
         .bind(artifact_type.unwrap_or(""))
         .fetch_all(&self.reader)
@@ -518,17 +556,19 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.writer.begin().await?;
+        let mut counted = Vec::with_capacity(pulls.len());
         for (key, count) in pulls {
             // The repository row first, like every other writer (see `lock_repository`): taking
             // the artifact row first could deadlock against a concurrent `delete_manifest`.
-            sqlx::query(
+            let row = sqlx::query(
                 "UPDATE repositories SET pulls = pulls + $1 \
-                 WHERE id = (SELECT repository_id FROM artifacts WHERE id = $2)",
+                 WHERE id = (SELECT repository_id FROM artifacts WHERE id = $2) RETURNING id",
             )
             .bind(*count)
             .bind(key.artifact_id)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+            counted.extend(row.map(|r| r.try_get::<i64, _>("id")).transpose()?);
             sqlx::query(
                 "UPDATE artifacts SET pull_count = pull_count + $1, pulled_at = $2 WHERE id = $3",
             )
@@ -547,6 +587,7 @@ impl Store {
             }
         }
         tx.commit().await?;
+        self.changes.repositories_changed(counted);
         Ok(())
     }
 
@@ -556,9 +597,9 @@ impl Store {
     ) -> Result<Option<RepositorySummary>, StoreError> {
         let row = sqlx::query(
             "SELECT name, artifact_count, tag_count, latest_tag, pushed_at, latest_size, pulls \
-             FROM repositories WHERE registry = $1 AND name = $2",
+             FROM repositories WHERE registry_id = $1 AND name = $2",
         )
-        .bind(HOSTED)
+        .bind(self.hosted_registry_id)
         .bind(repository.as_str())
         .fetch_optional(&self.reader)
         .await?;
@@ -576,18 +617,30 @@ impl Store {
         .transpose()
     }
 
-    /// The full catalog record of one artifact, with layers, history, children and tags.
+    /// The full catalog record of one artifact of the hosted registry, with layers, history,
+    /// children and tags.
     pub async fn artifact(
         &self,
         repository: &RepoName,
         digest: &Digest,
     ) -> Result<Option<ArtifactRecord>, StoreError> {
+        self.artifact_in(self.hosted_registry_id, repository.as_str(), digest)
+            .await
+    }
+
+    /// The full catalog record of one artifact of any registry.
+    pub async fn artifact_in(
+        &self,
+        registry_id: i64,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<Option<ArtifactRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT a.* FROM artifacts a JOIN repositories r ON r.id = a.repository_id \
-             WHERE r.registry = $1 AND r.name = $2 AND a.digest = $3",
+             WHERE r.registry_id = $1 AND r.name = $2 AND a.digest = $3",
         )
-        .bind(HOSTED)
-        .bind(repository.as_str())
+        .bind(registry_id)
+        .bind(repository)
         .bind(digest.to_string())
         .fetch_optional(&self.reader)
         .await?;
@@ -629,7 +682,7 @@ impl Store {
             config_digest: row.try_get("config_digest")?,
             created: row.try_get("created")?,
             author: row.try_get("author")?,
-            platform: platform(&row)?,
+            platform: platform_of(&row)?,
             config_json: row.try_get("config")?,
             pushed_by: row.try_get("pushed_by")?,
             pushed_at: row.try_get("pushed_at")?,
@@ -667,7 +720,7 @@ impl Store {
                         digest: r.try_get("digest")?,
                         media_type: r.try_get("media_type")?,
                         size: r.try_get("size")?,
-                        platform: platform(r)?,
+                        platform: platform_of(r)?,
                     })
                 })
                 .collect::<Result<_, StoreError>>()?,
@@ -675,7 +728,7 @@ impl Store {
     }
 }
 
-fn platform(row: &AnyRow) -> Result<Platform, sqlx::Error> {
+pub(crate) fn platform_of(row: &AnyRow) -> Result<Platform, sqlx::Error> {
     Ok(Platform {
         os: row.try_get("os")?,
         architecture: row.try_get("architecture")?,
@@ -695,10 +748,11 @@ fn corrupt(message: String) -> StoreError {
 
 async fn repository_id(
     tx: &mut Transaction<'_, Any>,
+    registry_id: i64,
     repository: &RepoName,
 ) -> Result<Option<i64>, StoreError> {
-    let row = sqlx::query("SELECT id FROM repositories WHERE registry = $1 AND name = $2")
-        .bind(HOSTED)
+    let row = sqlx::query("SELECT id FROM repositories WHERE registry_id = $1 AND name = $2")
+        .bind(registry_id)
         .bind(repository.as_str())
         .fetch_optional(&mut **tx)
         .await?;
@@ -715,25 +769,32 @@ async fn repository_id(
 /// common case (the repository exists) from burning a sequence value on every call.
 async fn ensure_repository(
     tx: &mut Transaction<'_, Any>,
+    registry_id: i64,
     repository: &RepoName,
 ) -> Result<i64, StoreError> {
-    if let Some(id) = repository_id(tx, repository).await? {
+    if let Some(id) = repository_id(tx, registry_id, repository).await? {
         return Ok(id);
     }
+    // The space is looked up once, here: spaces cannot be renamed, and one that still holds
+    // images cannot be deleted.
     sqlx::query(
-        "INSERT INTO repositories (registry, name, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (registry, name) DO NOTHING",
+        "INSERT INTO repositories (registry_id, space_id, name, created_at) VALUES ($1, \
+         (SELECT id FROM spaces WHERE registry_id = $1 AND name = $3), $2, $4) \
+         ON CONFLICT (registry_id, name) DO NOTHING",
     )
-    .bind(HOSTED)
+    .bind(registry_id)
     .bind(repository.as_str())
+    .bind(repository.space())
     .bind(now_millis())
     .execute(&mut **tx)
     .await?;
-    repository_id(tx, repository).await?.ok_or_else(|| {
-        corrupt(format!(
-            "repository {repository} is neither present nor insertable"
-        ))
-    })
+    repository_id(tx, registry_id, repository)
+        .await?
+        .ok_or_else(|| {
+            corrupt(format!(
+                "repository {repository} is neither present nor insertable"
+            ))
+        })
 }
 
 /// Serialises the transactions that change a repository's manifests, tags or counters, by
@@ -748,7 +809,7 @@ async fn ensure_repository(
 /// (SQLite has no `SELECT … FOR UPDATE`, and its single writer connection serialises writes
 /// anyway). Every transaction that writes artifacts, tags or counters takes this lock before
 /// touching any artifact or tag row, so two of them cannot deadlock on each other.
-async fn lock_repository(
+pub(crate) async fn lock_repository(
     tx: &mut Transaction<'_, Any>,
     repository_id: i64,
 ) -> Result<(), StoreError> {
@@ -863,7 +924,7 @@ async fn insert_artifact(
 }
 
 /// Recomputes a repository's counters after a change. `pushed_at` moves only on pushes.
-async fn refresh_summary(
+pub(crate) async fn refresh_summary(
     tx: &mut Transaction<'_, Any>,
     repository_id: i64,
     pushed_at: Option<i64>,

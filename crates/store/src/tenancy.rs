@@ -201,10 +201,13 @@ impl Store {
         name: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
-        self.change(audit, "DELETE FROM workspaces WHERE name = $1", |q| {
-            q.bind(name.to_string())
-        })
-        .await
+        let deleted = self
+            .change(audit, "DELETE FROM workspaces WHERE name = $1", |q| {
+                q.bind(name.to_string())
+            })
+            .await?;
+        self.changes.tenancy_changed();
+        Ok(deleted)
     }
 
     // ---- members ---------------------------------------------------------------------
@@ -368,6 +371,7 @@ impl Store {
         .map_err(|e| StoreError::on_unique(e, || format!("space `{name}` already exists in this registry")))?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.tenancy_changed();
         self.space(registry_id, name)
             .await?
             .ok_or_else(|| StoreError::Missing(name.into()))
@@ -398,6 +402,7 @@ impl Store {
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.tenancy_changed();
         self.space(registry_id, name).await
     }
 
@@ -412,7 +417,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
         let holding: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM repositories r JOIN registries g ON g.name = r.registry \
+            "SELECT COUNT(*) AS n FROM repositories r JOIN registries g ON g.id = r.registry_id \
              WHERE g.id = $1 AND g.workspace_id IS NULL AND r.artifact_count > 0 \
              AND (r.name = $2 OR substr(r.name, 1, length($2) + 1) = $2 || '/')",
         )
@@ -436,6 +441,7 @@ impl Store {
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.tenancy_changed();
         Ok(true)
     }
 
@@ -516,6 +522,7 @@ impl Store {
             insert_audit(&mut tx, &event).await?;
         }
         tx.commit().await?;
+        self.changes.tenancy_changed();
         Ok(())
     }
 

@@ -956,8 +956,14 @@ async fn deletes_update_tags_and_summary(store: Store) {
     let pushed_at = s.pushed_at;
 
     // Deleting a tag keeps its manifest, and the latest tag falls back to the previous one.
-    assert!(store.delete_tag(&repo("app"), &tag("three")).await.unwrap());
-    assert!(!store.delete_tag(&repo("app"), &tag("three")).await.unwrap());
+    assert!(store
+        .delete_tag(&repo("app"), &tag("three"), None)
+        .await
+        .unwrap());
+    assert!(!store
+        .delete_tag(&repo("app"), &tag("three"), None)
+        .await
+        .unwrap());
     assert!(served(&store, "app", &by_digest(&a.manifest))
         .await
         .is_some());
@@ -968,11 +974,11 @@ async fn deletes_update_tags_and_summary(store: Store) {
 
     // Deleting a manifest deletes the tags pointing at it.
     assert!(store
-        .delete_manifest(&repo("app"), &digest(&b.manifest))
+        .delete_manifest(&repo("app"), &digest(&b.manifest), None)
         .await
         .unwrap());
     assert!(!store
-        .delete_manifest(&repo("app"), &digest(&b.manifest))
+        .delete_manifest(&repo("app"), &digest(&b.manifest), None)
         .await
         .unwrap());
     assert!(served(&store, "app", &by_tag("two")).await.is_none());
@@ -986,19 +992,22 @@ async fn deletes_update_tags_and_summary(store: Store) {
 
     // Unknown repositories and tags are not errors.
     assert!(!store
-        .delete_manifest(&repo("nowhere"), &digest(&a.manifest))
+        .delete_manifest(&repo("nowhere"), &digest(&a.manifest), None)
         .await
         .unwrap());
     assert!(!store
-        .delete_tag(&repo("nowhere"), &tag("one"))
+        .delete_tag(&repo("nowhere"), &tag("one"), None)
         .await
         .unwrap());
-    assert!(!store.delete_tag(&repo("app"), &tag("never")).await.unwrap());
+    assert!(!store
+        .delete_tag(&repo("app"), &tag("never"), None)
+        .await
+        .unwrap());
 
     // Deleting the last manifest empties the repository: it leaves the catalog and the tag
     // list, but keeps its row (blob links, pull counts) and its last push time.
     assert!(store
-        .delete_manifest(&repo("app"), &digest(&a.manifest))
+        .delete_manifest(&repo("app"), &digest(&a.manifest), None)
         .await
         .unwrap());
     let s = summary(&store, "app").await;
@@ -1168,7 +1177,7 @@ async fn pulls_accumulate(_: Backend, url: String) {
     let gone_id = push_image(&store, "app", &gone, &[]).await;
     // A pull buffered before its manifest was deleted is dropped silently at flush time.
     store
-        .delete_manifest(&repo("app"), &digest(&gone.manifest))
+        .delete_manifest(&repo("app"), &digest(&gone.manifest), None)
         .await
         .unwrap();
 

@@ -273,21 +273,29 @@ pub(super) async fn delete(
     request: &RegistryRequest,
 ) -> Result<Response, RegistryError> {
     let reference = parse_reference(reference)?;
+    let (action, target) = match &reference {
+        Reference::Digest(digest) => ("manifest.delete", format!("hosted/{name}@{digest}")),
+        Reference::Tag(tag) => ("tag.delete", format!("hosted/{name}:{tag}")),
+    };
+    let event = audit_event(claims, request, action, target, None);
     let deleted = match &reference {
-        Reference::Digest(digest) => state.store.delete_manifest(name, digest).await?,
-        Reference::Tag(tag) => state.store.delete_tag(name, tag).await?,
+        Reference::Digest(digest) => {
+            state
+                .store
+                .delete_manifest(name, digest, Some(&event.borrow()))
+                .await?
+        }
+        Reference::Tag(tag) => {
+            state
+                .store
+                .delete_tag(name, tag, Some(&event.borrow()))
+                .await?
+        }
     };
     if !deleted {
         return Err(unknown_manifest(state, name, &reference).await);
     }
     tracing::info!(repository = %name, reference = %reference, "manifest deleted");
-    let (action, target) = match &reference {
-        Reference::Digest(digest) => ("manifest.delete", format!("hosted/{name}@{digest}")),
-        Reference::Tag(tag) => ("tag.delete", format!("hosted/{name}:{tag}")),
-    };
-    state
-        .audit(audit_event(claims, request, action, target, None))
-        .await;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

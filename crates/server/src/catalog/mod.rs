@@ -1,0 +1,137 @@
+//! The image list's read model: an in-memory [`CatalogIndex`] of every registry's catalog,
+//! loaded from the store at start and kept current from the store's change record.
+//!
+//! Why in memory: a workspace's list is the union of thousands of public spaces and its own
+//! bindings, filtered by substrings of repository and tag names and sorted four ways. Asked of
+//! SQL, each request would scan every visible repository (and, for tag search, a million tag
+//! rows); held in memory, the same scan is a few hundred microseconds on any database.
+//!
+//! Why it is never stale: every store write that changes what the list shows records itself
+//! in `Store::catalog_changes` after it commits, and [`Catalog::read`] applies those changes
+//! before it answers. A request that follows a push or a binding change therefore sees it.
+//! Refreshes are serialised, so an older read of a repository never overwrites a newer one.
+
+use std::sync::{RwLock, RwLockReadGuard};
+
+use berth_store::catalog::CatalogSpace;
+use berth_store::{Store, StoreError};
+
+pub mod index;
+
+pub use index::CatalogIndex;
+
+/// Repositories loaded per query at start.
+const LOAD_BATCH: i64 = 5_000;
+
+pub struct Catalog {
+    store: Store,
+    /// `host[:port]` of the hosted registry as clients reach it.
+    hosted_host: String,
+    index: RwLock<CatalogIndex>,
+    /// The tenancy generation the index reflects. Held while refreshing, so refreshes run one
+    /// at a time.
+    refreshed: tokio::sync::Mutex<u64>,
+}
+
+impl Catalog {
+    /// Loads the whole catalog.
+    pub async fn load(store: Store, hosted_host: String) -> Result<Catalog, StoreError> {
+        let catalog = Catalog {
+            store,
+            hosted_host,
+            index: RwLock::new(CatalogIndex::default()),
+            refreshed: tokio::sync::Mutex::new(0),
+        };
+        let started = std::time::Instant::now();
+        {
+            let mut refreshed = catalog.refreshed.lock().await;
+            // Changes recorded from here on are applied by the next `read`; applying a change
+            // twice is harmless, missing one is not.
+            let generation = catalog.store.catalog_changes().tenancy_generation();
+            catalog.store.catalog_changes().take_repositories();
+            catalog.reload_spaces().await?;
+            let mut after = 0;
+            loop {
+                let batch = catalog
+                    .store
+                    .catalog_repositories_after(after, LOAD_BATCH)
+                    .await?;
+                let Some(last) = batch.last().map(|r| r.id) else {
+                    break;
+                };
+                let mut index = catalog.index.write().expect("catalog index lock");
+                for repository in batch {
+                    index.upsert(repository);
+                }
+                after = last;
+            }
+            *refreshed = generation;
+        }
+        tracing::info!(
+            repositories = catalog
+                .index
+                .read()
+                .expect("catalog index lock")
+                .repository_count(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "image list index loaded"
+        );
+        Ok(catalog)
+    }
+
+    /// The index, after applying every change the store recorded so far.
+    pub async fn read(&self) -> Result<RwLockReadGuard<'_, CatalogIndex>, StoreError> {
+        let changes = self.store.catalog_changes();
+        let stale =
+            |seen: u64| changes.tenancy_generation() != seen || changes.has_repository_changes();
+        // The common case, nothing changed, costs an atomic load and an uncontended lock.
+        let seen = *self.refreshed.lock().await;
+        if stale(seen) {
+            let mut refreshed = self.refreshed.lock().await;
+            let generation = changes.tenancy_generation();
+            if generation != *refreshed {
+                self.reload_spaces().await?;
+                *refreshed = generation;
+            }
+            let dirty = changes.take_repositories();
+            if !dirty.is_empty() {
+                if let Err(e) = self.reload_repositories(&dirty).await {
+                    // Put them back so the next request tries again.
+                    self.store.catalog_changes().requeue(dirty);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(self.index.read().expect("catalog index lock"))
+    }
+
+    async fn reload_spaces(&self) -> Result<(), StoreError> {
+        let spaces = self.store.catalog_spaces().await?;
+        let bindings = self.store.catalog_bindings().await?;
+        let hosted = self.hosted_host.clone();
+        let mut index = self.index.write().expect("catalog index lock");
+        index.set_spaces(spaces, bindings, |space| host_of(space, &hosted));
+        Ok(())
+    }
+
+    async fn reload_repositories(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let found = self.store.catalog_repositories_by_id(ids).await?;
+        let mut index = self.index.write().expect("catalog index lock");
+        for id in ids {
+            index.remove(*id);
+        }
+        for repository in found {
+            index.upsert(repository);
+        }
+        Ok(())
+    }
+}
+
+/// The `host[:port]` clients use for a registry: the external address for `hosted`, the
+/// configured URL's authority for the others.
+fn host_of(space: &CatalogSpace, hosted: &str) -> String {
+    if space.registry_kind == "hosted" {
+        return hosted.to_string();
+    }
+    crate::state::host_of_url(&space.registry_url)
+}

@@ -1,0 +1,551 @@
+//! The catalog as the image list and the detail pages read it: every registry's repositories
+//! with their summaries, tag pages, one repository's record, and the writes the API makes
+//! (descriptions, repository deletes) and a registry sync makes (external repositories).
+//!
+//! The hosted registry's own writes (pushes, tag and manifest deletes) live in `registry.rs`,
+//! which keys everything by repository name inside `hosted`; this module keys by registry id,
+//! so it serves external platform and workspace registries too.
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::audit::{insert_audit, NewAuditEvent};
+use crate::registry::{ChildRecord, Platform};
+use crate::{now_millis, Store, StoreError};
+
+/// A space with what the image list needs of its registry.
+#[derive(Debug, Clone)]
+pub struct CatalogSpace {
+    pub id: i64,
+    pub name: String,
+    pub public: bool,
+    pub registry_id: i64,
+    pub registry_name: String,
+    pub registry_kind: String,
+    pub registry_url: String,
+    /// The owning workspace of a workspace registry; `None` for platform registries.
+    pub registry_workspace_id: Option<i64>,
+}
+
+/// A repository with its precomputed summary and its tag names.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogRepository {
+    pub id: i64,
+    pub registry_id: i64,
+    pub space_id: Option<i64>,
+    pub name: String,
+    pub artifact_count: i64,
+    pub tag_count: i64,
+    pub latest_tag: Option<String>,
+    pub pushed_at: Option<i64>,
+    pub latest_size: Option<i64>,
+    pub pulls: i64,
+    pub description: String,
+    pub created_at: i64,
+    /// Filled by the loaders that say so; empty otherwise.
+    pub tags: Vec<String>,
+}
+
+/// How a tag page is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagOrder {
+    /// By name, ascending.
+    Name,
+    /// Newest push first, then by name.
+    NewestFirst,
+}
+
+/// Where a tag page starts: after this tag in the page's order.
+#[derive(Debug, Clone)]
+pub struct TagCursor {
+    pub pushed_at: i64,
+    pub name: String,
+}
+
+/// One tag with the artifact it points at.
+#[derive(Debug, Clone)]
+pub struct TagRecord {
+    pub name: String,
+    pub digest: String,
+    pub media_type: String,
+    pub artifact_type: Option<String>,
+    pub pushed_at: i64,
+    pub pulled_at: Option<i64>,
+    pub size: i64,
+    /// The image's own platform, or each child's for an index.
+    pub platforms: Vec<Platform>,
+    pub pushed_by: Option<String>,
+    pub pull_count: i64,
+}
+
+/// A repository of an external registry as a sync sees it.
+#[derive(Debug, Clone)]
+pub struct SyncedRepository {
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<SyncedTag>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncedTag {
+    pub name: String,
+    pub digest: String,
+    pub media_type: String,
+    /// The manifest bytes when the sync fetched them.
+    pub manifest: Vec<u8>,
+    pub size: i64,
+    pub pushed_at: i64,
+    pub platform: Platform,
+    pub children: Vec<ChildRecord>,
+}
+
+const REPOSITORY_COLUMNS: &str = "id, registry_id, space_id, name, artifact_count, tag_count, \
+     latest_tag, pushed_at, latest_size, pulls, description, created_at";
+
+impl Store {
+    /// Every space of every registry with its registry's facts.
+    pub async fn catalog_spaces(&self) -> Result<Vec<CatalogSpace>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.name, s.public, g.id AS registry_id, g.name AS registry_name, \
+             g.kind, g.url, g.workspace_id FROM spaces s JOIN registries g ON g.id = s.registry_id \
+             ORDER BY s.id",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CatalogSpace {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    public: r.try_get::<i64, _>("public")? != 0,
+                    registry_id: r.try_get("registry_id")?,
+                    registry_name: r.try_get("registry_name")?,
+                    registry_kind: r.try_get("kind")?,
+                    registry_url: r.try_get("url")?,
+                    registry_workspace_id: r.try_get("workspace_id")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every binding as `(space id, workspace id)`.
+    pub async fn catalog_bindings(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT space_id, workspace_id FROM bindings")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("space_id")?, r.try_get("workspace_id")?)))
+            .collect()
+    }
+
+    /// Repositories with ids after `after_id`, at most `limit`, in id order, each with its tag
+    /// names. Repositories without manifests (blobs uploaded, nothing pushed yet) are included.
+    pub async fn catalog_repositories_after(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<CatalogRepository>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE id > $1 \
+             ORDER BY id LIMIT $2"
+        ))
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        let mut repositories: Vec<CatalogRepository> =
+            rows.iter().map(repository).collect::<Result<_, _>>()?;
+        let Some(last) = repositories.last().map(|r| r.id) else {
+            return Ok(repositories);
+        };
+        // One range scan over the tags' primary key fetches every tag of the page.
+        let tags = sqlx::query(
+            "SELECT repository_id, name FROM tags WHERE repository_id > $1 AND repository_id <= $2 \
+             ORDER BY repository_id, name",
+        )
+        .bind(after_id)
+        .bind(last)
+        .fetch_all(&self.reader)
+        .await?;
+        attach_tags(&mut repositories, &tags)?;
+        Ok(repositories)
+    }
+
+    /// The repositories with these ids that still exist, each with its tag names.
+    pub async fn catalog_repositories_by_id(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<CatalogRepository>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        // Bounded batches keep the statement under every database's parameter limit.
+        for batch in ids.chunks(500) {
+            let placeholders = (1..=batch.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE id IN ({placeholders}) ORDER BY id"
+            );
+            let mut rows_query = sqlx::query(&sql);
+            for id in batch {
+                rows_query = rows_query.bind(*id);
+            }
+            let rows = rows_query.fetch_all(&self.reader).await?;
+            let mut repositories: Vec<CatalogRepository> =
+                rows.iter().map(repository).collect::<Result<_, _>>()?;
+            let sql = format!(
+                "SELECT repository_id, name FROM tags WHERE repository_id IN ({placeholders}) \
+                 ORDER BY repository_id, name"
+            );
+            let mut tags_query = sqlx::query(&sql);
+            for id in batch {
+                tags_query = tags_query.bind(*id);
+            }
+            let tags = tags_query.fetch_all(&self.reader).await?;
+            attach_tags(&mut repositories, &tags)?;
+            found.extend(repositories);
+        }
+        Ok(found)
+    }
+
+    /// One repository of a registry by its path, without tag names.
+    pub async fn catalog_repository(
+        &self,
+        registry_id: i64,
+        name: &str,
+    ) -> Result<Option<CatalogRepository>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE registry_id = $1 AND name = $2"
+        ))
+        .bind(registry_id)
+        .bind(name)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(repository).transpose()
+    }
+
+    /// A page of a repository's tags, optionally only names containing `search` (any case),
+    /// after `cursor`, with the total that match.
+    pub async fn tag_page(
+        &self,
+        repository_id: i64,
+        search: Option<&str>,
+        order: TagOrder,
+        cursor: Option<&TagCursor>,
+        limit: i64,
+    ) -> Result<(Vec<TagRecord>, i64), StoreError> {
+        let pattern = search.map(like_pattern).unwrap_or_else(|| "%".into());
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM tags WHERE repository_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'",
+        )
+        .bind(repository_id)
+        .bind(&pattern)
+        .fetch_one(&self.reader)
+        .await?
+        .try_get("n")?;
+        let (after, order_by) = match order {
+            TagOrder::Name => ("($3 = 0 OR t.name > $5)", "t.name"),
+            TagOrder::NewestFirst => (
+                "($3 = 0 OR t.pushed_at < $4 OR (t.pushed_at = $4 AND t.name > $5))",
+                "t.pushed_at DESC, t.name",
+            ),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT t.name, t.pushed_at, t.pulled_at, a.id AS artifact_id, a.digest, a.media_type, \
+             a.artifact_type, a.size, a.os, a.architecture, a.variant, a.pushed_by, a.pull_count \
+             FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
+             WHERE t.repository_id = $1 AND LOWER(t.name) LIKE $2 ESCAPE '\\' AND {after} \
+             ORDER BY {order_by} LIMIT $6"
+        ))
+        .bind(repository_id)
+        .bind(&pattern)
+        .bind(i64::from(cursor.is_some()))
+        .bind(cursor.map(|c| c.pushed_at).unwrap_or(0))
+        .bind(cursor.map(|c| c.name.clone()).unwrap_or_default())
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        let artifact_ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get("artifact_id"))
+            .collect::<Result<_, _>>()?;
+        let mut children = self.child_platforms(&artifact_ids).await?;
+        let tags = rows
+            .iter()
+            .map(|r| {
+                let artifact_id: i64 = r.try_get("artifact_id")?;
+                let own = crate::registry::platform_of(r)?;
+                let platforms = match children.remove(&artifact_id) {
+                    Some(list) => list,
+                    None if own.os.is_some() || own.architecture.is_some() => vec![own],
+                    None => Vec::new(),
+                };
+                Ok(TagRecord {
+                    name: r.try_get("name")?,
+                    digest: r.try_get("digest")?,
+                    media_type: r.try_get("media_type")?,
+                    artifact_type: r.try_get("artifact_type")?,
+                    pushed_at: r.try_get("pushed_at")?,
+                    pulled_at: r.try_get("pulled_at")?,
+                    size: r.try_get("size")?,
+                    platforms,
+                    pushed_by: r.try_get("pushed_by")?,
+                    pull_count: r.try_get("pull_count")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((tags, total))
+    }
+
+    /// The platforms of the children of those artifacts that are indexes.
+    async fn child_platforms(
+        &self,
+        artifact_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<Platform>>, StoreError> {
+        let mut platforms: HashMap<i64, Vec<Platform>> = HashMap::new();
+        if artifact_ids.is_empty() {
+            return Ok(platforms);
+        }
+        for batch in artifact_ids.chunks(500) {
+            let placeholders = (1..=batch.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT artifact_id, os, architecture, variant FROM artifact_children \
+                 WHERE artifact_id IN ({placeholders}) ORDER BY artifact_id, position"
+            );
+            let mut query = sqlx::query(&sql);
+            for id in batch {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.reader).await? {
+                let platform = crate::registry::platform_of(&row)?;
+                if platform.os.is_some() || platform.architecture.is_some() {
+                    platforms
+                        .entry(row.try_get("artifact_id")?)
+                        .or_default()
+                        .push(platform);
+                }
+            }
+        }
+        Ok(platforms)
+    }
+
+    /// Sets a repository's description (Markdown). `false` when it does not exist.
+    pub async fn set_repository_description(
+        &self,
+        repository_id: i64,
+        description: &str,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let result = sqlx::query("UPDATE repositories SET description = $1 WHERE id = $2")
+            .bind(description)
+            .bind(repository_id)
+            .execute(&mut *tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.changes.repositories_changed([repository_id]);
+        Ok(true)
+    }
+
+    /// Deletes a repository with every artifact, tag and blob link. `false` when it did not
+    /// exist. The blob files stay for garbage collection, as other repositories may share them.
+    pub async fn delete_repository(
+        &self,
+        repository_id: i64,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let result = sqlx::query("DELETE FROM repositories WHERE id = $1")
+            .bind(repository_id)
+            .execute(&mut *tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.changes.repositories_changed([repository_id]);
+        Ok(true)
+    }
+
+    /// Writes the catalog of external registry `registry_id` as a sync found it: each listed
+    /// repository's tags are replaced by `tags`, in one transaction per call. Repositories not
+    /// listed are left alone. Refuses `hosted`, whose catalog only pushes write.
+    pub async fn sync_repositories(
+        &self,
+        registry_id: i64,
+        repositories: &[SyncedRepository],
+    ) -> Result<(), StoreError> {
+        if registry_id == self.hosted_registry_id {
+            return Err(StoreError::Conflict(
+                "the hosted registry's catalog is written by pushes, not by a sync".into(),
+            ));
+        }
+        let now = now_millis();
+        let mut tx = self.writer.begin().await?;
+        let mut changed = Vec::with_capacity(repositories.len());
+        for synced in repositories {
+            let space = synced.name.split('/').next().unwrap_or(&synced.name);
+            sqlx::query(
+                "INSERT INTO repositories (registry_id, space_id, name, created_at, description) \
+                 VALUES ($1, (SELECT id FROM spaces WHERE registry_id = $1 AND name = $3), $2, $4, $5) \
+                 ON CONFLICT (registry_id, name) DO UPDATE SET description = excluded.description",
+            )
+            .bind(registry_id)
+            .bind(&synced.name)
+            .bind(space)
+            .bind(now)
+            .bind(&synced.description)
+            .execute(&mut *tx)
+            .await?;
+            let repository_id: i64 =
+                sqlx::query("SELECT id FROM repositories WHERE registry_id = $1 AND name = $2")
+                    .bind(registry_id)
+                    .bind(&synced.name)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("id")?;
+            crate::registry::lock_repository(&mut tx, repository_id).await?;
+            sqlx::query("DELETE FROM tags WHERE repository_id = $1")
+                .bind(repository_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM artifacts WHERE repository_id = $1")
+                .bind(repository_id)
+                .execute(&mut *tx)
+                .await?;
+            let mut artifact_ids: HashMap<&str, i64> = HashMap::new();
+            let mut newest = None;
+            for tag in &synced.tags {
+                let artifact_id = match artifact_ids.get(tag.digest.as_str()) {
+                    Some(id) => *id,
+                    None => {
+                        let id = insert_synced_artifact(&mut tx, repository_id, tag).await?;
+                        artifact_ids.insert(&tag.digest, id);
+                        id
+                    }
+                };
+                sqlx::query(
+                    "INSERT INTO tags (repository_id, name, artifact_id, pushed_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(repository_id)
+                .bind(&tag.name)
+                .bind(artifact_id)
+                .bind(tag.pushed_at)
+                .execute(&mut *tx)
+                .await?;
+                newest = newest.max(Some(tag.pushed_at));
+            }
+            sqlx::query("UPDATE repositories SET pushed_at = $2 WHERE id = $1")
+                .bind(repository_id)
+                .bind(newest)
+                .execute(&mut *tx)
+                .await?;
+            crate::registry::refresh_summary(&mut tx, repository_id, None).await?;
+            changed.push(repository_id);
+        }
+        tx.commit().await?;
+        self.changes.repositories_changed(changed);
+        Ok(())
+    }
+}
+
+async fn insert_synced_artifact(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    repository_id: i64,
+    tag: &SyncedTag,
+) -> Result<i64, StoreError> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO artifacts (repository_id, digest, media_type, manifest, manifest_size, size, \
+         os, architecture, variant, pushed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(repository_id)
+    .bind(&tag.digest)
+    .bind(&tag.media_type)
+    .bind(tag.manifest.clone())
+    .bind(tag.manifest.len() as i64)
+    .bind(tag.size)
+    .bind(tag.platform.os.clone())
+    .bind(tag.platform.architecture.clone())
+    .bind(tag.platform.variant.clone())
+    .bind(tag.pushed_at)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("id")?;
+    for (position, child) in tag.children.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO artifact_children (artifact_id, position, digest, media_type, size, os, \
+             architecture, variant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(position as i64)
+        .bind(&child.digest)
+        .bind(&child.media_type)
+        .bind(child.size)
+        .bind(child.platform.os.clone())
+        .bind(child.platform.architecture.clone())
+        .bind(child.platform.variant.clone())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+fn repository(row: &AnyRow) -> Result<CatalogRepository, StoreError> {
+    Ok(CatalogRepository {
+        id: row.try_get("id")?,
+        registry_id: row.try_get("registry_id")?,
+        space_id: row.try_get("space_id")?,
+        name: row.try_get("name")?,
+        artifact_count: row.try_get("artifact_count")?,
+        tag_count: row.try_get("tag_count")?,
+        latest_tag: row.try_get("latest_tag")?,
+        pushed_at: row.try_get("pushed_at")?,
+        latest_size: row.try_get("latest_size")?,
+        pulls: row.try_get("pulls")?,
+        description: row.try_get("description")?,
+        created_at: row.try_get("created_at")?,
+        tags: Vec::new(),
+    })
+}
+
+/// Distributes `(repository_id, name)` rows, sorted by repository, onto `repositories`
+/// (sorted by id).
+fn attach_tags(repositories: &mut [CatalogRepository], tags: &[AnyRow]) -> Result<(), StoreError> {
+    let position: HashMap<i64, usize> = repositories
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id, i))
+        .collect();
+    for row in tags {
+        let id: i64 = row.try_get("repository_id")?;
+        if let Some(&i) = position.get(&id) {
+            repositories[i].tags.push(row.try_get("name")?);
+        }
+    }
+    Ok(())
+}
+
+/// A LIKE pattern matching names that contain `search`, compared in lower case, with the
+/// pattern's own wildcards escaped.
+fn like_pattern(search: &str) -> String {
+    let mut pattern = String::with_capacity(search.len() + 2);
+    pattern.push('%');
+    for c in search.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
