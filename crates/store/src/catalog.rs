@@ -385,119 +385,238 @@ impl Store {
         registry_id: i64,
         repositories: &[SyncedRepository],
     ) -> Result<(), StoreError> {
+        // Rows go in with multi-row statements of at most this many parameters (SQLite takes
+        // 32,766, PostgreSQL 65,535): a sync writes thousands of tags per call, and one
+        // statement per row made a large catalog take minutes on PostgreSQL.
+        const MAX_PARAMETERS: usize = 8_000;
+        /// `rows` groups of `per_row` consecutive placeholders from `$first`, each group
+        /// written by `row`.
+        fn values(
+            first: usize,
+            rows: usize,
+            per_row: usize,
+            row: impl Fn(&[String]) -> String,
+        ) -> String {
+            (0..rows)
+                .map(|r| {
+                    let placeholders: Vec<String> = (0..per_row)
+                        .map(|c| format!("${}", first + r * per_row + c))
+                        .collect();
+                    row(&placeholders)
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+        let group = |p: &[String]| format!("({})", p.join(", "));
+
         if registry_id == self.hosted_registry_id {
             return Err(StoreError::Conflict(
                 "the hosted registry's catalog is written by pushes, not by a sync".into(),
             ));
         }
+        // A repository listed twice ends as its last listing says, as when each listing
+        // replaced the one before.
+        let mut position: HashMap<&str, usize> = HashMap::new();
+        let mut listed: Vec<&SyncedRepository> = Vec::with_capacity(repositories.len());
+        for synced in repositories {
+            match position.get(synced.name.as_str()) {
+                Some(&i) => listed[i] = synced,
+                None => {
+                    position.insert(&synced.name, listed.len());
+                    listed.push(synced);
+                }
+            }
+        }
+        if listed.is_empty() {
+            return Ok(());
+        }
         let now = now_millis();
         let mut tx = self.writer.begin().await?;
-        let mut changed = Vec::with_capacity(repositories.len());
-        for synced in repositories {
-            let space = synced.name.split('/').next().unwrap_or(&synced.name);
-            sqlx::query(
+
+        // The repository rows, created or given their new description. The upsert also takes
+        // each existing row's lock (see `lock_repository`) before any artifact or tag row is
+        // touched; rows it creates are this transaction's alone until it commits.
+        for chunk in listed.chunks(MAX_PARAMETERS / 3) {
+            let sql = format!(
                 "INSERT INTO repositories (registry_id, space_id, name, created_at, description) \
-                 VALUES ($1, (SELECT id FROM spaces WHERE registry_id = $1 AND name = $3), $2, $4, $5) \
-                 ON CONFLICT (registry_id, name) DO UPDATE SET description = excluded.description",
-            )
-            .bind(registry_id)
-            .bind(&synced.name)
-            .bind(space)
-            .bind(now)
-            .bind(&synced.description)
-            .execute(&mut *tx)
-            .await?;
-            let repository_id: i64 =
-                sqlx::query("SELECT id FROM repositories WHERE registry_id = $1 AND name = $2")
-                    .bind(registry_id)
-                    .bind(&synced.name)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("id")?;
-            crate::registry::lock_repository(&mut tx, repository_id).await?;
-            sqlx::query("DELETE FROM tags WHERE repository_id = $1")
-                .bind(repository_id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM artifacts WHERE repository_id = $1")
-                .bind(repository_id)
-                .execute(&mut *tx)
-                .await?;
-            let mut artifact_ids: HashMap<&str, i64> = HashMap::new();
-            let mut newest = None;
-            for tag in &synced.tags {
-                let artifact_id = match artifact_ids.get(tag.digest.as_str()) {
-                    Some(id) => *id,
-                    None => {
-                        let id = insert_synced_artifact(&mut tx, repository_id, tag).await?;
-                        artifact_ids.insert(&tag.digest, id);
-                        id
-                    }
-                };
-                sqlx::query(
-                    "INSERT INTO tags (repository_id, name, artifact_id, pushed_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(repository_id)
-                .bind(&tag.name)
-                .bind(artifact_id)
-                .bind(tag.pushed_at)
-                .execute(&mut *tx)
-                .await?;
-                newest = newest.max(Some(tag.pushed_at));
+                 VALUES {} ON CONFLICT (registry_id, name) DO UPDATE SET description = excluded.description",
+                values(3, chunk.len(), 3, |p| format!(
+                    "($1, (SELECT id FROM spaces WHERE registry_id = $1 AND name = {}), {}, $2, {})",
+                    p[1], p[0], p[2]
+                ))
+            );
+            let mut query = sqlx::query(&sql).bind(registry_id).bind(now);
+            for synced in chunk {
+                let space = synced.name.split('/').next().unwrap_or(&synced.name);
+                query = query
+                    .bind(synced.name.as_str())
+                    .bind(space)
+                    .bind(synced.description.as_str());
             }
-            sqlx::query("UPDATE repositories SET pushed_at = $2 WHERE id = $1")
-                .bind(repository_id)
-                .bind(newest)
-                .execute(&mut *tx)
-                .await?;
+            query.execute(&mut *tx).await?;
+        }
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(listed.len());
+        for chunk in listed.chunks(MAX_PARAMETERS) {
+            let sql = format!(
+                "SELECT id, name FROM repositories WHERE registry_id = $1 AND name IN ({})",
+                values(2, chunk.len(), 1, |p| p[0].clone())
+            );
+            let mut query = sqlx::query(&sql).bind(registry_id);
+            for synced in chunk {
+                query = query.bind(synced.name.as_str());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                ids.insert(row.try_get("name")?, row.try_get("id")?);
+            }
+        }
+        let repository_ids = listed
+            .iter()
+            .map(|synced| {
+                ids.get(&synced.name).copied().ok_or_else(|| {
+                    StoreError::Missing(format!(
+                        "repository `{}` is neither present nor insertable",
+                        synced.name
+                    ))
+                })
+            })
+            .collect::<Result<Vec<i64>, StoreError>>()?;
+
+        // Out with the old tags and artifacts (children go with their artifacts).
+        for table in ["tags", "artifacts"] {
+            for chunk in repository_ids.chunks(MAX_PARAMETERS) {
+                let sql = format!(
+                    "DELETE FROM {table} WHERE repository_id IN ({})",
+                    values(1, chunk.len(), 1, |p| p[0].clone())
+                );
+                let mut query = sqlx::query(&sql);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.execute(&mut *tx).await?;
+            }
+        }
+
+        // One artifact per digest of each repository, described by the first tag naming it.
+        let mut artifacts: Vec<(i64, &SyncedTag)> = Vec::new();
+        let mut seen: std::collections::HashSet<(i64, &str)> = std::collections::HashSet::new();
+        for (synced, &repository_id) in listed.iter().zip(&repository_ids) {
+            for tag in &synced.tags {
+                if seen.insert((repository_id, tag.digest.as_str())) {
+                    artifacts.push((repository_id, tag));
+                }
+            }
+        }
+        let mut artifact_ids: HashMap<(i64, String), i64> = HashMap::with_capacity(artifacts.len());
+        for chunk in artifacts.chunks(MAX_PARAMETERS / 10) {
+            // RETURNING hands rows back in no promised order, so each says which it is.
+            let sql = format!(
+                "INSERT INTO artifacts (repository_id, digest, media_type, manifest, manifest_size, \
+                 size, os, architecture, variant, pushed_at) VALUES {} \
+                 RETURNING id, repository_id, digest",
+                values(1, chunk.len(), 10, group)
+            );
+            let mut query = sqlx::query(&sql);
+            for (repository_id, tag) in chunk {
+                query = query
+                    .bind(*repository_id)
+                    .bind(tag.digest.as_str())
+                    .bind(tag.media_type.as_str())
+                    .bind(tag.manifest.as_slice())
+                    .bind(tag.manifest.len() as i64)
+                    .bind(tag.size)
+                    .bind(tag.platform.os.as_deref())
+                    .bind(tag.platform.architecture.as_deref())
+                    .bind(tag.platform.variant.as_deref())
+                    .bind(tag.pushed_at);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                artifact_ids.insert(
+                    (row.try_get("repository_id")?, row.try_get("digest")?),
+                    row.try_get("id")?,
+                );
+            }
+        }
+        let artifact_id = |repository_id: i64, digest: &str| {
+            artifact_ids
+                .get(&(repository_id, digest.to_string()))
+                .copied()
+                .ok_or_else(|| StoreError::Missing(format!("artifact {digest} was not recorded")))
+        };
+
+        let mut children = Vec::new();
+        for (repository_id, tag) in &artifacts {
+            let id = artifact_id(*repository_id, &tag.digest)?;
+            children.extend(
+                tag.children
+                    .iter()
+                    .enumerate()
+                    .map(|(position, child)| (id, position as i64, child)),
+            );
+        }
+        for chunk in children.chunks(MAX_PARAMETERS / 8) {
+            let sql = format!(
+                "INSERT INTO artifact_children (artifact_id, position, digest, media_type, size, os, \
+                 architecture, variant) VALUES {}",
+                values(1, chunk.len(), 8, group)
+            );
+            let mut query = sqlx::query(&sql);
+            for (id, position, child) in chunk {
+                query = query
+                    .bind(*id)
+                    .bind(*position)
+                    .bind(child.digest.as_str())
+                    .bind(child.media_type.as_str())
+                    .bind(child.size)
+                    .bind(child.platform.os.as_deref())
+                    .bind(child.platform.architecture.as_deref())
+                    .bind(child.platform.variant.as_deref());
+            }
+            query.execute(&mut *tx).await?;
+        }
+
+        let mut tags = Vec::new();
+        for (synced, &repository_id) in listed.iter().zip(&repository_ids) {
+            for tag in &synced.tags {
+                tags.push((repository_id, tag, artifact_id(repository_id, &tag.digest)?));
+            }
+        }
+        for chunk in tags.chunks(MAX_PARAMETERS / 4) {
+            let sql = format!(
+                "INSERT INTO tags (repository_id, name, artifact_id, pushed_at) VALUES {}",
+                values(1, chunk.len(), 4, group)
+            );
+            let mut query = sqlx::query(&sql);
+            for (repository_id, tag, artifact_id) in chunk {
+                query = query
+                    .bind(*repository_id)
+                    .bind(tag.name.as_str())
+                    .bind(*artifact_id)
+                    .bind(tag.pushed_at);
+            }
+            query.execute(&mut *tx).await?;
+        }
+
+        // A synced repository was last pushed when its newest tag was (never, without tags).
+        for chunk in repository_ids.chunks(MAX_PARAMETERS) {
+            let sql = format!(
+                "UPDATE repositories SET pushed_at = \
+                 (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = repositories.id) \
+                 WHERE id IN ({})",
+                values(1, chunk.len(), 1, |p| p[0].clone())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for &repository_id in &repository_ids {
             crate::registry::refresh_summary(&mut tx, repository_id, None).await?;
-            changed.push(repository_id);
         }
         tx.commit().await?;
-        self.changes.repositories_changed(changed);
+        self.changes.repositories_changed(repository_ids);
         Ok(())
     }
-}
-
-async fn insert_synced_artifact(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    repository_id: i64,
-    tag: &SyncedTag,
-) -> Result<i64, StoreError> {
-    let id: i64 = sqlx::query(
-        "INSERT INTO artifacts (repository_id, digest, media_type, manifest, manifest_size, size, \
-         os, architecture, variant, pushed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(repository_id)
-    .bind(&tag.digest)
-    .bind(&tag.media_type)
-    .bind(tag.manifest.clone())
-    .bind(tag.manifest.len() as i64)
-    .bind(tag.size)
-    .bind(tag.platform.os.clone())
-    .bind(tag.platform.architecture.clone())
-    .bind(tag.platform.variant.clone())
-    .bind(tag.pushed_at)
-    .fetch_one(&mut **tx)
-    .await?
-    .try_get("id")?;
-    for (position, child) in tag.children.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO artifact_children (artifact_id, position, digest, media_type, size, os, \
-             architecture, variant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(position as i64)
-        .bind(&child.digest)
-        .bind(&child.media_type)
-        .bind(child.size)
-        .bind(child.platform.os.clone())
-        .bind(child.platform.architecture.clone())
-        .bind(child.platform.variant.clone())
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(id)
 }
 
 fn repository(row: &AnyRow) -> Result<CatalogRepository, StoreError> {

@@ -11,7 +11,12 @@ use std::time::Duration;
 
 use berth_oci::media_types::{OCI_EMPTY, OCI_INDEX, OCI_MANIFEST};
 use berth_oci::{Digest, ImageConfig, Manifest, Reference, RepoName, Tag};
-use berth_store::registry::{NewManifest, PullKey, RepositorySummary, StoredManifest};
+use berth_store::audit::NewAuditEvent;
+use berth_store::catalog::{SyncedRepository, SyncedTag, TagOrder};
+use berth_store::registries::{NewRegistry, RegistryOwner};
+use berth_store::registry::{
+    ChildRecord, NewManifest, Platform, PullKey, RepositorySummary, StoredManifest,
+};
 use berth_store::users::NewUser;
 use berth_store::{Store, StoreError};
 use berth_testkit::db::{Backend, TestDatabase};
@@ -1364,4 +1369,252 @@ async fn concurrent_writes_succeed(store: Store) {
     let s = summary(&store, "fresh").await;
     assert_eq!((s.artifact_count, s.tag_count), (N as i64, N as i64));
     assert_eq!(catalog(&store).await, strings(&["busy", "fresh"]));
+}
+
+// Registry syncs.
+
+fn platform(os: &str, architecture: &str) -> Platform {
+    Platform {
+        os: Some(os.into()),
+        architecture: Some(architecture.into()),
+        variant: None,
+    }
+}
+
+/// A synced tag on digest `sha256:<n as 64 hex digits>`, with `children` platforms for an index.
+fn synced_tag(name: &str, n: u64, pushed_at: i64, size: i64, children: &[Platform]) -> SyncedTag {
+    let digest = |n: u64| format!("sha256:{n:064x}");
+    SyncedTag {
+        name: name.into(),
+        digest: digest(n),
+        media_type: if children.is_empty() {
+            OCI_MANIFEST
+        } else {
+            OCI_INDEX
+        }
+        .into(),
+        manifest: format!("{{\"n\":{n}}}").into_bytes(),
+        size,
+        pushed_at,
+        platform: if children.is_empty() {
+            platform("linux", "amd64")
+        } else {
+            Platform {
+                os: None,
+                architecture: None,
+                variant: None,
+            }
+        },
+        children: children
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ChildRecord {
+                digest: digest(n * 100 + i as u64),
+                media_type: OCI_MANIFEST.into(),
+                size: size / 2,
+                platform: p.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn synced(name: &str, description: &str, tags: Vec<SyncedTag>) -> SyncedRepository {
+    SyncedRepository {
+        name: name.into(),
+        description: description.into(),
+        tags,
+    }
+}
+
+store_test!(sync_replaces_listed_repositories);
+async fn sync_replaces_listed_repositories(store: Store) {
+    let audit = NewAuditEvent {
+        actor: "test",
+        action: "test",
+        target: "test",
+        ..Default::default()
+    };
+    let registry = store
+        .create_registry(
+            NewRegistry {
+                owner: RegistryOwner::Platform,
+                name: "harbor-eu",
+                kind: "harbor",
+                url: "https://harbor-eu.example.com",
+                username: "",
+                secret: None,
+                insecure: false,
+                description: "",
+            },
+            &audit,
+        )
+        .await
+        .unwrap();
+    let space = store
+        .create_space(registry.id, "payments", false, "", &audit)
+        .await
+        .unwrap();
+    let hosted = store
+        .sync_repositories(
+            store.hosted_registry_id(),
+            &[synced("library/x", "", vec![])],
+        )
+        .await;
+    assert!(matches!(hosted, Err(StoreError::Conflict(_))), "{hosted:?}");
+    store.catalog_changes().take_repositories();
+
+    // More tags than one statement takes, so the writes go in several batches.
+    let many: Vec<SyncedTag> = (0..3_000)
+        .map(|i| {
+            synced_tag(
+                &format!("main-{i}"),
+                10_000 + i / 2,
+                10_000 + i as i64,
+                7,
+                &[],
+            )
+        })
+        .collect();
+    let arm = [platform("linux", "amd64"), platform("linux", "arm64")];
+    store
+        .sync_repositories(
+            registry.id,
+            &[
+                synced(
+                    "payments/api",
+                    "first listing",
+                    vec![synced_tag("old", 9, 1, 1, &[])],
+                ),
+                synced(
+                    "payments/web/ui",
+                    "",
+                    vec![synced_tag("1.0", 5, 500, 40, &arm)],
+                ),
+                synced(
+                    "nospace/tool",
+                    "",
+                    vec![synced_tag("latest", 6, 600, 1, &[])],
+                ),
+                synced("payments/ci", "", many),
+                // The last listing of a repository is the one that counts.
+                synced(
+                    "payments/api",
+                    "Payments API",
+                    vec![
+                        synced_tag("v1.0", 1, 1_000, 100, &[]),
+                        // The first tag naming a digest describes its artifact.
+                        synced_tag("1.1", 2, 2_000, 200, &[]),
+                        synced_tag("latest", 2, 3_000, 999, &[]),
+                    ],
+                ),
+            ],
+        )
+        .await
+        .unwrap();
+
+    let api = store
+        .catalog_repository(registry.id, "payments/api")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(api.space_id, Some(space.id));
+    assert_eq!(api.description, "Payments API");
+    assert_eq!(
+        (api.artifact_count, api.tag_count, api.latest_tag.as_deref()),
+        (2, 3, Some("latest"))
+    );
+    assert_eq!((api.pushed_at, api.latest_size), (Some(3_000), Some(200)));
+    let (page, total) = store
+        .tag_page(api.id, None, TagOrder::NewestFirst, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 3);
+    let names: Vec<_> = page.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["latest", "1.1", "v1.0"]);
+    assert_eq!((page[0].pushed_at, page[0].size), (3_000, 200));
+    assert_eq!(page[0].platforms, [platform("linux", "amd64")]);
+
+    let web = store
+        .catalog_repository(registry.id, "payments/web/ui")
+        .await
+        .unwrap()
+        .unwrap();
+    let (page, _) = store
+        .tag_page(web.id, None, TagOrder::Name, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(page[0].media_type, OCI_INDEX);
+    assert_eq!(
+        page[0].platforms, arm,
+        "an index lists its children's platforms"
+    );
+
+    let tool = store
+        .catalog_repository(registry.id, "nospace/tool")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tool.space_id, None, "no such space");
+
+    let ci = store
+        .catalog_repository(registry.id, "payments/ci")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((ci.artifact_count, ci.tag_count), (1_500, 3_000));
+    assert_eq!(
+        (ci.latest_tag.as_deref(), ci.pushed_at),
+        (Some("main-2999"), Some(12_999))
+    );
+    let (_, total) = store
+        .tag_page(ci.id, Some("MAIN-29"), TagOrder::Name, None, 1)
+        .await
+        .unwrap();
+    assert_eq!(total, 111, "main-29 and main-290 … main-2999");
+
+    let mut changed = store.catalog_changes().take_repositories();
+    changed.sort_unstable();
+    let mut expected = vec![api.id, web.id, tool.id, ci.id];
+    expected.sort_unstable();
+    assert_eq!(
+        changed, expected,
+        "each synced repository is recorded as changed"
+    );
+
+    // A later sync replaces the tags of the repositories it lists and leaves the rest alone.
+    store
+        .sync_repositories(
+            registry.id,
+            &[synced(
+                "payments/api",
+                "Payments API",
+                vec![synced_tag("2.0", 3, 4_000, 300, &[])],
+            )],
+        )
+        .await
+        .unwrap();
+    let api_after = store
+        .catalog_repository(registry.id, "payments/api")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(api_after.id, api.id);
+    assert_eq!(
+        (
+            api_after.artifact_count,
+            api_after.tag_count,
+            api_after.latest_tag.as_deref()
+        ),
+        (1, 1, Some("2.0"))
+    );
+    assert_eq!(
+        (api_after.pushed_at, api_after.latest_size),
+        (Some(4_000), Some(300))
+    );
+    let loaded = store
+        .catalog_repositories_by_id(&[api.id, web.id])
+        .await
+        .unwrap();
+    let tags: Vec<_> = loaded.iter().map(|r| r.tags.clone()).collect();
+    assert_eq!(tags, [vec!["2.0".to_string()], vec!["1.0".to_string()]]);
 }
