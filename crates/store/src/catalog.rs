@@ -267,13 +267,57 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
+        let tags = self.tags_from_rows(&rows).await?;
+        Ok((tags, total))
+    }
+
+    /// The newest `per_repository` tags of each repository (optionally only names containing
+    /// `search`, any case), as `(repository id, tag)`, newest first within each repository.
+    /// One statement: each repository's arm is an index seek on `(repository_id, pushed_at)`.
+    pub async fn recent_tags(
+        &self,
+        repository_ids: &[i64],
+        search: Option<&str>,
+        per_repository: i64,
+    ) -> Result<Vec<(i64, TagRecord)>, StoreError> {
+        if repository_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = search.map(like_pattern).unwrap_or_else(|| "%".into());
+        let arms: Vec<String> = (0..repository_ids.len())
+            .map(|i| {
+                format!(
+                    "SELECT * FROM (SELECT t.repository_id, t.name, t.pushed_at, t.pulled_at, \
+                     a.id AS artifact_id, a.digest, a.media_type, a.artifact_type, a.size, a.os, \
+                     a.architecture, a.variant, a.pushed_by, a.pull_count \
+                     FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
+                     WHERE t.repository_id = ${} AND LOWER(t.name) LIKE $1 ESCAPE '\\' \
+                     ORDER BY t.pushed_at DESC, t.name LIMIT $2) AS arm{i}",
+                    i + 3
+                )
+            })
+            .collect();
+        let sql = arms.join(" UNION ALL ");
+        let mut query = sqlx::query(&sql).bind(&pattern).bind(per_repository);
+        for id in repository_ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.reader).await?;
+        let tags = self.tags_from_rows(&rows).await?;
+        rows.iter()
+            .zip(tags)
+            .map(|(row, tag)| Ok((row.try_get("repository_id")?, tag)))
+            .collect()
+    }
+
+    /// Tags from rows of the tag-and-artifact join, with index children's platforms.
+    async fn tags_from_rows(&self, rows: &[AnyRow]) -> Result<Vec<TagRecord>, StoreError> {
         let artifact_ids: Vec<i64> = rows
             .iter()
             .map(|r| r.try_get("artifact_id"))
             .collect::<Result<_, _>>()?;
         let mut children = self.child_platforms(&artifact_ids).await?;
-        let tags = rows
-            .iter()
+        rows.iter()
             .map(|r| {
                 let artifact_id: i64 = r.try_get("artifact_id")?;
                 let own = crate::registry::platform_of(r)?;
@@ -295,8 +339,7 @@ impl Store {
                     pull_count: r.try_get("pull_count")?,
                 })
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok((tags, total))
+            .collect::<Result<Vec<_>, StoreError>>()
     }
 
     /// The platforms of the children of those artifacts that are indexes.
@@ -332,6 +375,15 @@ impl Store {
             }
         }
         Ok(platforms)
+    }
+
+    /// The stored manifest bytes of an artifact.
+    pub async fn artifact_manifest(&self, artifact_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query("SELECT manifest FROM artifacts WHERE id = $1")
+            .bind(artifact_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.map(|r| r.try_get("manifest")).transpose()?)
     }
 
     /// Sets a repository's description (Markdown). `false` when it does not exist.

@@ -26,6 +26,7 @@ use crate::state::AppState;
 mod audit;
 mod caller;
 pub mod error;
+mod images;
 pub(crate) mod input;
 mod registries;
 mod robots;
@@ -54,6 +55,7 @@ mod workspaces;
         (name = "bindings", description = "Which workspaces a space is bound to"),
         (name = "workspace registries", description = "Registries only one workspace sees"),
         (name = "robots", description = "Robot accounts of a workspace"),
+        (name = "images", description = "The workspace image list, image details and the image selector"),
         (name = "audit", description = "Who changed what, when, and from where"),
         (name = "settings", description = "Deployment-wide settings"),
         (name = "documentation", description = "This document and its browsable page"),
@@ -132,6 +134,16 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(robots::list_robots, robots::create_robot))
         .routes(routes!(robots::update_robot, robots::delete_robot))
+        .routes(routes!(images::list_images))
+        .routes(routes!(
+            images::get_repository,
+            images::update_repository,
+            images::delete_repository
+        ))
+        .routes(routes!(images::list_tags))
+        .routes(routes!(images::delete_tag))
+        .routes(routes!(images::get_artifact, images::delete_artifact))
+        .routes(routes!(images::selector))
         .routes(routes!(audit::list_audit))
         .routes(routes!(settings::get_settings, settings::update_settings))
         .routes(routes!(openapi_json))
