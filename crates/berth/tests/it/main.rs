@@ -5,6 +5,7 @@ mod access_matrix;
 mod api;
 mod cli;
 mod crash;
+mod images;
 mod registry_http;
 mod skopeo;
 mod support;
