@@ -18,9 +18,11 @@
 //! exhausted or the caller's maximum is reached.
 
 mod error;
+mod images;
 mod types;
 
 pub use error::{Error, Result};
+pub use images::*;
 pub use types::*;
 
 use std::time::Duration;
