@@ -8,6 +8,8 @@
 pub mod api;
 /// `/auth/token`, the Docker token service.
 pub mod auth;
+/// Importing `docker save` and OCI layout tarballs into the hosted registry.
+pub mod import;
 /// Request metrics and the Prometheus endpoint.
 pub mod metrics;
 /// Argon2 password hashing.
