@@ -8,6 +8,7 @@ mod crash;
 mod registry_http;
 mod skopeo;
 mod support;
+mod uploads;
 
 use support::{client, Backend, BinaryServer, TestServer};
 
