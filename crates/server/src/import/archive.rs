@@ -156,11 +156,11 @@ pub fn body_reader(body: Body, tripwire: Tripwire, handle: Handle) -> impl Read 
     SyncIoBridge::new_with_handle(StreamReader::new(stream), handle)
 }
 
-/// "2 GiB" for the limits in messages.
+/// "2 GiB" for the limits in messages (which are whole GiB or MiB).
 pub fn human_size(bytes: u64) -> String {
     const GIB: u64 = 1024 * 1024 * 1024;
     const MIB: u64 = 1024 * 1024;
-    if bytes % GIB == 0 {
+    if bytes >= GIB {
         format!("{} GiB", bytes / GIB)
     } else {
         format!("{} MiB", bytes / MIB)
