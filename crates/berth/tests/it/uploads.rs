@@ -667,7 +667,9 @@ fn count_files(dir: &Path) -> usize {
 // Tarballs
 // ---------------------------------------------------------------------------------------------
 
-/// linux/amd64 and linux/arm64/v8 images sharing a base layer, under one OCI index.
+/// linux/amd64 and linux/arm64/v8 images sharing a base layer, under one OCI index. Their
+/// own layers are 3 MiB each, so the tarball is well over the API's default body limit for
+/// JSON (2 MB), which the upload route must lift.
 fn two_platforms() -> Index {
     let base = layer(&[("etc/os-release", b"ID=upload\n")]);
     index(
@@ -678,7 +680,7 @@ fn two_platforms() -> Index {
                     .platform("linux", arch, variant)
                     .layer(base.clone(), "ADD base.tar /")
                     .layer(
-                        random_layer(100 * 1024, u64::from(variant.is_some()), 6),
+                        random_layer(3 << 20, u64::from(variant.is_some()), 1),
                         "COPY app /",
                     )
                     .build()

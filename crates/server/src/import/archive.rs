@@ -577,6 +577,27 @@ mod tests {
         assert!(archive.get("missing").is_none());
     }
 
+    /// A body over the route's limit stops reading as too large, not as a damaged tarball.
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_too_large() {
+        let limited = Body::new(http_body_util::Limited::new(
+            Body::from(vec![0u8; 4096]),
+            1000,
+        ));
+        let tripwire = Tripwire::default();
+        let handle = Handle::current();
+        let reader = body_reader(limited, tripwire.clone(), handle);
+        let error = tokio::task::spawn_blocking(move || {
+            let mut reader = reader;
+            std::io::copy(&mut reader, &mut std::io::sink())
+        })
+        .await
+        .unwrap()
+        .unwrap_err();
+        assert!(error.to_string().contains("2 GiB"), "{error}");
+        assert!(matches!(tripwire.take(), Some(ImportError::TooLarge(_))));
+    }
+
     #[test]
     fn sizes_read_plainly() {
         assert_eq!(human_size(MAX_UPLOAD_BYTES), "2 GiB");
