@@ -37,6 +37,14 @@ pub struct UploadParams {
     pub tag: Option<String>,
 }
 
+/// A tar archive, plain or gzip-compressed, sent as raw bytes.
+// Only describes the body for the OpenAPI document (as a binary string, where `Vec<u8>` would
+// show as an array of numbers); the handler streams the body itself, so this is never built.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct Tarball(Vec<u8>);
+
 /// The imported image.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Upload {
@@ -60,9 +68,9 @@ pub struct Upload {
     params(("ws" = String, Path, description = "The workspace the caller pushes for"),
            ("space" = String, Path, description = "Hosted space"),
            UploadParams),
-    request_body(content = Vec<u8>, content_type = "application/x-tar",
+    request_body(content = Tarball, content_type = "application/x-tar",
         description = "The tarball, up to 2 GiB; gzip-compressed tarballs are detected by their first bytes"),
-    responses((status = 201, body = Upload),
+    responses((status = 201, description = "The image is stored and tagged", body = Upload),
               (status = 413, description = "The tarball is over 2 GiB", body = ErrorBody),
               ErrorResponses))]
 pub async fn upload(
