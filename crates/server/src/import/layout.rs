@@ -716,6 +716,47 @@ mod tests {
     }
 
     #[test]
+    fn layout_entries_name_their_image() {
+        let entry = |annotations: &[(&str, &str)]| LayoutEntry {
+            media_type: media_types::OCI_MANIFEST.into(),
+            digest: Digest::sha256_of(b"m").to_string(),
+            size: 1,
+            annotations: annotations
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        let owned = |n: Option<&str>, t: Option<&str>| (n.map(String::from), t.map(String::from));
+        // What Docker 25+ writes: the tag in ref.name, the full name in containerd's annotation.
+        let docker = entry(&[
+            (CONTAINERD_NAME, "docker.io/library/app:latest"),
+            (REF_NAME, "latest"),
+        ]);
+        assert_eq!(layout_name(&docker), owned(Some("app"), Some("latest")));
+        let full = entry(&[(REF_NAME, "ghcr.io/team/app:v1")]);
+        assert_eq!(layout_name(&full), owned(Some("team/app"), Some("v1")));
+        assert_eq!(
+            layout_name(&entry(&[(REF_NAME, "v1.0")])),
+            owned(None, Some("v1.0"))
+        );
+        assert_eq!(layout_name(&entry(&[])), owned(None, None));
+
+        let entries = [entry(&[(REF_NAME, "v1")]), entry(&[(REF_NAME, "v2")])];
+        let pick = |tag: Option<&str>| {
+            choose_entry(
+                &entries,
+                &Wanted {
+                    repository: Some("team/app"),
+                    tag,
+                },
+            )
+            .map(|e| e.annotations[REF_NAME].clone())
+        };
+        assert_eq!(pick(Some("v2")).unwrap(), "v2");
+        assert!(pick(None).unwrap_err().contains("v1, v2"));
+    }
+
+    #[test]
     fn neither_layout_is_refused() {
         let error = plan_error(&[("hello.txt", b"hi")]);
         assert!(
