@@ -30,6 +30,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::io::AsyncRead;
+use tokio_util::io::ReaderStream;
 use url::Url;
 
 /// The largest page the contract allows; bigger pages mean fewer round trips when listing all.
@@ -161,18 +163,37 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&(impl Serialize + ?Sized)>,
     ) -> Result<T> {
-        let url = self.url(segments)?;
-        let mut request = self.http.request(method, url.clone()).query(query);
-        request = match &self.auth {
-            Auth::None => request,
-            Auth::Bearer(token) => request.bearer_auth(token.expose()),
-            Auth::Basic(user, password) => request.basic_auth(user, Some(password.expose())),
-        };
+        let mut request = self.request(method, segments, query)?;
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
+        self.answer(request).await
+    }
+
+    /// A request to an API path with the client's credentials, for [`Client::answer`].
+    fn request(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<reqwest::RequestBuilder> {
+        let request = self.http.request(method, self.url(segments)?).query(query);
+        Ok(match &self.auth {
+            Auth::None => request,
+            Auth::Bearer(token) => request.bearer_auth(token.expose()),
+            Auth::Basic(user, password) => request.basic_auth(user, Some(password.expose())),
+        })
+    }
+
+    /// Sends a request, maps an error answer to [`Error::Api`], and decodes the answer.
+    async fn answer<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {
+        let request = request
+            .build()
+            .map_err(|e| Error::Invalid(format!("cannot build the request: {e}")))?;
+        let path = request.url().path().to_string();
+        let response = self
+            .http
+            .execute(request)
             .await
             .map_err(|e| Error::transport(self.server(), &e))?;
         let status = response.status();
@@ -185,7 +206,7 @@ impl Client {
         }
         let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
         serde_json::from_slice(bytes).map_err(|e| Error::Decode {
-            url: url.path().to_string(),
+            url: path,
             reason: e.to_string(),
         })
     }
@@ -476,7 +497,52 @@ impl Client {
         self.send(Method::PATCH, &["settings"], &[], Some(patch))
             .await
     }
+
+    // --- Uploads ----------------------------------------------------------------------------
+
+    /// `POST /workspaces/{ws}/registries/hosted/spaces/{space}/uploads`: streams a `docker save`
+    /// or OCI image layout tarball of `length` bytes from `tarball` into the hosted registry,
+    /// in 256 KiB chunks; the tarball is never held whole.
+    pub async fn upload_image(
+        &self,
+        target: &UploadTarget,
+        tarball: impl AsyncRead + Send + 'static,
+        length: u64,
+    ) -> Result<Uploaded> {
+        let segments = [
+            "workspaces",
+            target.workspace.as_str(),
+            "registries",
+            "hosted",
+            "spaces",
+            target.space.as_str(),
+            "uploads",
+        ];
+        let mut query = Vec::new();
+        if let Some(repository) = &target.repository {
+            query.push(("repository", repository.clone()));
+        }
+        if let Some(tag) = &target.tag {
+            query.push(("tag", tag.clone()));
+        }
+        let body = reqwest::Body::wrap_stream(ReaderStream::with_capacity(tarball, UPLOAD_CHUNK));
+        let request = self
+            .request(Method::POST, &segments, &query)?
+            .header(reqwest::header::CONTENT_TYPE, "application/x-tar")
+            // Declared up front, so a server refuses a tarball over its limit before any of it
+            // is sent.
+            .header(reqwest::header::CONTENT_LENGTH, length)
+            .timeout(UPLOAD_TIMEOUT)
+            .body(body);
+        self.answer(request).await
+    }
 }
+
+/// Tarballs are read and sent in chunks of this size.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+/// The client's two-minute limit suits API calls, not gigabytes over a slow link; an upload
+/// only gives up after this long.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 #[cfg(test)]
 mod tests {

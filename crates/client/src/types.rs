@@ -413,3 +413,30 @@ pub struct SettingsPatch {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_create_spaces: Option<bool>,
 }
+
+/// Where `POST /workspaces/{ws}/registries/hosted/spaces/{space}/uploads` puts a tarball.
+#[derive(Debug, Clone, Default)]
+pub struct UploadTarget {
+    /// The workspace the caller pushes for.
+    pub workspace: String,
+    /// The hosted space.
+    pub space: String,
+    /// The repository inside the space; default: the name the tarball gives.
+    pub repository: Option<String>,
+    /// The tag; default: the tarball's, then `latest`.
+    pub tag: Option<String>,
+}
+
+/// An imported image.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Uploaded {
+    pub repository: String,
+    pub tag: String,
+    pub digest: String,
+    pub media_type: String,
+    pub size: u64,
+    /// `<registry host>/<repository>:<tag>`, ready to pull.
+    pub reference: String,
+    #[serde(flatten)]
+    pub extra: Extra,
+}

@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod args;
 pub mod credentials;
+pub mod images;
 pub mod output;
 pub mod registries;
 pub mod robots;
@@ -48,6 +49,8 @@ pub enum Command {
     Bind(Group<spaces::BindCommand>),
     /// Manage the robot accounts of a workspace.
     Robot(Group<robots::RobotCommand>),
+    /// Work with images: upload a tarball into a hosted space.
+    Image(Group<images::ImageCommand>),
     /// Read the audit log, newest first.
     Audit(WithGlobals<admin::AuditArgs>),
     /// Show or change platform settings.
@@ -196,6 +199,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Space(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Bind(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Robot(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Image(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Audit(c) => admin::audit(&Context::new(&c.globals)?, c.args).await,
         Command::Settings(g) => g.command.run(&Context::new(&g.globals)?).await,
     }

@@ -9,6 +9,7 @@ mod images;
 mod registry_http;
 mod skopeo;
 mod support;
+mod uploads;
 
 use support::{client, Backend, BinaryServer, TestServer};
 

@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::Router;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::state::AppState;
@@ -34,6 +34,7 @@ mod session;
 mod settings;
 mod spaces;
 mod types;
+mod uploads;
 mod users;
 mod workspaces;
 
@@ -41,7 +42,7 @@ mod workspaces;
 #[openapi(
     info(
         title = "Berth REST API",
-        description = "Workspaces, registries, spaces, bindings, robots, users and the audit log of a Berth deployment. \
+        description = "Workspaces, registries, spaces, bindings, robots, users, tarball uploads and the audit log of a Berth deployment. \
             Authenticate with `Authorization: Bearer <token>` from `POST /auth/login`, or with HTTP Basic as a user or robot."
     ),
     servers((url = "/api/v1")),
@@ -58,6 +59,7 @@ mod workspaces;
         (name = "images", description = "The workspace image list, image details and the image selector"),
         (name = "audit", description = "Who changed what, when, and from where"),
         (name = "settings", description = "Deployment-wide settings"),
+        (name = "uploads", description = "Importing `docker save` and OCI layout tarballs into the hosted registry"),
         (name = "documentation", description = "This document and its browsable page"),
     ),
     modifiers(&Security),
@@ -146,6 +148,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(images::selector))
         .routes(routes!(audit::list_audit))
         .routes(routes!(settings::get_settings, settings::update_settings))
+        // Tarballs are far bigger than the JSON bodies the API's default limit is meant for.
+        .routes(
+            routes!(uploads::upload).layer(axum::extract::DefaultBodyLimit::max(
+                uploads::UPLOAD_BODY_LIMIT,
+            )),
+        )
         .routes(routes!(openapi_json))
         .routes(routes!(docs))
 }
@@ -224,5 +232,9 @@ mod tests {
             .paths
             .paths
             .contains_key("/workspaces/{ws}/robots/{robot}"));
+        assert!(document
+            .paths
+            .paths
+            .contains_key("/workspaces/{ws}/registries/hosted/spaces/{space}/uploads"));
     }
 }
