@@ -5,6 +5,8 @@ mod access_matrix;
 mod api;
 mod cli;
 mod crash;
+mod push_cli;
+mod push_commands;
 mod registry_http;
 mod skopeo;
 mod support;

@@ -27,6 +27,8 @@ mod audit;
 mod caller;
 pub mod error;
 pub(crate) mod input;
+mod pull_secrets;
+mod push_commands;
 mod registries;
 mod robots;
 mod session;
@@ -54,6 +56,8 @@ mod workspaces;
         (name = "bindings", description = "Which workspaces a space is bound to"),
         (name = "workspace registries", description = "Registries only one workspace sees"),
         (name = "robots", description = "Robot accounts of a workspace"),
+        (name = "push commands", description = "Lines that push into a space with each common client, with optional temporary logins"),
+        (name = "pull secrets", description = "Kubernetes pull secrets backed by pull-only robots"),
         (name = "audit", description = "Who changed what, when, and from where"),
         (name = "settings", description = "Deployment-wide settings"),
         (name = "documentation", description = "This document and its browsable page"),
@@ -132,6 +136,8 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(robots::list_robots, robots::create_robot))
         .routes(routes!(robots::update_robot, robots::delete_robot))
+        .routes(routes!(push_commands::push_command))
+        .routes(routes!(pull_secrets::pull_secret))
         .routes(routes!(audit::list_audit))
         .routes(routes!(settings::get_settings, settings::update_settings))
         .routes(routes!(openapi_json))
