@@ -170,6 +170,25 @@ impl Client {
         self.answer(request).await
     }
 
+    /// Sends a request asking for `accept` and answers the body of a success answer as it
+    /// came, with the URL's path; error answers become [`Error::Api`] as in [`Client::send`].
+    async fn send_raw(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&(impl Serialize + ?Sized)>,
+        accept: &str,
+    ) -> Result<(String, Vec<u8>)> {
+        let mut request = self
+            .request(method, segments, query)?
+            .header(reqwest::header::ACCEPT, accept);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.answer_bytes(request).await
+    }
+
     /// A request to an API path with the client's credentials, for [`Client::answer`].
     fn request(
         &self,
@@ -187,6 +206,17 @@ impl Client {
 
     /// Sends a request, maps an error answer to [`Error::Api`], and decodes the answer.
     async fn answer<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {
+        let (path, bytes) = self.answer_bytes(request).await?;
+        let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+        serde_json::from_slice(bytes).map_err(|e| Error::Decode {
+            url: path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Sends a request and answers the URL's path and the body of a success answer; an error
+    /// answer becomes [`Error::Api`].
+    async fn answer_bytes(&self, request: reqwest::RequestBuilder) -> Result<(String, Vec<u8>)> {
         let request = request
             .build()
             .map_err(|e| Error::Invalid(format!("cannot build the request: {e}")))?;
@@ -204,11 +234,7 @@ impl Client {
         if !status.is_success() {
             return Err(Error::from_answer(status, &bytes));
         }
-        let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-        serde_json::from_slice(bytes).map_err(|e| Error::Decode {
-            url: path,
-            reason: e.to_string(),
-        })
+        Ok((path, bytes.to_vec()))
     }
 
     /// Reads a list, following `next_cursor` until it is exhausted or `max` items are read.
@@ -467,6 +493,72 @@ impl Client {
     pub async fn delete_robot(&self, workspace: &str, name: &str) -> Result<()> {
         let path = ["workspaces", workspace, "robots", name];
         self.send(Method::DELETE, &path, &[], NO_BODY).await
+    }
+
+    // --- Push commands and pull secrets ----------------------------------------------------
+
+    /// The lines that push into `space` of `registry` with each common client; with
+    /// `request.temporary`, they log in with a new short-lived robot limited to that space.
+    pub async fn push_command(
+        &self,
+        workspace: &str,
+        registry: &str,
+        space: &str,
+        request: &PushCommandRequest,
+    ) -> Result<PushCommand> {
+        let path = [
+            "workspaces",
+            workspace,
+            "registries",
+            registry,
+            "spaces",
+            space,
+            "push-command",
+        ];
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if request.temporary {
+            query.push(("temporary", "true".into()));
+        }
+        if let Some(seconds) = request.expires_in_seconds {
+            query.push(("expires_in_seconds", seconds.to_string()));
+        }
+        if let Some(repository) = &request.repository {
+            query.push(("repository", repository.clone()));
+        }
+        if let Some(tag) = &request.tag {
+            query.push(("tag", tag.clone()));
+        }
+        self.send(Method::GET, &path, &query, NO_BODY).await
+    }
+
+    /// A Kubernetes pull secret for the workspace; asking again for the same namespace and
+    /// name rotates the robot behind it.
+    pub async fn pull_secret(
+        &self,
+        workspace: &str,
+        request: &PullSecretRequest,
+    ) -> Result<KubernetesSecret> {
+        let path = ["workspaces", workspace, "pull-secret"];
+        self.send(Method::POST, &path, &[], Some(request)).await
+    }
+
+    /// [`Client::pull_secret`] as the server renders it in YAML, ready for
+    /// `kubectl apply -f -`.
+    pub async fn pull_secret_yaml(
+        &self,
+        workspace: &str,
+        request: &PullSecretRequest,
+    ) -> Result<Secret> {
+        let path = ["workspaces", workspace, "pull-secret"];
+        let (url, bytes) = self
+            .send_raw(Method::POST, &path, &[], Some(request), "application/yaml")
+            .await?;
+        String::from_utf8(bytes)
+            .map(Secret::new)
+            .map_err(|e| Error::Decode {
+                url,
+                reason: e.to_string(),
+            })
     }
 
     // --- Audit and settings -----------------------------------------------------------------

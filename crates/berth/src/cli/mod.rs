@@ -13,6 +13,8 @@ pub mod args;
 pub mod credentials;
 pub mod images;
 pub mod output;
+pub mod pull_secret;
+pub mod push_command;
 pub mod registries;
 pub mod robots;
 pub mod session;
@@ -55,6 +57,12 @@ pub enum Command {
     Audit(WithGlobals<admin::AuditArgs>),
     /// Show or change platform settings.
     Settings(Group<admin::SettingsCommand>),
+    /// Print the lines that push into a space with docker, podman, nerdctl, skopeo, helm or
+    /// oras, optionally with a temporary login.
+    #[command(name = "push-command")]
+    Push(WithGlobals<push_command::PushCommandArgs>),
+    /// Print a Kubernetes pull secret for a workspace (YAML, for `kubectl apply -f -`).
+    PullSecret(WithGlobals<pull_secret::PullSecretArgs>),
 }
 
 /// Options every client command takes. They live on each command rather than on `berth`
@@ -202,6 +210,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Image(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Audit(c) => admin::audit(&Context::new(&c.globals)?, c.args).await,
         Command::Settings(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Push(c) => push_command::run(&Context::new(&c.globals)?, c.args).await,
+        Command::PullSecret(c) => pull_secret::run(&Context::new(&c.globals)?, c.args).await,
     }
 }
 

@@ -16,7 +16,7 @@ use crate::support::{BinaryServer, ADMIN_PASSWORD};
 
 #[allow(dead_code)]
 #[path = "../../src/cli/mod.rs"]
-mod app;
+pub(crate) mod app;
 
 use app::output::{cell, col, render_record, render_table};
 

@@ -6,6 +6,8 @@ mod api;
 mod cli;
 mod crash;
 mod images;
+mod push_cli;
+mod push_commands;
 mod registry_http;
 mod skopeo;
 mod support;

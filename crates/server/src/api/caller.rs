@@ -244,6 +244,7 @@ mod tests {
                 workspace: 1,
                 can_pull: true,
                 can_push: false,
+                space: None,
             },
             source: None,
         };

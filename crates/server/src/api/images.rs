@@ -444,6 +444,7 @@ impl Located {
         match self.space.registry_owner {
             None => {
                 let facts = SpaceFacts {
+                    id: self.space.id,
                     public: self.space.public,
                     bound: self.space.bound.clone(),
                 };

@@ -28,6 +28,8 @@ mod caller;
 pub mod error;
 mod images;
 pub(crate) mod input;
+mod pull_secrets;
+mod push_commands;
 mod registries;
 mod robots;
 mod session;
@@ -57,6 +59,8 @@ mod workspaces;
         (name = "workspace registries", description = "Registries only one workspace sees"),
         (name = "robots", description = "Robot accounts of a workspace"),
         (name = "images", description = "The workspace image list, image details and the image selector"),
+        (name = "push commands", description = "Lines that push into a space with each common client, with optional temporary logins"),
+        (name = "pull secrets", description = "Kubernetes pull secrets backed by pull-only robots"),
         (name = "audit", description = "Who changed what, when, and from where"),
         (name = "settings", description = "Deployment-wide settings"),
         (name = "uploads", description = "Importing `docker save` and OCI layout tarballs into the hosted registry"),
@@ -146,6 +150,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(images::delete_tag))
         .routes(routes!(images::get_artifact, images::delete_artifact))
         .routes(routes!(images::selector))
+        .routes(routes!(push_commands::push_command))
+        .routes(routes!(pull_secrets::pull_secret))
         .routes(routes!(audit::list_audit))
         .routes(routes!(settings::get_settings, settings::update_settings))
         // Tarballs are far bigger than the JSON bodies the API's default limit is meant for.

@@ -412,6 +412,7 @@ pub async fn create_robot(
                 can_push,
                 expires_at: None,
                 created_by: "test-setup",
+                space_id: None,
             },
             &setup_event("robot.create", &name),
         )
