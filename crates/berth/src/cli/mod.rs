@@ -51,8 +51,11 @@ pub enum Command {
     Bind(Group<spaces::BindCommand>),
     /// Manage the robot accounts of a workspace.
     Robot(Group<robots::RobotCommand>),
-    /// Work with images: upload a tarball into a hosted space.
-    Image(Group<images::ImageCommand>),
+    /// Work with a workspace's images: list, show, tags, delete, upload a tarball.
+    #[command(visible_alias = "image")]
+    Images(Group<images::ImageCommand>),
+    /// Pick deployable images: references by tag and pinned by digest.
+    Select(WithGlobals<images::SelectArgs>),
     /// Read the audit log, newest first.
     Audit(WithGlobals<admin::AuditArgs>),
     /// Show or change platform settings.
@@ -207,7 +210,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Space(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Bind(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Robot(g) => g.command.run(&Context::new(&g.globals)?).await,
-        Command::Image(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Images(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Select(c) => images::select(&Context::new(&c.globals)?, c.args).await,
         Command::Audit(c) => admin::audit(&Context::new(&c.globals)?, c.args).await,
         Command::Settings(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Push(c) => push_command::run(&Context::new(&c.globals)?, c.args).await,

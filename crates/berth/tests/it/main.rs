@@ -5,6 +5,7 @@ mod access_matrix;
 mod api;
 mod cli;
 mod crash;
+mod image_cli;
 mod images;
 mod push_cli;
 mod push_commands;

@@ -711,7 +711,7 @@ fn collect_files(root: &Path, dir: &Path, files: &mut Vec<(String, Vec<u8>)>) {
     }
 }
 
-fn oci_tarball(content: &impl LayoutContent, tag: &str) -> Vec<u8> {
+pub(crate) fn oci_tarball(content: &impl LayoutContent, tag: &str) -> Vec<u8> {
     tar_of(&layout_files(content, tag))
 }
 
