@@ -173,10 +173,12 @@ impl Store {
         Ok(repositories)
     }
 
-    /// The repositories with these ids that still exist, each with its tag names.
+    /// The repositories with these ids that still exist, each with its tag names when
+    /// `with_tags`.
     pub async fn catalog_repositories_by_id(
         &self,
         ids: &[i64],
+        with_tags: bool,
     ) -> Result<Vec<CatalogRepository>, StoreError> {
         let mut found = Vec::with_capacity(ids.len());
         // Bounded batches keep the statement under every database's parameter limit.
@@ -195,6 +197,10 @@ impl Store {
             let rows = rows_query.fetch_all(&self.reader).await?;
             let mut repositories: Vec<CatalogRepository> =
                 rows.iter().map(repository).collect::<Result<_, _>>()?;
+            if !with_tags {
+                found.extend(repositories);
+                continue;
+            }
             let sql = format!(
                 "SELECT repository_id, name FROM tags WHERE repository_id IN ({placeholders}) \
                  ORDER BY repository_id, name"
@@ -404,7 +410,7 @@ impl Store {
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
-        self.changes.repositories_changed([repository_id]);
+        self.changes.summaries_changed([repository_id]);
         Ok(true)
     }
 
@@ -431,7 +437,9 @@ impl Store {
 
     /// Writes the catalog of external registry `registry_id` as a sync found it: each listed
     /// repository's tags are replaced by `tags`, in one transaction per call. Repositories not
-    /// listed are left alone. Refuses `hosted`, whose catalog only pushes write.
+    /// listed are left alone. The upstream description fills an empty one only, so a
+    /// description written in Berth survives the next sync. Refuses `hosted`, whose catalog
+    /// only pushes write.
     pub async fn sync_repositories(
         &self,
         registry_id: i64,
@@ -450,7 +458,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO repositories (registry_id, space_id, name, created_at, description) \
                  VALUES ($1, (SELECT id FROM spaces WHERE registry_id = $1 AND name = $3), $2, $4, $5) \
-                 ON CONFLICT (registry_id, name) DO UPDATE SET description = excluded.description",
+                 ON CONFLICT (registry_id, name) DO UPDATE SET description = \
+                 CASE WHEN repositories.description = '' THEN excluded.description ELSE repositories.description END",
             )
             .bind(registry_id)
             .bind(&synced.name)
