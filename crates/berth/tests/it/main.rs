@@ -5,6 +5,7 @@ mod access_matrix;
 mod api;
 mod cli;
 mod crash;
+mod image_details;
 mod registry_http;
 mod skopeo;
 mod support;
