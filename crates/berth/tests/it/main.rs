@@ -6,6 +6,7 @@ mod api;
 mod cli;
 mod crash;
 mod image_cli;
+mod image_details;
 mod images;
 mod push_cli;
 mod push_commands;

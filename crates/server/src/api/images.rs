@@ -908,7 +908,13 @@ fn artifact_view(
             entrypoint: list("entrypoint"),
             cmd: list("cmd"),
             working_dir: fields["working_dir"].as_str().map(str::to_string),
-            exposed_ports: list("exposed_ports"),
+            // The config keeps ports as JSON object keys, which the parser collects in hash
+            // order; sorted, they are stable and in the order `docker`/`skopeo` print them.
+            exposed_ports: {
+                let mut ports = list("exposed_ports");
+                ports.sort();
+                ports
+            },
             labels: fields["labels"].as_object().cloned().unwrap_or_default(),
         }
     });
