@@ -122,6 +122,9 @@ impl Role {
 /// A workspace, by its database id.
 pub type WorkspaceId = i64;
 
+/// A space, by its database id.
+pub type SpaceId = i64;
+
 /// Who is asking, with the facts the rule needs about them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
@@ -138,6 +141,10 @@ pub enum Subject {
         workspace: WorkspaceId,
         can_pull: bool,
         can_push: bool,
+        /// The one space the robot is limited to, if any. Such a robot (a temporary push
+        /// login) may do nothing anywhere else, not even pull public spaces, so the
+        /// credential is worth exactly one space to whoever holds it.
+        space: Option<SpaceId>,
     },
 }
 
@@ -159,6 +166,7 @@ impl Subject {
 /// What the rule needs to know about a space.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SpaceFacts {
+    pub id: SpaceId,
     pub public: bool,
     /// The workspaces the space is bound to.
     pub bound: Vec<WorkspaceId>,
@@ -186,6 +194,8 @@ impl Default for Policy {
 /// | pull | anyone when the space is public (anonymous clients only when the policy allows); members and robots (with `pull`) of a bound workspace; platform admins |
 /// | push | admins and editors of a bound workspace; robots (with `push`) of a bound workspace; platform admins |
 /// | delete | admins of a bound workspace; platform admins |
+///
+/// A robot limited to one space is allowed nothing in any other space.
 ///
 /// A space that does not exist (`None`) allows nothing to anyone but platform admins, who may
 /// push into it only when `create_missing` (auto-create) is on.
@@ -222,6 +232,9 @@ pub fn space_actions(
                 roles.contains(&Role::Admin),
             )
         }
+        Subject::Robot {
+            space: Some(only), ..
+        } if *only != space.id => (false, false, false),
         Subject::Robot {
             workspace,
             can_pull,
@@ -355,21 +368,40 @@ mod tests {
             workspace,
             can_pull: pull,
             can_push: push,
+            space: None,
         }
     }
+
+    /// A robot limited to space `only`.
+    fn robot_in(pull: bool, push: bool, workspace: WorkspaceId, only: SpaceId) -> Subject {
+        Subject::Robot {
+            name: "robot$w+tmp".into(),
+            workspace,
+            can_pull: pull,
+            can_push: push,
+            space: Some(only),
+        }
+    }
+
+    const PUBLIC_SPACE: SpaceId = 100;
+    const BOUND_SPACE: SpaceId = 101;
+    const UNBOUND_SPACE: SpaceId = 102;
 
     /// One row of the rule: what `subject` may do in a public, a bound private, an unbound
     /// private and a missing space.
     fn check(subject: Subject, expected: [&str; 4]) {
         let public = SpaceFacts {
+            id: PUBLIC_SPACE,
             public: true,
             bound: vec![],
         };
         let bound_private = SpaceFacts {
+            id: BOUND_SPACE,
             public: false,
             bound: vec![BOUND],
         };
         let unbound_private = SpaceFacts {
+            id: UNBOUND_SPACE,
             public: false,
             bound: vec![OTHER + 10],
         };
@@ -419,12 +451,30 @@ mod tests {
         check(robot(true, true, BOUND), ["pull", "pull,push", "", ""]);
         check(robot(false, true, BOUND), ["pull", "push", "", ""]);
         check(robot(true, true, OTHER), ["pull", "", "", ""]);
+        // A robot limited to one space keeps its rights there and has none elsewhere, not
+        // even the public pull everyone else gets; the limit never widens what a binding
+        // allows.
+        check(
+            robot_in(true, true, BOUND, BOUND_SPACE),
+            ["", "pull,push", "", ""],
+        );
+        check(
+            robot_in(true, false, BOUND, BOUND_SPACE),
+            ["", "pull", "", ""],
+        );
+        check(
+            robot_in(true, true, BOUND, PUBLIC_SPACE),
+            ["pull", "", "", ""],
+        );
+        check(robot_in(true, true, OTHER, BOUND_SPACE), ["", "", "", ""]);
+        check(robot_in(true, true, BOUND, UNBOUND_SPACE), ["", "", "", ""]);
         check(Subject::Anonymous, ["pull", "", "", ""]);
     }
 
     #[test]
     fn anonymous_pull_can_be_turned_off_and_auto_create_is_for_admins() {
         let public = SpaceFacts {
+            id: PUBLIC_SPACE,
             public: true,
             bound: vec![],
         };
@@ -460,6 +510,7 @@ mod tests {
         facts.spaces.insert(
             "team".into(),
             SpaceFacts {
+                id: BOUND_SPACE,
                 public: false,
                 bound: vec![BOUND],
             },
@@ -484,6 +535,35 @@ mod tests {
         assert!(may(&editor, &facts, "team/x", Action::Push));
         assert!(!may(&editor, &facts, "team/x", Action::Delete));
         assert_eq!(space_of("team/a/b"), "team");
+    }
+
+    #[test]
+    fn a_robot_limited_to_one_space_gets_nothing_in_a_sibling_space() {
+        let mut facts = Facts::default();
+        for (name, id) in [("team", BOUND_SPACE), ("team-b", BOUND_SPACE + 50)] {
+            facts.spaces.insert(
+                name.into(),
+                SpaceFacts {
+                    id,
+                    public: false,
+                    bound: vec![BOUND],
+                },
+            );
+        }
+        let temporary = robot_in(true, true, BOUND, BOUND_SPACE);
+        let requested = vec![
+            Scope::parse("repository:team/app:pull,push").unwrap(),
+            Scope::parse("repository:team-b/app:pull,push").unwrap(),
+        ];
+        assert_eq!(
+            grant(&temporary, &facts, &requested)
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+            vec!["repository:team/app:pull,push"]
+        );
+        let unlimited = robot(true, true, BOUND);
+        assert_eq!(grant(&unlimited, &facts, &requested).len(), 2);
     }
 }
 

@@ -304,6 +304,23 @@ impl BlobStore for FsBlobStore {
         })
     }
 
+    async fn upload_digest(&self, id: &str) -> Result<Digest, BlobError> {
+        let session = self.session(id).await?;
+        let mut session = session.lock().await;
+        if session.closed {
+            return Err(BlobError::UploadUnknown);
+        }
+        if session.digester.is_none() {
+            let (path, algorithm) = (session.dir.join("data"), session.algorithm);
+            session.digester = Some(blocking(move || hash_file(&path, algorithm)).await?);
+        }
+        Ok(session
+            .digester
+            .as_ref()
+            .expect("the digester was just rebuilt")
+            .current())
+    }
+
     async fn append(
         &self,
         id: &str,
@@ -539,6 +556,7 @@ mod tests {
             11
         );
         let digest = Digest::sha256_of(b"hello world");
+        assert_eq!(store.upload_digest(&id).await.unwrap(), digest);
         assert_eq!(store.finish(&id, &digest).await.unwrap(), 11);
         assert_eq!(store.stat(&digest).await.unwrap(), Some(11));
         assert_eq!(read_to_vec(&store, &digest, None).await, b"hello world");
@@ -595,6 +613,11 @@ mod tests {
             .await
             .unwrap();
         let digest = Digest::of(Algorithm::Sha512, b"first-second");
+        assert_eq!(
+            store.upload_digest(&id).await.unwrap(),
+            Digest::sha256_of(b"first-second"),
+            "a resumed session rebuilds its running hash in its own algorithm"
+        );
         assert_eq!(store.finish(&id, &digest).await.unwrap(), 12);
         assert_eq!(read_to_vec(&store, &digest, None).await, b"first-second");
     }

@@ -80,6 +80,12 @@ pub trait BlobStore: Send + Sync + 'static {
 
     async fn upload_status(&self, id: &str) -> Result<UploadStatus, BlobError>;
 
+    /// The digest of what session `id` holds so far, in the algorithm it hashes with. An
+    /// import learns a blob's digest from its content (or checks it against a name) before it
+    /// decides whether to [`finish`](BlobStore::finish) the session, and this answers from the
+    /// running hash without reading the bytes again.
+    async fn upload_digest(&self, id: &str) -> Result<Digest, BlobError>;
+
     /// Appends `body` to the session. With `offset`, the chunk must start exactly there.
     /// Returns the session's new size.
     async fn append(

@@ -18,9 +18,11 @@
 //! exhausted or the caller's maximum is reached.
 
 mod error;
+mod images;
 mod types;
 
 pub use error::{Error, Result};
+pub use images::*;
 pub use types::*;
 
 use std::time::Duration;
@@ -28,6 +30,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::io::AsyncRead;
+use tokio_util::io::ReaderStream;
 use url::Url;
 
 /// The largest page the contract allows; bigger pages mean fewer round trips when listing all.
@@ -159,18 +163,67 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&(impl Serialize + ?Sized)>,
     ) -> Result<T> {
-        let url = self.url(segments)?;
-        let mut request = self.http.request(method, url.clone()).query(query);
-        request = match &self.auth {
-            Auth::None => request,
-            Auth::Bearer(token) => request.bearer_auth(token.expose()),
-            Auth::Basic(user, password) => request.basic_auth(user, Some(password.expose())),
-        };
+        let mut request = self.request(method, segments, query)?;
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
+        self.answer(request).await
+    }
+
+    /// Sends a request asking for `accept` and answers the body of a success answer as it
+    /// came, with the URL's path; error answers become [`Error::Api`] as in [`Client::send`].
+    async fn send_raw(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&(impl Serialize + ?Sized)>,
+        accept: &str,
+    ) -> Result<(String, Vec<u8>)> {
+        let mut request = self
+            .request(method, segments, query)?
+            .header(reqwest::header::ACCEPT, accept);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.answer_bytes(request).await
+    }
+
+    /// A request to an API path with the client's credentials, for [`Client::answer`].
+    fn request(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<reqwest::RequestBuilder> {
+        let request = self.http.request(method, self.url(segments)?).query(query);
+        Ok(match &self.auth {
+            Auth::None => request,
+            Auth::Bearer(token) => request.bearer_auth(token.expose()),
+            Auth::Basic(user, password) => request.basic_auth(user, Some(password.expose())),
+        })
+    }
+
+    /// Sends a request, maps an error answer to [`Error::Api`], and decodes the answer.
+    async fn answer<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {
+        let (path, bytes) = self.answer_bytes(request).await?;
+        let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+        serde_json::from_slice(bytes).map_err(|e| Error::Decode {
+            url: path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Sends a request and answers the URL's path and the body of a success answer; an error
+    /// answer becomes [`Error::Api`].
+    async fn answer_bytes(&self, request: reqwest::RequestBuilder) -> Result<(String, Vec<u8>)> {
+        let request = request
+            .build()
+            .map_err(|e| Error::Invalid(format!("cannot build the request: {e}")))?;
+        let path = request.url().path().to_string();
+        let response = self
+            .http
+            .execute(request)
             .await
             .map_err(|e| Error::transport(self.server(), &e))?;
         let status = response.status();
@@ -181,11 +234,7 @@ impl Client {
         if !status.is_success() {
             return Err(Error::from_answer(status, &bytes));
         }
-        let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-        serde_json::from_slice(bytes).map_err(|e| Error::Decode {
-            url: url.path().to_string(),
-            reason: e.to_string(),
-        })
+        Ok((path, bytes.to_vec()))
     }
 
     /// Reads a list, following `next_cursor` until it is exhausted or `max` items are read.
@@ -446,6 +495,72 @@ impl Client {
         self.send(Method::DELETE, &path, &[], NO_BODY).await
     }
 
+    // --- Push commands and pull secrets ----------------------------------------------------
+
+    /// The lines that push into `space` of `registry` with each common client; with
+    /// `request.temporary`, they log in with a new short-lived robot limited to that space.
+    pub async fn push_command(
+        &self,
+        workspace: &str,
+        registry: &str,
+        space: &str,
+        request: &PushCommandRequest,
+    ) -> Result<PushCommand> {
+        let path = [
+            "workspaces",
+            workspace,
+            "registries",
+            registry,
+            "spaces",
+            space,
+            "push-command",
+        ];
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if request.temporary {
+            query.push(("temporary", "true".into()));
+        }
+        if let Some(seconds) = request.expires_in_seconds {
+            query.push(("expires_in_seconds", seconds.to_string()));
+        }
+        if let Some(repository) = &request.repository {
+            query.push(("repository", repository.clone()));
+        }
+        if let Some(tag) = &request.tag {
+            query.push(("tag", tag.clone()));
+        }
+        self.send(Method::GET, &path, &query, NO_BODY).await
+    }
+
+    /// A Kubernetes pull secret for the workspace; asking again for the same namespace and
+    /// name rotates the robot behind it.
+    pub async fn pull_secret(
+        &self,
+        workspace: &str,
+        request: &PullSecretRequest,
+    ) -> Result<KubernetesSecret> {
+        let path = ["workspaces", workspace, "pull-secret"];
+        self.send(Method::POST, &path, &[], Some(request)).await
+    }
+
+    /// [`Client::pull_secret`] as the server renders it in YAML, ready for
+    /// `kubectl apply -f -`.
+    pub async fn pull_secret_yaml(
+        &self,
+        workspace: &str,
+        request: &PullSecretRequest,
+    ) -> Result<Secret> {
+        let path = ["workspaces", workspace, "pull-secret"];
+        let (url, bytes) = self
+            .send_raw(Method::POST, &path, &[], Some(request), "application/yaml")
+            .await?;
+        String::from_utf8(bytes)
+            .map(Secret::new)
+            .map_err(|e| Error::Decode {
+                url,
+                reason: e.to_string(),
+            })
+    }
+
     // --- Audit and settings -----------------------------------------------------------------
 
     /// Audit events matching `filter`, newest first.
@@ -474,7 +589,52 @@ impl Client {
         self.send(Method::PATCH, &["settings"], &[], Some(patch))
             .await
     }
+
+    // --- Uploads ----------------------------------------------------------------------------
+
+    /// `POST /workspaces/{ws}/registries/hosted/spaces/{space}/uploads`: streams a `docker save`
+    /// or OCI image layout tarball of `length` bytes from `tarball` into the hosted registry,
+    /// in 256 KiB chunks; the tarball is never held whole.
+    pub async fn upload_image(
+        &self,
+        target: &UploadTarget,
+        tarball: impl AsyncRead + Send + 'static,
+        length: u64,
+    ) -> Result<Uploaded> {
+        let segments = [
+            "workspaces",
+            target.workspace.as_str(),
+            "registries",
+            "hosted",
+            "spaces",
+            target.space.as_str(),
+            "uploads",
+        ];
+        let mut query = Vec::new();
+        if let Some(repository) = &target.repository {
+            query.push(("repository", repository.clone()));
+        }
+        if let Some(tag) = &target.tag {
+            query.push(("tag", tag.clone()));
+        }
+        let body = reqwest::Body::wrap_stream(ReaderStream::with_capacity(tarball, UPLOAD_CHUNK));
+        let request = self
+            .request(Method::POST, &segments, &query)?
+            .header(reqwest::header::CONTENT_TYPE, "application/x-tar")
+            // Declared up front, so a server refuses a tarball over its limit before any of it
+            // is sent.
+            .header(reqwest::header::CONTENT_LENGTH, length)
+            .timeout(UPLOAD_TIMEOUT)
+            .body(body);
+        self.answer(request).await
+    }
 }
+
+/// Tarballs are read and sent in chunks of this size.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+/// The client's two-minute limit suits API calls, not gigabytes over a slow link; an upload
+/// only gives up after this long.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 #[cfg(test)]
 mod tests {

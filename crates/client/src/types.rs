@@ -368,6 +368,103 @@ pub struct RobotPatch {
     pub disabled: bool,
 }
 
+/// The options of `GET /workspaces/{ws}/registries/{reg}/spaces/{space}/push-command`.
+#[derive(Debug, Clone, Default)]
+pub struct PushCommandRequest {
+    /// Log in with a new short-lived robot limited to the space (hosted registry only).
+    pub temporary: bool,
+    /// The temporary robot's lifetime in seconds (1–86400; default 3600).
+    pub expires_in_seconds: Option<u64>,
+    /// The repository path inside the space (default `my-image`).
+    pub repository: Option<String>,
+    /// The tag (default `latest`).
+    pub tag: Option<String>,
+}
+
+/// The lines of each client: log in, tag (where the client needs it), push. A temporary
+/// login's secret is inside the login lines.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushCommands {
+    pub docker: Vec<String>,
+    pub podman: Vec<String>,
+    pub nerdctl: Vec<String>,
+    pub skopeo: Vec<String>,
+    pub helm: Vec<String>,
+    pub oras: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl PushCommands {
+    /// Each client's name with its lines, in the order the server lists them.
+    pub fn by_client(&self) -> [(&'static str, &[String]); 6] {
+        [
+            ("docker", &self.docker),
+            ("podman", &self.podman),
+            ("nerdctl", &self.nerdctl),
+            ("skopeo", &self.skopeo),
+            ("helm", &self.helm),
+            ("oras", &self.oras),
+        ]
+    }
+}
+
+/// Who a push command's login lines sign in as.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushLogin {
+    pub username: String,
+    pub expires_at: Option<String>,
+    pub temporary: bool,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The answer of the push-command call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushCommand {
+    pub registry: String,
+    pub space: String,
+    pub host: String,
+    pub repository: String,
+    pub tag: String,
+    pub commands: PushCommands,
+    pub login: PushLogin,
+    pub notes: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `POST /workspaces/{ws}/pull-secret`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PullSecretRequest {
+    pub namespace: String,
+    pub name: String,
+}
+
+/// The name and namespace of a Kubernetes object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SecretMetadata {
+    pub name: String,
+    pub namespace: String,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A Kubernetes `kubernetes.io/dockerconfigjson` Secret. Its data carries credentials, so
+/// each value is a [`Secret`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KubernetesSecret {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: SecretMetadata,
+    #[serde(rename = "type")]
+    pub secret_type: String,
+    pub data: std::collections::BTreeMap<String, Secret>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
 /// One entry of the audit log.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -412,4 +509,31 @@ pub struct SettingsPatch {
     pub anonymous_pull: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_create_spaces: Option<bool>,
+}
+
+/// Where `POST /workspaces/{ws}/registries/hosted/spaces/{space}/uploads` puts a tarball.
+#[derive(Debug, Clone, Default)]
+pub struct UploadTarget {
+    /// The workspace the caller pushes for.
+    pub workspace: String,
+    /// The hosted space.
+    pub space: String,
+    /// The repository inside the space; default: the name the tarball gives.
+    pub repository: Option<String>,
+    /// The tag; default: the tarball's, then `latest`.
+    pub tag: Option<String>,
+}
+
+/// An imported image.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Uploaded {
+    pub repository: String,
+    pub tag: String,
+    pub digest: String,
+    pub media_type: String,
+    pub size: u64,
+    /// `<registry host>/<repository>:<tag>`, ready to pull.
+    pub reference: String,
+    #[serde(flatten)]
+    pub extra: Extra,
 }

@@ -121,14 +121,18 @@ async fn issue(
         .filter(|s| !s.is_empty())
         .map(|s| Scope::parse(s).map_err(|e| TokenError::bad_request(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let (subject, credential) = match credentials {
-        None => (Subject::Anonymous, String::new()),
+    let (subject, credential, expires_at) = match credentials {
+        None => (Subject::Anonymous, String::new(), None),
         Some((username, password)) => {
             let signed_in = principals::authenticate(state, &username, &password)
                 .await
                 .map_err(anyhow::Error::from)?
                 .ok_or_else(|| TokenError::unauthorized("incorrect username or password"))?;
-            (signed_in.subject, signed_in.credential)
+            (
+                signed_in.subject,
+                signed_in.credential,
+                signed_in.expires_at,
+            )
         }
     };
     let repositories = requested.iter().filter_map(|scope| match scope {
@@ -140,7 +144,12 @@ async fn issue(
         .map_err(anyhow::Error::from)?;
     let granted = berth_access::grant(&subject, &facts, &requested);
     create_missing_spaces(state, &subject, &facts, &granted).await?;
-    let (token, claims) = state.tokens.issue(subject.name(), &credential, &granted)?;
+    let (token, claims) = state.tokens.issue_until(
+        subject.name(),
+        &credential,
+        &granted,
+        expires_at.map(|ms| ms.div_euclid(1000)),
+    )?;
     let issued_at = time::OffsetDateTime::from_unix_timestamp(claims.iat)
         .ok()
         .and_then(|t| {
@@ -150,7 +159,7 @@ async fn issue(
     Ok(Json(json!({
         "token": token,
         "access_token": token,
-        "expires_in": state.tokens.ttl.as_secs(),
+        "expires_in": claims.exp - claims.iat,
         "issued_at": issued_at,
     }))
     .into_response())

@@ -10,6 +10,8 @@ pub mod api;
 pub mod auth;
 /// The image list's in-memory read model of the catalog.
 pub mod catalog;
+/// Importing `docker save` and OCI layout tarballs into the hosted registry.
+pub mod import;
 /// Request metrics and the Prometheus endpoint.
 pub mod metrics;
 /// Argon2 password hashing.

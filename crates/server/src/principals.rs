@@ -40,6 +40,9 @@ pub fn credential_tag(stored: &str) -> String {
 pub struct Authenticated {
     pub subject: Subject,
     pub credential: String,
+    /// When the account stops working (robots with an expiry), in milliseconds since the
+    /// epoch; tokens issued to it must end by then.
+    pub expires_at: Option<i64>,
 }
 
 /// Compares in time independent of where the inputs differ.
@@ -60,6 +63,7 @@ fn robot_subject(robot: RobotRecord) -> Subject {
         workspace: robot.workspace_id,
         can_pull: robot.can_pull,
         can_push: robot.can_push,
+        space: robot.space_id,
     }
 }
 
@@ -100,9 +104,11 @@ pub async fn authenticate(
             return Ok(None);
         }
         let credential = credential_tag(&robot.secret_sha256);
+        let expires_at = robot.expires_at;
         return Ok(Some(Authenticated {
             subject: robot_subject(robot),
             credential,
+            expires_at,
         }));
     }
     let Some(user) = state.store.find_user(name).await?.filter(|u| !u.disabled) else {
@@ -116,6 +122,7 @@ pub async fn authenticate(
     Ok(Some(Authenticated {
         subject: user_subject(state, user).await?,
         credential,
+        expires_at: None,
     }))
 }
 
@@ -169,6 +176,7 @@ pub async fn facts_for<'a>(
             (
                 name,
                 SpaceFacts {
+                    id: space.id,
                     public: space.public,
                     bound: space.bound,
                 },

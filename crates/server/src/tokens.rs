@@ -167,11 +167,31 @@ impl TokenService {
         credential: &str,
         granted: &[Scope],
     ) -> anyhow::Result<(String, Claims)> {
+        self.issue_until(subject, credential, granted, None)
+    }
+
+    /// Like [`TokenService::issue`], but the token expires no later than `not_after` (Unix
+    /// seconds): a robot's token must not outlive the robot, since a request whose token
+    /// already carries its scope does not look the account up again.
+    pub fn issue_until(
+        &self,
+        subject: &str,
+        credential: &str,
+        granted: &[Scope],
+        not_after: Option<i64>,
+    ) -> anyhow::Result<(String, Claims)> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ttl = match not_after {
+            Some(at) => self
+                .ttl
+                .min(Duration::from_secs(at.saturating_sub(now).max(0) as u64)),
+            None => self.ttl,
+        };
         self.sign(
             subject,
             credential,
             SERVICE,
-            self.ttl,
+            ttl,
             granted.iter().map(access_entry).collect(),
         )
     }
@@ -288,6 +308,22 @@ mod tests {
         // The same key is loaded after a restart.
         let reopened = TokenService::open(dir.path(), Duration::from_secs(300)).unwrap();
         assert!(reopened.verify(&token).is_ok());
+
+        // A token for an account that expires soon ends with it.
+        let soon = time::OffsetDateTime::now_utc().unix_timestamp() + 60;
+        let (_, claims) = service
+            .issue_until("robot$a+b", "", std::slice::from_ref(&scope), Some(soon))
+            .unwrap();
+        assert_eq!(claims.exp, soon);
+        let (_, claims) = service
+            .issue_until(
+                "robot$a+b",
+                "",
+                std::slice::from_ref(&scope),
+                Some(soon + 3600),
+            )
+            .unwrap();
+        assert_eq!(claims.exp, claims.iat + 300);
 
         // A token signed by another key is refused.
         let other_dir = tempfile::tempdir().unwrap();

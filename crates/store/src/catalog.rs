@@ -173,10 +173,12 @@ impl Store {
         Ok(repositories)
     }
 
-    /// The repositories with these ids that still exist, each with its tag names.
+    /// The repositories with these ids that still exist, each with its tag names when
+    /// `with_tags`.
     pub async fn catalog_repositories_by_id(
         &self,
         ids: &[i64],
+        with_tags: bool,
     ) -> Result<Vec<CatalogRepository>, StoreError> {
         let mut found = Vec::with_capacity(ids.len());
         // Bounded batches keep the statement under every database's parameter limit.
@@ -195,6 +197,10 @@ impl Store {
             let rows = rows_query.fetch_all(&self.reader).await?;
             let mut repositories: Vec<CatalogRepository> =
                 rows.iter().map(repository).collect::<Result<_, _>>()?;
+            if !with_tags {
+                found.extend(repositories);
+                continue;
+            }
             let sql = format!(
                 "SELECT repository_id, name FROM tags WHERE repository_id IN ({placeholders}) \
                  ORDER BY repository_id, name"
@@ -267,13 +273,57 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
+        let tags = self.tags_from_rows(&rows).await?;
+        Ok((tags, total))
+    }
+
+    /// The newest `per_repository` tags of each repository (optionally only names containing
+    /// `search`, any case), as `(repository id, tag)`, newest first within each repository.
+    /// One statement: each repository's arm is an index seek on `(repository_id, pushed_at)`.
+    pub async fn recent_tags(
+        &self,
+        repository_ids: &[i64],
+        search: Option<&str>,
+        per_repository: i64,
+    ) -> Result<Vec<(i64, TagRecord)>, StoreError> {
+        if repository_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = search.map(like_pattern).unwrap_or_else(|| "%".into());
+        let arms: Vec<String> = (0..repository_ids.len())
+            .map(|i| {
+                format!(
+                    "SELECT * FROM (SELECT t.repository_id, t.name, t.pushed_at, t.pulled_at, \
+                     a.id AS artifact_id, a.digest, a.media_type, a.artifact_type, a.size, a.os, \
+                     a.architecture, a.variant, a.pushed_by, a.pull_count \
+                     FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
+                     WHERE t.repository_id = ${} AND LOWER(t.name) LIKE $1 ESCAPE '\\' \
+                     ORDER BY t.pushed_at DESC, t.name LIMIT $2) AS arm{i}",
+                    i + 3
+                )
+            })
+            .collect();
+        let sql = arms.join(" UNION ALL ");
+        let mut query = sqlx::query(&sql).bind(&pattern).bind(per_repository);
+        for id in repository_ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.reader).await?;
+        let tags = self.tags_from_rows(&rows).await?;
+        rows.iter()
+            .zip(tags)
+            .map(|(row, tag)| Ok((row.try_get("repository_id")?, tag)))
+            .collect()
+    }
+
+    /// Tags from rows of the tag-and-artifact join, with index children's platforms.
+    async fn tags_from_rows(&self, rows: &[AnyRow]) -> Result<Vec<TagRecord>, StoreError> {
         let artifact_ids: Vec<i64> = rows
             .iter()
             .map(|r| r.try_get("artifact_id"))
             .collect::<Result<_, _>>()?;
         let mut children = self.child_platforms(&artifact_ids).await?;
-        let tags = rows
-            .iter()
+        rows.iter()
             .map(|r| {
                 let artifact_id: i64 = r.try_get("artifact_id")?;
                 let own = crate::registry::platform_of(r)?;
@@ -295,8 +345,7 @@ impl Store {
                     pull_count: r.try_get("pull_count")?,
                 })
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok((tags, total))
+            .collect::<Result<Vec<_>, StoreError>>()
     }
 
     /// The platforms of the children of those artifacts that are indexes.
@@ -334,6 +383,15 @@ impl Store {
         Ok(platforms)
     }
 
+    /// The stored manifest bytes of an artifact.
+    pub async fn artifact_manifest(&self, artifact_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query("SELECT manifest FROM artifacts WHERE id = $1")
+            .bind(artifact_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.map(|r| r.try_get("manifest")).transpose()?)
+    }
+
     /// Sets a repository's description (Markdown). `false` when it does not exist.
     pub async fn set_repository_description(
         &self,
@@ -352,7 +410,7 @@ impl Store {
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
-        self.changes.repositories_changed([repository_id]);
+        self.changes.summaries_changed([repository_id]);
         Ok(true)
     }
 
@@ -379,7 +437,9 @@ impl Store {
 
     /// Writes the catalog of external registry `registry_id` as a sync found it: each listed
     /// repository's tags are replaced by `tags`, in one transaction per call. Repositories not
-    /// listed are left alone. Refuses `hosted`, whose catalog only pushes write.
+    /// listed are left alone. The upstream description fills an empty one only, so a
+    /// description written in Berth survives the next sync. Refuses `hosted`, whose catalog
+    /// only pushes write.
     pub async fn sync_repositories(
         &self,
         registry_id: i64,
@@ -414,16 +474,23 @@ impl Store {
                 "the hosted registry's catalog is written by pushes, not by a sync".into(),
             ));
         }
-        // A repository listed twice ends as its last listing says, as when each listing
-        // replaced the one before.
+        // A repository listed twice ends as if each listing had been written in turn: with
+        // the tags of the last, and the first description that is not empty.
         let mut position: HashMap<&str, usize> = HashMap::new();
         let mut listed: Vec<&SyncedRepository> = Vec::with_capacity(repositories.len());
+        let mut descriptions: Vec<&str> = Vec::with_capacity(repositories.len());
         for synced in repositories {
             match position.get(synced.name.as_str()) {
-                Some(&i) => listed[i] = synced,
+                Some(&i) => {
+                    listed[i] = synced;
+                    if descriptions[i].is_empty() {
+                        descriptions[i] = &synced.description;
+                    }
+                }
                 None => {
                     position.insert(&synced.name, listed.len());
                     listed.push(synced);
+                    descriptions.push(&synced.description);
                 }
             }
         }
@@ -433,25 +500,34 @@ impl Store {
         let now = now_millis();
         let mut tx = self.writer.begin().await?;
 
-        // The repository rows, created or given their new description. The upsert also takes
-        // each existing row's lock (see `lock_repository`) before any artifact or tag row is
-        // touched; rows it creates are this transaction's alone until it commits.
-        for chunk in listed.chunks(MAX_PARAMETERS / 3) {
+        // The repository rows, created or given the upstream description when theirs is
+        // empty. The upsert also takes each existing row's lock (see `lock_repository`) before
+        // any artifact or tag row is touched; rows it creates are this transaction's alone
+        // until it commits.
+        let rows_per_statement = MAX_PARAMETERS / 3;
+        for (chunk, described) in listed
+            .chunks(rows_per_statement)
+            .zip(descriptions.chunks(rows_per_statement))
+        {
             let sql = format!(
                 "INSERT INTO repositories (registry_id, space_id, name, created_at, description) \
-                 VALUES {} ON CONFLICT (registry_id, name) DO UPDATE SET description = excluded.description",
-                values(3, chunk.len(), 3, |p| format!(
+                 VALUES {} ON CONFLICT (registry_id, name) DO UPDATE SET description = \
+                 CASE WHEN repositories.description = '' THEN excluded.description \
+                 ELSE repositories.description END",
+                values(3, chunk.len(), 3, |p| {
+                    format!(
                     "($1, (SELECT id FROM spaces WHERE registry_id = $1 AND name = {}), {}, $2, {})",
                     p[1], p[0], p[2]
-                ))
+                )
+                })
             );
             let mut query = sqlx::query(&sql).bind(registry_id).bind(now);
-            for synced in chunk {
+            for (synced, description) in chunk.iter().zip(described) {
                 let space = synced.name.split('/').next().unwrap_or(&synced.name);
                 query = query
                     .bind(synced.name.as_str())
                     .bind(space)
-                    .bind(synced.description.as_str());
+                    .bind(*description);
             }
             query.execute(&mut *tx).await?;
         }

@@ -207,7 +207,22 @@ pub fn now_millis() -> i64 {
 #[derive(Debug, Default)]
 pub struct CatalogChanges {
     tenancy_generation: std::sync::atomic::AtomicU64,
-    repositories: std::sync::Mutex<std::collections::HashSet<i64>>,
+    repositories: std::sync::Mutex<RepositoryChanges>,
+}
+
+/// Repositories changed since a reader last took them.
+#[derive(Debug, Default)]
+pub struct RepositoryChanges {
+    /// Tags or manifests changed: reload the repository with its tag names.
+    pub tags: std::collections::HashSet<i64>,
+    /// Only summary fields changed (pull counts, the description): the tag names stand.
+    pub summaries: std::collections::HashSet<i64>,
+}
+
+impl RepositoryChanges {
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty() && self.summaries.is_empty()
+    }
 }
 
 impl CatalogChanges {
@@ -217,8 +232,13 @@ impl CatalogChanges {
     }
 
     pub(crate) fn repositories_changed(&self, ids: impl IntoIterator<Item = i64>) {
-        let mut dirty = self.repositories.lock().expect("catalog changes lock");
-        dirty.extend(ids);
+        let mut changed = self.repositories.lock().expect("catalog changes lock");
+        changed.tags.extend(ids);
+    }
+
+    pub(crate) fn summaries_changed(&self, ids: impl IntoIterator<Item = i64>) {
+        let mut changed = self.repositories.lock().expect("catalog changes lock");
+        changed.summaries.extend(ids);
     }
 
     /// Increases with every committed change to spaces, bindings, registries or workspaces.
@@ -236,14 +256,19 @@ impl CatalogChanges {
             .is_empty()
     }
 
-    /// Records again repositories a reader took but failed to refresh.
-    pub fn requeue(&self, ids: Vec<i64>) {
-        self.repositories_changed(ids);
+    /// Records again changes a reader took but failed to apply.
+    pub fn requeue(&self, changes: RepositoryChanges) {
+        let mut changed = self.repositories.lock().expect("catalog changes lock");
+        changed.tags.extend(changes.tags);
+        changed.summaries.extend(changes.summaries);
     }
 
-    /// The repositories changed since the last call, which the caller now owns refreshing.
-    pub fn take_repositories(&self) -> Vec<i64> {
-        let mut dirty = self.repositories.lock().expect("catalog changes lock");
-        dirty.drain().collect()
+    /// The repositories changed since the last call, which the caller now owns applying.
+    pub fn take_repositories(&self) -> RepositoryChanges {
+        let mut changed = self.repositories.lock().expect("catalog changes lock");
+        let mut taken = std::mem::take(&mut *changed);
+        // A full reload covers a summary change of the same repository.
+        taken.summaries.retain(|id| !taken.tags.contains(id));
+        taken
     }
 }

@@ -29,6 +29,8 @@ pub struct RobotRecord {
     pub can_push: bool,
     pub expires_at: Option<i64>,
     pub disabled: bool,
+    /// The one space the robot is limited to, by id.
+    pub space_id: Option<i64>,
 }
 
 /// Deployment settings that change the access rule.
@@ -95,7 +97,7 @@ impl Store {
     ) -> Result<Option<RobotRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT r.id, r.workspace_id, w.name AS workspace, r.name, r.secret_sha256, r.can_pull, \
-             r.can_push, r.expires_at, r.disabled FROM robots r JOIN workspaces w ON w.id = r.workspace_id \
+             r.can_push, r.expires_at, r.disabled, r.space_id FROM robots r JOIN workspaces w ON w.id = r.workspace_id \
              WHERE w.name = $1 AND r.name = $2",
         )
         .bind(workspace)
@@ -113,6 +115,7 @@ impl Store {
                 can_push: row.try_get::<i64, _>("can_push")? != 0,
                 expires_at: row.try_get("expires_at")?,
                 disabled: row.try_get::<i64, _>("disabled")? != 0,
+                space_id: row.try_get("space_id")?,
             })
         })
         .transpose()

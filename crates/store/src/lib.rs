@@ -24,5 +24,5 @@ pub mod tenancy;
 /// Users and their password hashes.
 pub mod users;
 
-pub use db::{now_millis, Backend, CatalogChanges, Store};
+pub use db::{now_millis, Backend, CatalogChanges, RepositoryChanges, Store};
 pub use error::StoreError;

@@ -587,7 +587,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        self.changes.repositories_changed(counted);
+        self.changes.summaries_changed(counted);
         Ok(())
     }
 

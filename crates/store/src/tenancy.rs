@@ -50,6 +50,8 @@ pub struct RobotRow {
     pub disabled: bool,
     pub created_by: String,
     pub created_at: i64,
+    /// The one hosted space the robot is limited to, as (id, name), if any.
+    pub space: Option<(i64, String)>,
 }
 
 pub struct NewRobot<'a> {
@@ -60,6 +62,16 @@ pub struct NewRobot<'a> {
     pub can_push: bool,
     pub expires_at: Option<i64>,
     pub created_by: &'a str,
+    /// Limits the robot to this space (by id); `None` for a robot of the whole workspace.
+    pub space_id: Option<i64>,
+}
+
+/// What [`Store::put_pull_robot`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutRobot {
+    Created,
+    /// The robot existed and now has the new secret; the old one no longer works.
+    Rotated,
 }
 
 /// A page of a listing ordered by name: items after `after`, at most `limit`, and the total.
@@ -91,6 +103,13 @@ fn robot_row(row: &AnyRow) -> Result<RobotRow, sqlx::Error> {
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
+        space: match (
+            row.try_get::<Option<i64>, _>("space_id")?,
+            row.try_get::<Option<String>, _>("space")?,
+        ) {
+            (Some(id), Some(name)) => Some((id, name)),
+            _ => None,
+        },
     })
 }
 
@@ -105,7 +124,10 @@ const SPACES_WITH_BINDINGS: &str =
      LEFT JOIN workspaces w ON w.id = b.workspace_id";
 const ROBOT_COLUMNS: &str =
     "r.id, r.workspace_id, w.name AS workspace, r.name, r.can_pull, r.can_push, \
-     r.expires_at, r.disabled, r.created_by, r.created_at";
+     r.expires_at, r.disabled, r.created_by, r.created_at, r.space_id, s.name AS space";
+/// Robots with their workspace and, for robots limited to one space, that space.
+const ROBOTS_FROM: &str = "robots r JOIN workspaces w ON w.id = r.workspace_id \
+     LEFT JOIN spaces s ON s.id = r.space_id";
 
 impl Store {
     // ---- workspaces ------------------------------------------------------------------
@@ -534,26 +556,101 @@ impl Store {
         audit: &NewAuditEvent<'_>,
     ) -> Result<RobotRow, StoreError> {
         let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO robots (workspace_id, name, secret_sha256, can_pull, can_push, expires_at, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(robot.workspace_id)
-        .bind(robot.name)
-        .bind(robot.secret_sha256)
-        .bind(i64::from(robot.can_pull))
-        .bind(i64::from(robot.can_push))
-        .bind(robot.expires_at)
-        .bind(robot.created_by)
-        .bind(now_millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::on_unique(e, || format!("robot `{}` already exists in this workspace", robot.name)))?;
+        insert_robot(&mut tx, &robot, false).await.map_err(|e| {
+            StoreError::on_unique(e, || {
+                format!("robot `{}` already exists in this workspace", robot.name)
+            })
+        })?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         self.robot(robot.workspace_id, robot.name)
             .await?
             .ok_or_else(|| StoreError::Missing(robot.name.into()))
+    }
+
+    /// Creates the pull-only robot `robot.name`, or gives the existing one `robot`'s secret,
+    /// recording `created` or `rotated` in the same transaction. Only a robot that is itself
+    /// pull-only, of the whole workspace, enabled and without expiry is rotated; any other
+    /// robot of that name is a `Conflict`, so this never changes what a robot may do nor
+    /// revives one an admin disabled.
+    pub async fn put_pull_robot(
+        &self,
+        robot: NewRobot<'_>,
+        created: &NewAuditEvent<'_>,
+        rotated: &NewAuditEvent<'_>,
+    ) -> Result<(RobotRow, PutRobot), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        // On PostgreSQL a concurrent insert of the same name makes this wait for it and then
+        // do nothing, so the update below rotates the robot the other request created.
+        let inserted = insert_robot(&mut tx, &robot, true).await?;
+        let outcome = if inserted {
+            PutRobot::Created
+        } else {
+            let result = sqlx::query(
+                "UPDATE robots SET secret_sha256 = $1 WHERE workspace_id = $2 AND name = $3 \
+                 AND can_pull = 1 AND can_push = 0 AND space_id IS NULL AND disabled = 0 \
+                 AND expires_at IS NULL",
+            )
+            .bind(robot.secret_sha256)
+            .bind(robot.workspace_id)
+            .bind(robot.name)
+            .execute(&mut *tx)
+            .await?;
+            if result.rows_affected() == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "robot `{}` already exists in this workspace and is not a pull-secret robot \
+                     (it can push, expires, is limited to a space or is disabled); a workspace \
+                     admin must delete it first",
+                    robot.name
+                )));
+            }
+            PutRobot::Rotated
+        };
+        let event = match outcome {
+            PutRobot::Created => created,
+            PutRobot::Rotated => rotated,
+        };
+        insert_audit(&mut tx, event).await?;
+        tx.commit().await?;
+        let row = self
+            .robot(robot.workspace_id, robot.name)
+            .await?
+            .ok_or_else(|| StoreError::Missing(robot.name.into()))?;
+        Ok((row, outcome))
+    }
+
+    /// Deletes the workspace's robots that are limited to a space and expired before
+    /// `before` (temporary push logins left behind), recording `audit` when any were.
+    /// Returns their names.
+    pub async fn delete_expired_space_robots(
+        &self,
+        workspace_id: i64,
+        before: i64,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let names: Vec<String> = sqlx::query(
+            "DELETE FROM robots WHERE workspace_id = $1 AND space_id IS NOT NULL \
+             AND expires_at IS NOT NULL AND expires_at < $2 RETURNING name",
+        )
+        .bind(workspace_id)
+        .bind(before)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get("name"))
+        .collect::<Result<_, _>>()?;
+        if names.is_empty() {
+            return Ok(names);
+        }
+        let detail = serde_json::json!({ "robots": names }).to_string();
+        let event = NewAuditEvent {
+            detail: Some(&detail),
+            ..audit.clone()
+        };
+        insert_audit(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(names)
     }
 
     pub async fn robot(
@@ -562,8 +659,7 @@ impl Store {
         name: &str,
     ) -> Result<Option<RobotRow>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {ROBOT_COLUMNS} FROM robots r JOIN workspaces w ON w.id = r.workspace_id \
-             WHERE r.workspace_id = $1 AND r.name = $2"
+            "SELECT {ROBOT_COLUMNS} FROM {ROBOTS_FROM} WHERE r.workspace_id = $1 AND r.name = $2"
         ))
         .bind(workspace_id)
         .bind(name)
@@ -574,8 +670,7 @@ impl Store {
 
     pub async fn robots(&self, workspace_id: i64) -> Result<Vec<RobotRow>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {ROBOT_COLUMNS} FROM robots r JOIN workspaces w ON w.id = r.workspace_id \
-             WHERE r.workspace_id = $1 ORDER BY r.name"
+            "SELECT {ROBOT_COLUMNS} FROM {ROBOTS_FROM} WHERE r.workspace_id = $1 ORDER BY r.name"
         ))
         .bind(workspace_id)
         .fetch_all(&self.reader)
@@ -635,6 +730,36 @@ impl Store {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// Inserts `robot`. With `skip_existing`, a robot of the same name is left as it is and the
+/// answer is `false`; without, it is a unique violation.
+async fn insert_robot(
+    tx: &mut Transaction<'_, Any>,
+    robot: &NewRobot<'_>,
+    skip_existing: bool,
+) -> Result<bool, sqlx::Error> {
+    let conflict = if skip_existing {
+        " ON CONFLICT (workspace_id, name) DO NOTHING"
+    } else {
+        ""
+    };
+    let result = sqlx::query(&format!(
+        "INSERT INTO robots (workspace_id, name, secret_sha256, can_pull, can_push, expires_at, \
+         created_by, created_at, space_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9){conflict}"
+    ))
+    .bind(robot.workspace_id)
+    .bind(robot.name)
+    .bind(robot.secret_sha256)
+    .bind(i64::from(robot.can_pull))
+    .bind(i64::from(robot.can_push))
+    .bind(robot.expires_at)
+    .bind(robot.created_by)
+    .bind(now_millis())
+    .bind(robot.space_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected() > 0)
 }
 
 async fn workspace_in(

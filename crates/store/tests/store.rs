@@ -1480,11 +1480,7 @@ async fn sync_replaces_listed_repositories(store: Store) {
         .sync_repositories(
             registry.id,
             &[
-                synced(
-                    "payments/api",
-                    "first listing",
-                    vec![synced_tag("old", 9, 1, 1, &[])],
-                ),
+                synced("payments/api", "", vec![synced_tag("old", 9, 1, 1, &[])]),
                 synced(
                     "payments/web/ui",
                     "",
@@ -1496,7 +1492,7 @@ async fn sync_replaces_listed_repositories(store: Store) {
                     vec![synced_tag("latest", 6, 600, 1, &[])],
                 ),
                 synced("payments/ci", "", many),
-                // The last listing of a repository is the one that counts.
+                // The last listing's tags count, and the first description that is not empty.
                 synced(
                     "payments/api",
                     "Payments API",
@@ -1572,7 +1568,12 @@ async fn sync_replaces_listed_repositories(store: Store) {
         .unwrap();
     assert_eq!(total, 111, "main-29 and main-290 … main-2999");
 
-    let mut changed = store.catalog_changes().take_repositories();
+    let mut changed: Vec<i64> = store
+        .catalog_changes()
+        .take_repositories()
+        .tags
+        .into_iter()
+        .collect();
     changed.sort_unstable();
     let mut expected = vec![api.id, web.id, tool.id, ci.id];
     expected.sort_unstable();
@@ -1581,13 +1582,14 @@ async fn sync_replaces_listed_repositories(store: Store) {
         "each synced repository is recorded as changed"
     );
 
-    // A later sync replaces the tags of the repositories it lists and leaves the rest alone.
+    // A later sync replaces the tags of the repositories it lists and leaves the rest alone;
+    // a description, once there, stays.
     store
         .sync_repositories(
             registry.id,
             &[synced(
                 "payments/api",
-                "Payments API",
+                "Upstream says otherwise",
                 vec![synced_tag("2.0", 3, 4_000, 300, &[])],
             )],
         )
@@ -1599,6 +1601,7 @@ async fn sync_replaces_listed_repositories(store: Store) {
         .unwrap()
         .unwrap();
     assert_eq!(api_after.id, api.id);
+    assert_eq!(api_after.description, "Payments API");
     assert_eq!(
         (
             api_after.artifact_count,
@@ -1612,7 +1615,7 @@ async fn sync_replaces_listed_repositories(store: Store) {
         (Some(4_000), Some(300))
     );
     let loaded = store
-        .catalog_repositories_by_id(&[api.id, web.id])
+        .catalog_repositories_by_id(&[api.id, web.id], true)
         .await
         .unwrap();
     let tags: Vec<_> = loaded.iter().map(|r| r.tags.clone()).collect();

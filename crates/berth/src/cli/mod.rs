@@ -11,7 +11,10 @@
 pub mod admin;
 pub mod args;
 pub mod credentials;
+pub mod images;
 pub mod output;
+pub mod pull_secret;
+pub mod push_command;
 pub mod registries;
 pub mod robots;
 pub mod session;
@@ -48,10 +51,21 @@ pub enum Command {
     Bind(Group<spaces::BindCommand>),
     /// Manage the robot accounts of a workspace.
     Robot(Group<robots::RobotCommand>),
+    /// Work with a workspace's images: list, show, tags, delete, upload a tarball.
+    #[command(visible_alias = "image")]
+    Images(Group<images::ImageCommand>),
+    /// Pick deployable images: references by tag and pinned by digest.
+    Select(WithGlobals<images::SelectArgs>),
     /// Read the audit log, newest first.
     Audit(WithGlobals<admin::AuditArgs>),
     /// Show or change platform settings.
     Settings(Group<admin::SettingsCommand>),
+    /// Print the lines that push into a space with docker, podman, nerdctl, skopeo, helm or
+    /// oras, optionally with a temporary login.
+    #[command(name = "push-command")]
+    Push(WithGlobals<push_command::PushCommandArgs>),
+    /// Print a Kubernetes pull secret for a workspace (YAML, for `kubectl apply -f -`).
+    PullSecret(WithGlobals<pull_secret::PullSecretArgs>),
 }
 
 /// Options every client command takes. They live on each command rather than on `berth`
@@ -196,8 +210,12 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Space(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Bind(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Robot(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Images(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Select(c) => images::select(&Context::new(&c.globals)?, c.args).await,
         Command::Audit(c) => admin::audit(&Context::new(&c.globals)?, c.args).await,
         Command::Settings(g) => g.command.run(&Context::new(&g.globals)?).await,
+        Command::Push(c) => push_command::run(&Context::new(&c.globals)?, c.args).await,
+        Command::PullSecret(c) => pull_secret::run(&Context::new(&c.globals)?, c.args).await,
     }
 }
 

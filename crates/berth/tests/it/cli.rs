@@ -16,7 +16,7 @@ use crate::support::{BinaryServer, ADMIN_PASSWORD};
 
 #[allow(dead_code)]
 #[path = "../../src/cli/mod.rs"]
-mod app;
+pub(crate) mod app;
 
 use app::output::{cell, col, render_record, render_table};
 
@@ -467,7 +467,7 @@ robot$team+ci   pull, push    -         no         admin        2026-01-01T00:00
 // --- The real binary against the real server -------------------------------------------------
 
 /// What one run of `berth` did.
-struct Run {
+pub(crate) struct Run {
     success: bool,
     stdout: String,
     stderr: String,
@@ -475,12 +475,12 @@ struct Run {
 
 /// Runs the real `berth` binary with its own configuration directory, and none of the
 /// caller's `BERTH_*` variables, so the test neither reads nor overwrites a developer's login.
-struct Berths<'a> {
-    config_dir: &'a Path,
+pub(crate) struct Berths<'a> {
+    pub(crate) config_dir: &'a Path,
 }
 
 impl Berths<'_> {
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Run {
+    pub(crate) fn run(&self, args: &[&str], stdin: Option<&str>) -> Run {
         let mut command = Command::new(env!("CARGO_BIN_EXE_berth"));
         command
             .args(args)
@@ -508,7 +508,7 @@ impl Berths<'_> {
     }
 
     /// Runs a command that must succeed and answers its stdout.
-    fn ok_with(&self, args: &[&str], stdin: Option<&str>) -> String {
+    pub(crate) fn ok_with(&self, args: &[&str], stdin: Option<&str>) -> String {
         let run = self.run(args, stdin);
         assert!(
             run.success,
@@ -520,12 +520,12 @@ impl Berths<'_> {
         run.stdout
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         self.ok_with(args, None)
     }
 
     /// Runs a command with `--output json` and parses what it printed.
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         let args: Vec<&str> = args.iter().copied().chain(["--output", "json"]).collect();
         let stdout = self.ok(&args);
         serde_json::from_str(&stdout)
@@ -533,7 +533,7 @@ impl Berths<'_> {
     }
 
     /// Runs a command that must fail, and answers the message after `error: `.
-    fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         let run = self.run(args, None);
         assert!(
             !run.success,

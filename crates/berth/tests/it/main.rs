@@ -5,9 +5,15 @@ mod access_matrix;
 mod api;
 mod cli;
 mod crash;
+mod image_cli;
+mod image_details;
+mod images;
+mod push_cli;
+mod push_commands;
 mod registry_http;
 mod skopeo;
 mod support;
+mod uploads;
 
 use support::{client, Backend, BinaryServer, TestServer};
 

@@ -80,6 +80,9 @@ pub enum WorkspaceNeed {
     List,
     /// Reading anything else of it: members only.
     Read,
+    /// Pushing images in its name (tarball uploads): members, and the workspace's own robots;
+    /// the access rule then decides per space.
+    Push,
     /// Changing it: the workspace's admins.
     Admin,
 }
@@ -140,14 +143,36 @@ impl Caller {
                     Ok(())
                 })
             }
-            Subject::Robot { workspace, .. } if *workspace == id => {
-                Some(if need == WorkspaceNeed::List {
+            Subject::Robot { workspace, .. } if *workspace == id => Some(
+                if matches!(need, WorkspaceNeed::List | WorkspaceNeed::Push) {
                     Ok(())
                 } else {
-                    Err("robot accounts may only read /me and their workspace's spaces".into())
-                })
-            }
+                    Err("robot accounts may only read /me and their workspace's spaces, and push images".into())
+                },
+            ),
             Subject::Robot { .. } | Subject::Anonymous => None,
+        }
+    }
+
+    /// The caller as the access rule should see them when acting for workspace `id`: a user
+    /// keeps only their role there, so bindings of their other workspaces do not count. Robots
+    /// belong to one workspace and platform admins to none, so they stay as they are.
+    pub fn acting_for(&self, id: WorkspaceId) -> Subject {
+        match &self.subject {
+            Subject::User {
+                username,
+                is_admin,
+                memberships,
+            } => Subject::User {
+                username: username.clone(),
+                is_admin: *is_admin,
+                memberships: memberships
+                    .iter()
+                    .filter(|(w, _)| *w == id)
+                    .copied()
+                    .collect(),
+            },
+            other => other.clone(),
         }
     }
 
@@ -219,10 +244,18 @@ mod tests {
                 workspace: 1,
                 can_pull: true,
                 can_push: false,
+                space: None,
             },
             source: None,
         };
         assert_eq!(robot.workspace_access(1, List), Some(Ok(())));
+        assert_eq!(robot.workspace_access(1, Push), Some(Ok(())));
+        assert_eq!(robot.workspace_access(2, Push), None);
+        let member_of_two = user(false, vec![(1, Role::Editor), (2, Role::Viewer)]);
+        let Subject::User { memberships, .. } = member_of_two.acting_for(2) else {
+            panic!("a user acts as a user")
+        };
+        assert_eq!(memberships, vec![(2, Role::Viewer)]);
         assert!(matches!(robot.workspace_access(1, Read), Some(Err(_))));
         assert_eq!(robot.workspace_access(2, List), None);
         assert!(robot.require_user().is_err());

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// A duplicate name, or a change the platform refuses (deleting `hosted`).
     #[error("{0}")]
     Conflict(String),
+    /// A request body over the endpoint's limit (tarball uploads).
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -45,6 +48,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -58,7 +62,8 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// One of `invalid`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `internal`.
+    /// One of `invalid`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `too_large`,
+    /// `internal`.
     #[schema(example = "not_found")]
     pub code: String,
     /// A sentence for people.

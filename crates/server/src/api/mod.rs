@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::Router;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::state::AppState;
@@ -26,13 +26,17 @@ use crate::state::AppState;
 mod audit;
 mod caller;
 pub mod error;
+mod images;
 pub(crate) mod input;
+mod pull_secrets;
+mod push_commands;
 mod registries;
 mod robots;
 mod session;
 mod settings;
 mod spaces;
 mod types;
+mod uploads;
 mod users;
 mod workspaces;
 
@@ -40,7 +44,7 @@ mod workspaces;
 #[openapi(
     info(
         title = "Berth REST API",
-        description = "Workspaces, registries, spaces, bindings, robots, users and the audit log of a Berth deployment. \
+        description = "Workspaces, registries, spaces, bindings, robots, users, tarball uploads and the audit log of a Berth deployment. \
             Authenticate with `Authorization: Bearer <token>` from `POST /auth/login`, or with HTTP Basic as a user or robot."
     ),
     servers((url = "/api/v1")),
@@ -54,8 +58,12 @@ mod workspaces;
         (name = "bindings", description = "Which workspaces a space is bound to"),
         (name = "workspace registries", description = "Registries only one workspace sees"),
         (name = "robots", description = "Robot accounts of a workspace"),
+        (name = "images", description = "The workspace image list, image details and the image selector"),
+        (name = "push commands", description = "Lines that push into a space with each common client, with optional temporary logins"),
+        (name = "pull secrets", description = "Kubernetes pull secrets backed by pull-only robots"),
         (name = "audit", description = "Who changed what, when, and from where"),
         (name = "settings", description = "Deployment-wide settings"),
+        (name = "uploads", description = "Importing `docker save` and OCI layout tarballs into the hosted registry"),
         (name = "documentation", description = "This document and its browsable page"),
     ),
     modifiers(&Security),
@@ -132,8 +140,26 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(robots::list_robots, robots::create_robot))
         .routes(routes!(robots::update_robot, robots::delete_robot))
+        .routes(routes!(images::list_images))
+        .routes(routes!(
+            images::get_repository,
+            images::update_repository,
+            images::delete_repository
+        ))
+        .routes(routes!(images::list_tags))
+        .routes(routes!(images::delete_tag))
+        .routes(routes!(images::get_artifact, images::delete_artifact))
+        .routes(routes!(images::selector))
+        .routes(routes!(push_commands::push_command))
+        .routes(routes!(pull_secrets::pull_secret))
         .routes(routes!(audit::list_audit))
         .routes(routes!(settings::get_settings, settings::update_settings))
+        // Tarballs are far bigger than the JSON bodies the API's default limit is meant for.
+        .routes(
+            routes!(uploads::upload).layer(axum::extract::DefaultBodyLimit::max(
+                uploads::UPLOAD_BODY_LIMIT,
+            )),
+        )
         .routes(routes!(openapi_json))
         .routes(routes!(docs))
 }
@@ -212,5 +238,9 @@ mod tests {
             .paths
             .paths
             .contains_key("/workspaces/{ws}/robots/{robot}"));
+        assert!(document
+            .paths
+            .paths
+            .contains_key("/workspaces/{ws}/registries/hosted/spaces/{space}/uploads"));
     }
 }

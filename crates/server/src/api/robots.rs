@@ -32,6 +32,9 @@ pub struct Robot {
     pub disabled: bool,
     pub created_by: String,
     pub created_at: String,
+    /// The one hosted space the robot is limited to (temporary push logins); `null` for a
+    /// robot of the whole workspace.
+    pub space: Option<String>,
 }
 
 impl From<RobotRow> for Robot {
@@ -52,6 +55,7 @@ impl From<RobotRow> for Robot {
             disabled: robot.disabled,
             created_by: robot.created_by,
             created_at: timestamp(robot.created_at),
+            space: robot.space.map(|(_, name)| name),
         }
     }
 }
@@ -81,7 +85,7 @@ pub struct RobotPatch {
     pub disabled: bool,
 }
 
-fn robot_target(workspace: &str, short: &str) -> String {
+pub(crate) fn robot_target(workspace: &str, short: &str) -> String {
     format!("workspace/{workspace}/robot/{short}")
 }
 
@@ -90,8 +94,9 @@ fn not_found(workspace: &str, short: &str) -> ApiError {
 }
 
 /// 256 random bits, base64url without padding: enough that the plain SHA-256 stored for it
-/// cannot be reversed, and free of `:` so it works as a Basic password.
-fn new_secret() -> String {
+/// cannot be reversed, and free of `:` so it works as a Basic password (and of quotes, so it
+/// can be printed inside a single-quoted shell word).
+pub(crate) fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -168,6 +173,7 @@ pub async fn create_robot(
                 can_push,
                 expires_at,
                 created_by: caller.name(),
+                space_id: None,
             },
             &event.borrow(),
         )

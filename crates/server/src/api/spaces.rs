@@ -82,7 +82,7 @@ async fn platform_registry(state: &AppState, name: &str) -> Result<RegistryRecor
 }
 
 /// Loads a space the caller may see; any other answers like a missing one.
-async fn visible_space(
+pub(super) async fn visible_space(
     state: &AppState,
     caller: &Caller,
     registry: &str,

@@ -159,6 +159,8 @@ pub struct ListPage {
 #[derive(Debug, Default)]
 pub struct CatalogIndex {
     spaces: HashMap<i64, SpaceEntry>,
+    /// Space ids by registry id and name, for detail lookups.
+    space_ids: HashMap<(i64, Arc<str>), i64>,
     /// Public spaces of platform registries: in every workspace's list.
     public_spaces: Vec<i64>,
     /// Spaces each workspace sees for itself: bound platform spaces and its registries' spaces.
@@ -213,6 +215,11 @@ impl CatalogIndex {
                 };
                 (entry.id, entry)
             })
+            .collect();
+        self.space_ids = self
+            .spaces
+            .values()
+            .map(|s| ((s.registry_id, s.name.clone()), s.id))
             .collect();
         self.public_spaces.clear();
         self.own_spaces.clear();
@@ -287,6 +294,26 @@ impl CatalogIndex {
             .push(slot);
     }
 
+    /// Updates the summary fields (pulls, description, counts) of a repository already in the
+    /// index, keeping its tag names; one with no manifest left goes.
+    pub fn update_summary(&mut self, summary: CatalogRepository) {
+        let Some(&slot) = self.slot_of.get(&summary.id) else {
+            return;
+        };
+        if summary.artifact_count == 0 {
+            self.remove(summary.id);
+            return;
+        }
+        if let Some(entry) = self.repositories[slot as usize].as_mut() {
+            entry.tag_count = summary.tag_count;
+            entry.latest_tag = summary.latest_tag.map(Into::into);
+            entry.pushed_at = summary.pushed_at;
+            entry.size = summary.latest_size;
+            entry.pulls = summary.pulls;
+            entry.description = summary.description.into();
+        }
+    }
+
     /// Removes a repository if present.
     pub fn remove(&mut self, id: i64) {
         let Some(slot) = self.slot_of.remove(&id) else {
@@ -312,9 +339,9 @@ impl CatalogIndex {
         registry_id: i64,
         name: &str,
     ) -> Option<(&SpaceEntry, ListSources)> {
-        self.spaces
-            .values()
-            .find(|s| s.registry_id == registry_id && &*s.name == name)
+        self.space_ids
+            .get(&(registry_id, Arc::from(name)))
+            .and_then(|id| self.spaces.get(id))
             .map(|s| (s, sources(s, workspace)))
             .filter(|(_, sources)| sources.any())
     }

@@ -11,10 +11,11 @@
 //! before it answers. A request that follows a push or a binding change therefore sees it.
 //! Refreshes are serialised, so an older read of a repository never overwrites a newer one.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 
 use berth_store::catalog::CatalogSpace;
-use berth_store::{Store, StoreError};
+use berth_store::{RepositoryChanges, Store, StoreError};
 
 pub mod index;
 
@@ -28,9 +29,10 @@ pub struct Catalog {
     /// `host[:port]` of the hosted registry as clients reach it.
     hosted_host: String,
     index: RwLock<CatalogIndex>,
-    /// The tenancy generation the index reflects. Held while refreshing, so refreshes run one
-    /// at a time.
-    refreshed: tokio::sync::Mutex<u64>,
+    /// The tenancy generation the index reflects, for the check every read makes.
+    generation: AtomicU64,
+    /// Held while refreshing, so refreshes run one at a time.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 impl Catalog {
@@ -40,11 +42,12 @@ impl Catalog {
             store,
             hosted_host,
             index: RwLock::new(CatalogIndex::default()),
-            refreshed: tokio::sync::Mutex::new(0),
+            generation: AtomicU64::new(0),
+            refreshing: tokio::sync::Mutex::new(()),
         };
         let started = std::time::Instant::now();
         {
-            let mut refreshed = catalog.refreshed.lock().await;
+            let _refreshing = catalog.refreshing.lock().await;
             // Changes recorded from here on are applied by the next `read`; applying a change
             // twice is harmless, missing one is not.
             let generation = catalog.store.catalog_changes().tenancy_generation();
@@ -65,7 +68,7 @@ impl Catalog {
                 }
                 after = last;
             }
-            *refreshed = generation;
+            catalog.generation.store(generation, Ordering::SeqCst);
         }
         tracing::info!(
             repositories = catalog
@@ -82,22 +85,23 @@ impl Catalog {
     /// The index, after applying every change the store recorded so far.
     pub async fn read(&self) -> Result<RwLockReadGuard<'_, CatalogIndex>, StoreError> {
         let changes = self.store.catalog_changes();
-        let stale =
-            |seen: u64| changes.tenancy_generation() != seen || changes.has_repository_changes();
+        let stale = || {
+            changes.tenancy_generation() != self.generation.load(Ordering::SeqCst)
+                || changes.has_repository_changes()
+        };
         // The common case, nothing changed, costs an atomic load and an uncontended lock.
-        let seen = *self.refreshed.lock().await;
-        if stale(seen) {
-            let mut refreshed = self.refreshed.lock().await;
+        if stale() {
+            let _refreshing = self.refreshing.lock().await;
             let generation = changes.tenancy_generation();
-            if generation != *refreshed {
+            if generation != self.generation.load(Ordering::SeqCst) {
                 self.reload_spaces().await?;
-                *refreshed = generation;
+                self.generation.store(generation, Ordering::SeqCst);
             }
-            let dirty = changes.take_repositories();
-            if !dirty.is_empty() {
-                if let Err(e) = self.reload_repositories(&dirty).await {
+            let changed = changes.take_repositories();
+            if !changed.is_empty() {
+                if let Err(e) = self.reload_repositories(&changed).await {
                     // Put them back so the next request tries again.
-                    self.store.catalog_changes().requeue(dirty);
+                    changes.requeue(changed);
                     return Err(e);
                 }
             }
@@ -114,14 +118,28 @@ impl Catalog {
         Ok(())
     }
 
-    async fn reload_repositories(&self, ids: &[i64]) -> Result<(), StoreError> {
-        let found = self.store.catalog_repositories_by_id(ids).await?;
+    async fn reload_repositories(&self, changed: &RepositoryChanges) -> Result<(), StoreError> {
+        let tags: Vec<i64> = changed.tags.iter().copied().collect();
+        let summaries: Vec<i64> = changed.summaries.iter().copied().collect();
+        let found = self.store.catalog_repositories_by_id(&tags, true).await?;
+        let updated = self
+            .store
+            .catalog_repositories_by_id(&summaries, false)
+            .await?;
         let mut index = self.index.write().expect("catalog index lock");
-        for id in ids {
+        for id in &tags {
             index.remove(*id);
         }
         for repository in found {
             index.upsert(repository);
+        }
+        for id in &summaries {
+            if !updated.iter().any(|r| r.id == *id) {
+                index.remove(*id);
+            }
+        }
+        for summary in updated {
+            index.update_summary(summary);
         }
         Ok(())
     }

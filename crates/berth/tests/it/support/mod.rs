@@ -30,6 +30,8 @@ macro_rules! on_both_backends {
     };
 }
 
+pub mod api;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -410,6 +412,7 @@ pub async fn create_robot(
                 can_push,
                 expires_at: None,
                 created_by: "test-setup",
+                space_id: None,
             },
             &setup_event("robot.create", &name),
         )
