@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::audit::{insert_audit, NewAuditEvent};
+use crate::audit::NewAuditEvent;
 use crate::registry::{ChildRecord, Platform};
 use crate::{now_millis, Store, StoreError};
 
@@ -399,19 +399,17 @@ impl Store {
         description: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let result = sqlx::query("UPDATE repositories SET description = $1 WHERE id = $2")
-            .bind(description)
-            .bind(repository_id)
-            .execute(&mut *tx)
+        let changed = self
+            .change(
+                audit,
+                "UPDATE repositories SET description = $1 WHERE id = $2",
+                |q| q.bind(description.to_string()).bind(repository_id),
+            )
             .await?;
-        if result.rows_affected() == 0 {
-            return Ok(false);
+        if changed {
+            self.changes.summaries_changed([repository_id]);
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        self.changes.summaries_changed([repository_id]);
-        Ok(true)
+        Ok(changed)
     }
 
     /// Deletes a repository with every artifact, tag and blob link. `false` when it did not
@@ -421,18 +419,15 @@ impl Store {
         repository_id: i64,
         audit: &NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let result = sqlx::query("DELETE FROM repositories WHERE id = $1")
-            .bind(repository_id)
-            .execute(&mut *tx)
+        let deleted = self
+            .change(audit, "DELETE FROM repositories WHERE id = $1", |q| {
+                q.bind(repository_id)
+            })
             .await?;
-        if result.rows_affected() == 0 {
-            return Ok(false);
+        if deleted {
+            self.changes.repositories_changed([repository_id]);
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        self.changes.repositories_changed([repository_id]);
-        Ok(true)
+        Ok(deleted)
     }
 
     /// Writes the catalog of external registry `registry_id` as a sync found it: each listed

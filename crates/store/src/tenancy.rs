@@ -713,7 +713,7 @@ impl Store {
 
     /// Runs one statement and, when it changed a row, its audit event, in one transaction.
     /// Returns whether a row changed; nothing is recorded when none did.
-    async fn change<'q>(
+    pub(crate) async fn change<'q>(
         &self,
         audit: &NewAuditEvent<'_>,
         sql: &'q str,

@@ -1371,18 +1371,210 @@ async fn concurrent_writes_succeed(store: Store) {
     assert_eq!(catalog(&store).await, strings(&["busy", "fresh"]));
 }
 
+// ---- the catalog as image lists read it ----------------------------------------------------
+
+fn setup_event(target: &str) -> berth_store::audit::NewAuditEvent<'_> {
+    berth_store::audit::NewAuditEvent {
+        actor: "test",
+        action: "test.setup",
+        target,
+        workspace: None,
+        source: None,
+        detail: None,
+    }
+}
+
+fn synced_tag(name: &str, digest_seed: u64, pushed_at: i64) -> berth_store::catalog::SyncedTag {
+    berth_store::catalog::SyncedTag {
+        name: name.into(),
+        digest: format!("sha256:{digest_seed:064x}"),
+        media_type: OCI_MANIFEST.into(),
+        manifest: b"{}".to_vec(),
+        size: 1000 + digest_seed as i64,
+        pushed_at,
+        platform: berth_store::registry::Platform {
+            os: Some("linux".into()),
+            architecture: Some("amd64".into()),
+            variant: None,
+        },
+        children: Vec::new(),
+    }
+}
+
+store_test!(catalog_reads_syncs_and_records_changes);
+async fn catalog_reads_syncs_and_records_changes(store: Store) {
+    use berth_store::catalog::{SyncedRepository, TagCursor, TagOrder};
+    use berth_store::registries::{NewRegistry, RegistryOwner};
+
+    let changes = store.catalog_changes();
+    let generation = changes.tenancy_generation();
+    let registry = store
+        .create_registry(
+            NewRegistry {
+                owner: RegistryOwner::Platform,
+                name: "mirror",
+                kind: "distribution",
+                url: "https://mirror.example.com",
+                username: "",
+                secret: None,
+                insecure: false,
+                description: "",
+            },
+            &setup_event("mirror"),
+        )
+        .await
+        .unwrap();
+    let space = store
+        .create_space(registry.id, "ext", true, "", &setup_event("mirror/ext"))
+        .await
+        .unwrap();
+    let workspace = store
+        .create_workspace("team", "", &setup_event("team"))
+        .await
+        .unwrap();
+    store
+        .set_bindings(space.id, &["team".to_string()], &setup_event("bind"))
+        .await
+        .unwrap();
+    assert!(
+        changes.tenancy_generation() >= generation + 3,
+        "registry, space and binding changes are recorded"
+    );
+
+    let nginx = SyncedRepository {
+        name: "ext/nginx".into(),
+        description: "upstream nginx".into(),
+        tags: vec![
+            synced_tag("1.25", 1, 1_000),
+            synced_tag("latest", 2, 3_000),
+            synced_tag("mainline", 2, 2_000),
+        ],
+    };
+    let redis = SyncedRepository {
+        name: "ext/cache/redis".into(),
+        description: String::new(),
+        tags: vec![synced_tag("7", 3, 500)],
+    };
+    changes.take_repositories();
+    store
+        .sync_repositories(registry.id, &[nginx.clone(), redis])
+        .await
+        .unwrap();
+    assert_eq!(changes.take_repositories().tags.len(), 2);
+
+    // The loaders see spaces with their registries, bindings, and repositories with tag names.
+    let spaces = store.catalog_spaces().await.unwrap();
+    let ext = spaces.iter().find(|s| s.id == space.id).unwrap();
+    assert_eq!(
+        (
+            ext.registry_name.as_str(),
+            ext.registry_url.as_str(),
+            ext.public
+        ),
+        ("mirror", "https://mirror.example.com", true)
+    );
+    assert!(store
+        .catalog_bindings()
+        .await
+        .unwrap()
+        .contains(&(space.id, workspace.id)));
+    let all = store.catalog_repositories_after(0, 100).await.unwrap();
+    let loaded = all.iter().find(|r| r.name == "ext/nginx").unwrap();
+    assert_eq!(loaded.space_id, Some(space.id));
+    assert_eq!(loaded.tags, ["1.25", "latest", "mainline"]);
+    assert_eq!((loaded.tag_count, loaded.artifact_count), (3, 2));
+    assert_eq!(loaded.latest_tag.as_deref(), Some("latest"));
+    assert_eq!(loaded.latest_size, Some(1002));
+    assert_eq!(loaded.pushed_at, Some(3_000));
+    let by_id = store
+        .catalog_repositories_by_id(&[loaded.id], false)
+        .await
+        .unwrap();
+    assert!(by_id[0].tags.is_empty(), "summaries come without tag names");
+
+    // Tag pages: newest first or by name, searched in any case, with keyset cursors.
+    let (page, total) = store
+        .tag_page(loaded.id, None, TagOrder::NewestFirst, None, 2)
+        .await
+        .unwrap();
+    let names: Vec<&str> = page.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!((names, total), (vec!["latest", "mainline"], 3));
+    assert_eq!(page[0].platforms[0].architecture.as_deref(), Some("amd64"));
+    let cursor = TagCursor {
+        pushed_at: page[1].pushed_at,
+        name: page[1].name.clone(),
+    };
+    let (rest, _) = store
+        .tag_page(loaded.id, None, TagOrder::NewestFirst, Some(&cursor), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["1.25"]
+    );
+    let (found, total) = store
+        .tag_page(loaded.id, Some("MAIN"), TagOrder::Name, None, 10)
+        .await
+        .unwrap();
+    assert_eq!((found.len(), total), (1, 1));
+    let (none, total) = store
+        .tag_page(loaded.id, Some("%"), TagOrder::Name, None, 10)
+        .await
+        .unwrap();
+    assert_eq!((none.len(), total), (0, 0), "LIKE wildcards are escaped");
+    let recent = store.recent_tags(&[loaded.id], Some("a"), 1).await.unwrap();
+    assert_eq!(recent.len(), 1);
+    assert_eq!(recent[0].1.name, "latest");
+
+    // A description set in Berth survives the next sync; the tags follow upstream.
+    assert!(store
+        .set_repository_description(loaded.id, "ours", &setup_event("ext/nginx"))
+        .await
+        .unwrap());
+    assert!(changes.take_repositories().summaries.contains(&loaded.id));
+    let mut resynced = nginx;
+    resynced.tags.truncate(1);
+    store
+        .sync_repositories(registry.id, &[resynced])
+        .await
+        .unwrap();
+    let again = store
+        .catalog_repository(registry.id, "ext/nginx")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.description, "ours");
+    assert_eq!((again.tag_count, again.artifact_count), (1, 1));
+
+    // Deleting a repository takes its tags and artifacts; hosted is never synced.
+    assert!(store
+        .delete_repository(again.id, &setup_event("ext/nginx"))
+        .await
+        .unwrap());
+    assert!(store
+        .catalog_repository(registry.id, "ext/nginx")
+        .await
+        .unwrap()
+        .is_none());
+    let refused = store
+        .sync_repositories(store.hosted_registry_id(), &[])
+        .await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))));
+}
+
 // Registry syncs.
 
-fn platform(os: &str, architecture: &str) -> Platform {
+fn linux(architecture: &str) -> Platform {
     Platform {
-        os: Some(os.into()),
+        os: Some("linux".into()),
         architecture: Some(architecture.into()),
         variant: None,
     }
 }
 
-/// A synced tag on digest `sha256:<n as 64 hex digits>`, with `children` platforms for an index.
-fn synced_tag(name: &str, n: u64, pushed_at: i64, size: i64, children: &[Platform]) -> SyncedTag {
+/// A synced tag on digest `sha256:<n as 64 hex digits>`, with `children` platforms for an
+/// index.
+fn tag_on(name: &str, n: u64, pushed_at: i64, size: i64, children: &[Platform]) -> SyncedTag {
     let digest = |n: u64| format!("sha256:{n:064x}");
     SyncedTag {
         name: name.into(),
@@ -1397,7 +1589,7 @@ fn synced_tag(name: &str, n: u64, pushed_at: i64, size: i64, children: &[Platfor
         size,
         pushed_at,
         platform: if children.is_empty() {
-            platform("linux", "amd64")
+            linux("amd64")
         } else {
             Platform {
                 os: None,
@@ -1418,7 +1610,7 @@ fn synced_tag(name: &str, n: u64, pushed_at: i64, size: i64, children: &[Platfor
     }
 }
 
-fn synced(name: &str, description: &str, tags: Vec<SyncedTag>) -> SyncedRepository {
+fn listing(name: &str, description: &str, tags: Vec<SyncedTag>) -> SyncedRepository {
     SyncedRepository {
         name: name.into(),
         description: description.into(),
@@ -1457,7 +1649,7 @@ async fn sync_replaces_listed_repositories(store: Store) {
     let hosted = store
         .sync_repositories(
             store.hosted_registry_id(),
-            &[synced("library/x", "", vec![])],
+            &[listing("library/x", "", vec![])],
         )
         .await;
     assert!(matches!(hosted, Err(StoreError::Conflict(_))), "{hosted:?}");
@@ -1466,7 +1658,7 @@ async fn sync_replaces_listed_repositories(store: Store) {
     // More tags than one statement takes, so the writes go in several batches.
     let many: Vec<SyncedTag> = (0..3_000)
         .map(|i| {
-            synced_tag(
+            tag_on(
                 &format!("main-{i}"),
                 10_000 + i / 2,
                 10_000 + i as i64,
@@ -1475,32 +1667,24 @@ async fn sync_replaces_listed_repositories(store: Store) {
             )
         })
         .collect();
-    let arm = [platform("linux", "amd64"), platform("linux", "arm64")];
+    let arm = [linux("amd64"), linux("arm64")];
     store
         .sync_repositories(
             registry.id,
             &[
-                synced("payments/api", "", vec![synced_tag("old", 9, 1, 1, &[])]),
-                synced(
-                    "payments/web/ui",
-                    "",
-                    vec![synced_tag("1.0", 5, 500, 40, &arm)],
-                ),
-                synced(
-                    "nospace/tool",
-                    "",
-                    vec![synced_tag("latest", 6, 600, 1, &[])],
-                ),
-                synced("payments/ci", "", many),
+                listing("payments/api", "", vec![tag_on("old", 9, 1, 1, &[])]),
+                listing("payments/web/ui", "", vec![tag_on("1.0", 5, 500, 40, &arm)]),
+                listing("nospace/tool", "", vec![tag_on("latest", 6, 600, 1, &[])]),
+                listing("payments/ci", "", many),
                 // The last listing's tags count, and the first description that is not empty.
-                synced(
+                listing(
                     "payments/api",
                     "Payments API",
                     vec![
-                        synced_tag("v1.0", 1, 1_000, 100, &[]),
+                        tag_on("v1.0", 1, 1_000, 100, &[]),
                         // The first tag naming a digest describes its artifact.
-                        synced_tag("1.1", 2, 2_000, 200, &[]),
-                        synced_tag("latest", 2, 3_000, 999, &[]),
+                        tag_on("1.1", 2, 2_000, 200, &[]),
+                        tag_on("latest", 2, 3_000, 999, &[]),
                     ],
                 ),
             ],
@@ -1528,7 +1712,7 @@ async fn sync_replaces_listed_repositories(store: Store) {
     let names: Vec<_> = page.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["latest", "1.1", "v1.0"]);
     assert_eq!((page[0].pushed_at, page[0].size), (3_000, 200));
-    assert_eq!(page[0].platforms, [platform("linux", "amd64")]);
+    assert_eq!(page[0].platforms, [linux("amd64")]);
 
     let web = store
         .catalog_repository(registry.id, "payments/web/ui")
@@ -1587,10 +1771,10 @@ async fn sync_replaces_listed_repositories(store: Store) {
     store
         .sync_repositories(
             registry.id,
-            &[synced(
+            &[listing(
                 "payments/api",
                 "Upstream says otherwise",
-                vec![synced_tag("2.0", 3, 4_000, 300, &[])],
+                vec![tag_on("2.0", 3, 4_000, 300, &[])],
             )],
         )
         .await

@@ -17,6 +17,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::skopeo::{oci_layout, Skopeo};
+use crate::support::api::{Answer, Auth};
 use crate::support::{
     bind, client, create_space, create_workspace, push_image, set_role, Backend, TestServer,
     ADMIN_PASSWORD,
@@ -82,29 +83,6 @@ async fn start(backend: Backend) -> TestServer {
 // HTTP
 // ---------------------------------------------------------------------------------------------
 
-/// An answer: the status and the JSON body (null when there is none).
-struct Answer {
-    status: u16,
-    body: Value,
-    text: String,
-    headers: reqwest::header::HeaderMap,
-}
-
-impl Answer {
-    #[track_caller]
-    fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected answer: {}", self.text);
-        self.body
-    }
-
-    /// Asserts an error answer with its status and code.
-    #[track_caller]
-    fn error(self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "unexpected answer: {}", self.text);
-        assert_eq!(self.body["error"]["code"], code, "{}", self.text);
-    }
-}
-
 async fn call(
     server: &TestServer,
     method: Method,
@@ -112,23 +90,11 @@ async fn call(
     who: Who,
     body: Option<Value>,
 ) -> Answer {
-    let mut request = client().request(method, format!("{}/api/v1{path}", server.url));
-    if let Some((user, password)) = who {
-        request = request.basic_auth(user, Some(password));
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    Answer {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-        headers,
-    }
+    let auth = match who {
+        Some((user, password)) => Auth::Basic(user, password),
+        None => Auth::Anonymous,
+    };
+    crate::support::api::call(&server.url, method, path, auth, body).await
 }
 
 async fn get(server: &TestServer, path: &str, who: Who) -> Answer {
@@ -711,7 +677,7 @@ async fn repository_details_and_description(backend: Backend) {
     // A viewer may see but not change it.
     patch(&server, &path, VIEWER, json!({ "description": "mine" }))
         .await
-        .error(403, "forbidden");
+        .error(403, "forbidden", "");
     // A member of another workspace cannot see it, through either workspace.
     let outside = repo_path("other", "hosted", "squad/api");
     patch(
@@ -721,14 +687,16 @@ async fn repository_details_and_description(backend: Backend) {
         json!({ "description": "mine" }),
     )
     .await
-    .error(404, "not_found");
+    .error(404, "not_found", "");
     get(&server, &outside, OUTSIDER)
         .await
-        .error(404, "not_found");
+        .error(404, "not_found", "");
     patch(&server, &path, OUTSIDER, json!({ "description": "mine" }))
         .await
-        .error(404, "not_found");
-    get(&server, &path, OUTSIDER).await.error(404, "not_found");
+        .error(404, "not_found", "");
+    get(&server, &path, OUTSIDER)
+        .await
+        .error(404, "not_found", "");
     assert!(image_rows(&server, "other", "q=squad", OUTSIDER)
         .await
         .is_empty());
@@ -741,7 +709,7 @@ async fn repository_details_and_description(backend: Backend) {
     // Bad bodies.
     patch(&server, &path, EDITOR, json!({}))
         .await
-        .error(400, "invalid");
+        .error(400, "invalid", "");
     patch(
         &server,
         &path,
@@ -749,7 +717,7 @@ async fn repository_details_and_description(backend: Backend) {
         json!({ "description": "x".repeat(64 * 1024 + 1) }),
     )
     .await
-    .error(400, "invalid");
+    .error(400, "invalid", "");
     server.stop().await;
 }
 
@@ -814,7 +782,7 @@ async fn tag_pages(backend: Backend) {
     for bad in ["limit=0", "limit=501", "sort=size", "cursor=not-a-cursor"] {
         get(&server, &format!("{base}?{bad}"), VIEWER)
             .await
-            .error(400, "invalid");
+            .error(400, "invalid", "");
     }
     server.stop().await;
 }
@@ -887,27 +855,27 @@ async fn deletes_and_their_audit_events(backend: Backend) {
     let tag_path = format!("{path}/tags/v1");
     delete(&server, &tag_path, VIEWER)
         .await
-        .error(403, "forbidden");
+        .error(403, "forbidden", "");
     delete(&server, &tag_path, EDITOR)
         .await
-        .error(403, "forbidden");
+        .error(403, "forbidden", "");
     delete(
         &server,
         &format!("{}/tags/v1", repo_path("other", "hosted", repository)),
         OUTSIDER,
     )
     .await
-    .error(404, "not_found");
+    .error(404, "not_found", "");
     assert_eq!(tags_of(VIEWER).await, ["v1", "v2", "v3", "v3-rc"]);
     delete(&server, &tag_path, WS_ADMIN).await.expect(204);
     assert_eq!(tags_of(VIEWER).await, ["v2", "v3", "v3-rc"]);
     assert_eq!(registry_tags().await, ["v2", "v3", "v3-rc"]);
     delete(&server, &tag_path, WS_ADMIN)
         .await
-        .error(404, "not_found");
+        .error(404, "not_found", "");
     delete(&server, &format!("{path}/tags/bad%20tag"), WS_ADMIN)
         .await
-        .error(400, "invalid");
+        .error(400, "invalid", "");
     // The manifest stays, under its other tag.
     let kept_view = get(
         &server,
@@ -925,13 +893,13 @@ async fn deletes_and_their_audit_events(backend: Backend) {
     let doomed_path = artifact_path("payments", "hosted", repository, &doomed.manifest.digest);
     delete(&server, &doomed_path, VIEWER)
         .await
-        .error(403, "forbidden");
+        .error(403, "forbidden", "");
     delete(&server, &doomed_path, WS_ADMIN).await.expect(204);
     assert_eq!(tags_of(VIEWER).await, ["v2"]);
     assert_eq!(registry_tags().await, ["v2"]);
     get(&server, &doomed_path, VIEWER)
         .await
-        .error(404, "not_found");
+        .error(404, "not_found", "");
     let (status, _) = registry_get(
         &server,
         repository,
@@ -944,7 +912,7 @@ async fn deletes_and_their_audit_events(backend: Backend) {
     );
     delete(&server, &doomed_path, WS_ADMIN)
         .await
-        .error(404, "not_found");
+        .error(404, "not_found", "");
     let view = get(&server, &path, VIEWER).await.expect(200);
     assert_eq!(view["artifact_count"], 1);
     assert_eq!(view["tag_count"], 1);
@@ -959,14 +927,18 @@ async fn deletes_and_their_audit_events(backend: Backend) {
     assert_eq!(event["workspace"], "payments");
 
     // The repository, only with the confirmation repeating its path.
-    delete(&server, &path, VIEWER).await.error(403, "forbidden");
-    delete(&server, &path, WS_ADMIN).await.error(400, "invalid");
+    delete(&server, &path, VIEWER)
+        .await
+        .error(403, "forbidden", "");
+    delete(&server, &path, WS_ADMIN)
+        .await
+        .error(400, "invalid", "");
     delete(&server, &format!("{path}?confirm=squad%2Fother"), WS_ADMIN)
         .await
-        .error(400, "invalid");
+        .error(400, "invalid", "");
     delete(&server, &format!("{path}?confirm=api"), WS_ADMIN)
         .await
-        .error(400, "invalid");
+        .error(400, "invalid", "");
     assert_eq!(
         get(&server, &path, VIEWER).await.expect(200)["tag_count"],
         1
@@ -978,7 +950,9 @@ async fn deletes_and_their_audit_events(backend: Backend) {
     )
     .await
     .expect(204);
-    get(&server, &path, VIEWER).await.error(404, "not_found");
+    get(&server, &path, VIEWER)
+        .await
+        .error(404, "not_found", "");
     assert!(image_rows(&server, "payments", "q=squad/api", VIEWER)
         .await
         .is_empty());
@@ -1001,7 +975,7 @@ async fn deletes_and_their_audit_events(backend: Backend) {
         WS_ADMIN,
     )
     .await
-    .error(404, "not_found");
+    .error(404, "not_found", "");
     let event = audit_event(&server, "repository.delete", "hosted/squad/api").await;
     assert_eq!(event["actor"], "ada");
     assert_eq!(event["workspace"], "payments");
@@ -1170,7 +1144,7 @@ async fn external_registry_repository(backend: Backend) {
         OUTSIDER,
     )
     .await
-    .error(404, "not_found");
+    .error(404, "not_found", "");
     let index_details = get(
         &server,
         &artifact_path("other", "mirror", "vendor/tool", &multi.manifest.digest),
@@ -1213,17 +1187,17 @@ async fn external_registry_repository(backend: Backend) {
     // Deleting happens in the external registry, never here.
     delete(&server, &format!("{path}?confirm=vendor%2Ftool"), ADMIN)
         .await
-        .error(409, "conflict");
+        .error(409, "conflict", "");
     delete(&server, &format!("{path}/tags/1.0"), ADMIN)
         .await
-        .error(409, "conflict");
+        .error(409, "conflict", "");
     delete(
         &server,
         &artifact_path("payments", "mirror", "vendor/tool", &image.manifest.digest),
         ADMIN,
     )
     .await
-    .error(409, "conflict");
+    .error(409, "conflict", "");
     assert_eq!(
         get(&server, &path, VIEWER).await.expect(200)["tag_count"],
         2
@@ -1345,7 +1319,7 @@ async fn selector(backend: Backend) {
         OUTSIDER,
     )
     .await
-    .error(404, "not_found");
+    .error(404, "not_found", "");
 
     // `limit` caps the items and is validated.
     let answer = get(
@@ -1363,7 +1337,7 @@ async fn selector(backend: Backend) {
             VIEWER,
         )
         .await
-        .error(400, "invalid");
+        .error(400, "invalid", "");
     }
     get(&server, "/workspaces/payments/selector?limit=100", VIEWER)
         .await
@@ -1407,8 +1381,10 @@ async fn bad_input(backend: Backend) {
         "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
     ] {
         let path = artifact_path("payments", "hosted", "squad/api", &enc(bad));
-        get(&server, &path, VIEWER).await.error(400, "invalid");
-        delete(&server, &path, WS_ADMIN).await.error(400, "invalid");
+        get(&server, &path, VIEWER).await.error(400, "invalid", "");
+        delete(&server, &path, WS_ADMIN)
+            .await
+            .error(400, "invalid", "");
     }
     // A well-formed digest the repository does not hold.
     let absent = sha256_digest(b"absent");
@@ -1418,7 +1394,7 @@ async fn bad_input(backend: Backend) {
         VIEWER,
     )
     .await
-    .error(404, "not_found");
+    .error(404, "not_found", "");
 
     // Unknown repositories, registries and workspaces.
     for path in [
@@ -1433,7 +1409,9 @@ async fn bad_input(backend: Backend) {
         "/workspaces/nowhere/images".to_string(),
         "/workspaces/nowhere/selector".to_string(),
     ] {
-        get(&server, &path, VIEWER).await.error(404, "not_found");
+        get(&server, &path, VIEWER)
+            .await
+            .error(404, "not_found", "");
     }
     delete(
         &server,
@@ -1444,7 +1422,7 @@ async fn bad_input(backend: Backend) {
         ADMIN,
     )
     .await
-    .error(404, "not_found");
+    .error(404, "not_found", "");
     patch(
         &server,
         &repo_path("payments", "nowhere", "squad/api"),
@@ -1452,7 +1430,7 @@ async fn bad_input(backend: Backend) {
         json!({"description": "x"}),
     )
     .await
-    .error(404, "not_found");
+    .error(404, "not_found", "");
 
     // No credentials, or wrong ones.
     let repository = repo_path("payments", "hosted", "squad/api");
@@ -1472,20 +1450,20 @@ async fn bad_input(backend: Backend) {
                 "{path}: {}",
                 answer.text
             );
-            answer.error(401, "unauthorized");
+            answer.error(401, "unauthorized", "");
         }
         patch(&server, &repository, who, json!({"description": "x"}))
             .await
-            .error(401, "unauthorized");
+            .error(401, "unauthorized", "");
         delete(&server, &format!("{repository}/tags/v1"), who)
             .await
-            .error(401, "unauthorized");
+            .error(401, "unauthorized", "");
         delete(&server, &artifact, who)
             .await
-            .error(401, "unauthorized");
+            .error(401, "unauthorized", "");
         delete(&server, &format!("{repository}?confirm=squad%2Fapi"), who)
             .await
-            .error(401, "unauthorized");
+            .error(401, "unauthorized", "");
     }
     // Nothing went.
     let view = get(&server, &repository, VIEWER).await.expect(200);

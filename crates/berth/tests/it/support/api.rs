@@ -69,25 +69,7 @@ impl Api {
         auth: Auth<'_>,
         body: Option<Value>,
     ) -> Answer {
-        let mut request = client().request(method, format!("{}/api/v1{path}", self.server.url));
-        request = match auth {
-            Auth::Anonymous => request,
-            Auth::Bearer(token) => request.bearer_auth(token),
-            Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
-        };
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        Answer {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-            text,
-            headers,
-        }
+        call(&self.server.url, method, path, auth, body).await
     }
 
     pub async fn get(&self, path: &str, auth: Auth<'_>) -> Answer {
@@ -173,5 +155,34 @@ impl Api {
             .await;
         actions.reverse();
         actions
+    }
+}
+
+/// One API request to the server at `url` (`path` below `/api/v1`).
+pub async fn call(
+    url: &str,
+    method: Method,
+    path: &str,
+    auth: Auth<'_>,
+    body: Option<Value>,
+) -> Answer {
+    let mut request = client().request(method, format!("{url}/api/v1{path}"));
+    request = match auth {
+        Auth::Anonymous => request,
+        Auth::Bearer(token) => request.bearer_auth(token),
+        Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
+    };
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+        headers,
     }
 }
