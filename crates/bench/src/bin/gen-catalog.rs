@@ -308,13 +308,14 @@ async fn main() -> anyhow::Result<()> {
         plan.bindings.len()
     );
     println!(
-        "  users           {:>9}  ({} memberships; `{BENCH_USER}` in {} workspaces)",
+        "  users           {:>9}  ({} memberships; `{BENCH_USER}` in {} workspaces; password `{}`)",
         plan.users.len(),
         plan.users
             .iter()
             .map(|u| u.memberships.len())
             .sum::<usize>(),
-        plan.bench_workspaces.len()
+        plan.bench_workspaces.len(),
+        args.password
     );
     println!(
         "  repositories    {:>9}  ({} hosted, pushed; {} external, synced; {} public)",
