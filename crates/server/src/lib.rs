@@ -99,6 +99,7 @@ impl App {
             external_url,
             secrets: Arc::new(secrets),
             catalog: Arc::new(catalog),
+            sessions: Arc::default(),
         };
         spawn_maintenance(state.clone(), settings.upload_ttl);
         let router = router(state.clone());

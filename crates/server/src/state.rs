@@ -28,6 +28,8 @@ pub struct AppState {
     pub secrets: Arc<crate::secrets::SecretBox>,
     /// The image list's read model.
     pub catalog: Arc<crate::catalog::Catalog>,
+    /// Subjects of REST session tokens already checked.
+    pub sessions: Arc<crate::principals::SessionCache>,
 }
 
 /// `host[:port]` of a URL, as it appears in image references (`host:5050/space/repo`).

@@ -207,6 +207,7 @@ pub fn now_millis() -> i64 {
 #[derive(Debug, Default)]
 pub struct CatalogChanges {
     tenancy_generation: std::sync::atomic::AtomicU64,
+    principals_generation: std::sync::atomic::AtomicU64,
     repositories: std::sync::Mutex<RepositoryChanges>,
 }
 
@@ -229,6 +230,19 @@ impl CatalogChanges {
     pub(crate) fn tenancy_changed(&self) {
         self.tenancy_generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Users, memberships, workspaces or robots changed (every commit of `users.rs` and
+    /// `tenancy.rs` calls this), so anything remembered about a caller is stale.
+    pub(crate) fn principals_changed(&self) {
+        self.principals_generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Increases with every committed change to users, members, workspaces or robots.
+    pub fn principals_generation(&self) -> u64 {
+        self.principals_generation
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub(crate) fn repositories_changed(&self, ids: impl IntoIterator<Item = i64>) {

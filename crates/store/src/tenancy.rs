@@ -153,6 +153,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Missing(name.into()))?;
         tx.commit().await?;
+        self.changes.principals_changed();
         Ok(record)
     }
 
@@ -214,6 +215,7 @@ impl Store {
         insert_audit(&mut tx, audit).await?;
         let record = workspace_in(&mut tx, name).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         Ok(record)
     }
 
@@ -274,6 +276,7 @@ impl Store {
         .await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         Ok(())
     }
 
@@ -393,6 +396,7 @@ impl Store {
         .map_err(|e| StoreError::on_unique(e, || format!("space `{name}` already exists in this registry")))?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         self.changes.tenancy_changed();
         self.space(registry_id, name)
             .await?
@@ -424,6 +428,7 @@ impl Store {
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         self.changes.tenancy_changed();
         self.space(registry_id, name).await
     }
@@ -463,6 +468,7 @@ impl Store {
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         self.changes.tenancy_changed();
         Ok(true)
     }
@@ -544,6 +550,7 @@ impl Store {
             insert_audit(&mut tx, &event).await?;
         }
         tx.commit().await?;
+        self.changes.principals_changed();
         self.changes.tenancy_changed();
         Ok(())
     }
@@ -563,6 +570,7 @@ impl Store {
         })?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         self.robot(robot.workspace_id, robot.name)
             .await?
             .ok_or_else(|| StoreError::Missing(robot.name.into()))
@@ -612,6 +620,7 @@ impl Store {
         };
         insert_audit(&mut tx, event).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         let row = self
             .robot(robot.workspace_id, robot.name)
             .await?
@@ -650,6 +659,7 @@ impl Store {
         };
         insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         Ok(names)
     }
 
@@ -728,6 +738,7 @@ impl Store {
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         Ok(true)
     }
 }

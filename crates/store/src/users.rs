@@ -76,6 +76,7 @@ impl Store {
         let created = insert_user(&mut tx, &user).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         Ok(created)
     }
 
@@ -132,6 +133,7 @@ impl Store {
         ensure_an_admin_remains(&mut tx).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         Ok(Some(updated))
     }
 
@@ -155,6 +157,7 @@ impl Store {
         ensure_an_admin_remains(&mut tx).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.changes.principals_changed();
         Ok(true)
     }
 }

@@ -465,4 +465,21 @@ async fn binding_changes_show_on_the_next_request(backend: Backend) {
         .expect(204);
     let names = repositories(&list(&api, me, "ws-a", "").await);
     assert!(!names.contains(&"mine/tool".to_string()), "{names:?}");
+    // Removing the member ends their view on the very next request with the same session,
+    // though the server remembers checked sessions.
+    api.delete("/workspaces/ws-a/members/alice", api.as_admin())
+        .await
+        .expect(204);
+    api.get("/workspaces/ws-a/images", me)
+        .await
+        .error(404, "not_found", "workspace `ws-a`");
+    api.member("ws-a", "alice", "viewer").await;
+    list(&api, me, "ws-a", "").await;
+    // Deleting the workspace and making another of the same name is not the same workspace.
+    api.delete("/workspaces/ws-a", api.as_admin())
+        .await
+        .expect(204);
+    api.get("/workspaces/ws-a/images", me)
+        .await
+        .error(404, "not_found", "workspace `ws-a`");
 }

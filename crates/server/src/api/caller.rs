@@ -39,11 +39,7 @@ impl FromRequestParts<AppState> for Caller {
         let (scheme, credentials) = header.split_once(' ').ok_or(ApiError::Unauthorized)?;
         let credentials = credentials.trim();
         let subject = if scheme.eq_ignore_ascii_case("bearer") {
-            let claims = state
-                .tokens
-                .verify_session(credentials)
-                .map_err(|_| ApiError::Unauthorized)?;
-            principals::current_subject(state, &claims.sub, &claims.cred).await?
+            state.sessions.subject(state, credentials).await?
         } else if scheme.eq_ignore_ascii_case("basic") {
             let (name, password) = decode_basic(credentials).ok_or(ApiError::Unauthorized)?;
             principals::authenticate(state, &name, &password)
@@ -185,7 +181,11 @@ impl Caller {
         need: WorkspaceNeed,
     ) -> Result<WorkspaceRecord, ApiError> {
         let not_found = || ApiError::not_found(format_args!("workspace `{name}`"));
-        let workspace = state.store.workspace(name).await?.ok_or_else(not_found)?;
+        let workspace = state
+            .sessions
+            .workspace(state, name)
+            .await?
+            .ok_or_else(not_found)?;
         match self.workspace_access(workspace.id, need) {
             None => Err(not_found()),
             Some(Err(why)) => Err(ApiError::Forbidden(why)),
