@@ -318,11 +318,16 @@ impl Store {
 
     /// Tags from rows of the tag-and-artifact join, with index children's platforms.
     async fn tags_from_rows(&self, rows: &[AnyRow]) -> Result<Vec<TagRecord>, StoreError> {
-        let artifact_ids: Vec<i64> = rows
-            .iter()
-            .map(|r| r.try_get("artifact_id"))
-            .collect::<Result<_, _>>()?;
-        let mut children = self.child_platforms(&artifact_ids).await?;
+        // Only indexes have children, and an index has no config, hence no platform of its
+        // own; images skip the second query entirely.
+        let mut index_ids = Vec::new();
+        for row in rows {
+            let own = crate::registry::platform_of(row)?;
+            if own.os.is_none() && own.architecture.is_none() {
+                index_ids.push(row.try_get::<i64, _>("artifact_id")?);
+            }
+        }
+        let mut children = self.child_platforms(&index_ids).await?;
         rows.iter()
             .map(|r| {
                 let artifact_id: i64 = r.try_get("artifact_id")?;
