@@ -183,18 +183,11 @@ impl Store {
         let mut found = Vec::with_capacity(ids.len());
         // Bounded batches keep the statement under every database's parameter limit.
         for batch in ids.chunks(500) {
-            let placeholders = (1..=batch.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let placeholders = placeholders(batch.len());
             let sql = format!(
                 "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE id IN ({placeholders}) ORDER BY id"
             );
-            let mut rows_query = sqlx::query(&sql);
-            for id in batch {
-                rows_query = rows_query.bind(*id);
-            }
-            let rows = rows_query.fetch_all(&self.reader).await?;
+            let rows = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
             let mut repositories: Vec<CatalogRepository> =
                 rows.iter().map(repository).collect::<Result<_, _>>()?;
             if !with_tags {
@@ -205,11 +198,7 @@ impl Store {
                 "SELECT repository_id, name FROM tags WHERE repository_id IN ({placeholders}) \
                  ORDER BY repository_id, name"
             );
-            let mut tags_query = sqlx::query(&sql);
-            for id in batch {
-                tags_query = tags_query.bind(*id);
-            }
-            let tags = tags_query.fetch_all(&self.reader).await?;
+            let tags = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
             attach_tags(&mut repositories, &tags)?;
             found.extend(repositories);
         }
@@ -363,19 +352,12 @@ impl Store {
             return Ok(platforms);
         }
         for batch in artifact_ids.chunks(500) {
-            let placeholders = (1..=batch.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let placeholders = placeholders(batch.len());
             let sql = format!(
                 "SELECT artifact_id, os, architecture, variant FROM artifact_children \
                  WHERE artifact_id IN ({placeholders}) ORDER BY artifact_id, position"
             );
-            let mut query = sqlx::query(&sql);
-            for id in batch {
-                query = query.bind(*id);
-            }
-            for row in query.fetch_all(&self.reader).await? {
+            for row in bind_ids(&sql, batch).fetch_all(&self.reader).await? {
                 let platform = crate::registry::platform_of(&row)?;
                 if platform.os.is_some() || platform.architecture.is_some() {
                     platforms
@@ -564,13 +546,9 @@ impl Store {
             for chunk in repository_ids.chunks(MAX_PARAMETERS) {
                 let sql = format!(
                     "DELETE FROM {table} WHERE repository_id IN ({})",
-                    values(1, chunk.len(), 1, |p| p[0].clone())
+                    placeholders(chunk.len())
                 );
-                let mut query = sqlx::query(&sql);
-                for id in chunk {
-                    query = query.bind(*id);
-                }
-                query.execute(&mut *tx).await?;
+                bind_ids(&sql, chunk).execute(&mut *tx).await?;
             }
         }
 
@@ -730,6 +708,23 @@ fn attach_tags(repositories: &mut [CatalogRepository], tags: &[AnyRow]) -> Resul
         }
     }
     Ok(())
+}
+
+/// `$1, $2, …, $count`, the placeholders of an `IN (…)` list.
+fn placeholders(count: usize) -> String {
+    (1..=count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `sql`, whose `IN (…)` list [`placeholders`] made, with `ids` bound in order.
+fn bind_ids<'q>(
+    sql: &'q str,
+    ids: &[i64],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    ids.iter()
+        .fold(sqlx::query(sql), |query, id| query.bind(*id))
 }
 
 /// A LIKE pattern matching names that contain `search`, compared in lower case, with the

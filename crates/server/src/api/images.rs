@@ -433,35 +433,24 @@ impl Located {
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored repository name: {e}")))
     }
 
-    /// What the caller may do to this repository: the registry's rule for platform spaces
-    /// (push rights edit the description, delete rights delete), the workspace's roles for
-    /// its own registries. Robots only read.
+    /// What the caller may do to this repository, by the registry's rule: push rights edit
+    /// the description, delete rights delete. Robots only read.
     fn may(&self, caller: &Caller, action: Action) -> bool {
         let subject = &caller.subject;
         if matches!(subject, Subject::Robot { .. } | Subject::Anonymous) {
             return false;
         }
-        match self.space.registry_owner {
-            None => {
-                let facts = SpaceFacts {
-                    id: self.space.id,
-                    public: self.space.public,
-                    bound: self.space.bound.clone(),
-                };
-                space_actions(Policy::default(), subject, Some(&facts), false).contains(&action)
-            }
-            Some(owner) => match subject {
-                Subject::User { is_admin: true, .. } => true,
-                Subject::User { memberships, .. } => memberships.iter().any(|(w, role)| {
-                    *w == owner
-                        && match action {
-                            Action::Delete => *role == berth_access::Role::Admin,
-                            _ => *role != berth_access::Role::Viewer,
-                        }
-                }),
-                _ => false,
-            },
-        }
+        // A workspace registry's spaces are, for this rule, bound to their owner alone.
+        let bound = match self.space.registry_owner {
+            None => self.space.bound.clone(),
+            Some(owner) => vec![owner],
+        };
+        let facts = SpaceFacts {
+            id: self.space.id,
+            public: self.space.public,
+            bound,
+        };
+        space_actions(Policy::default(), subject, Some(&facts), false).contains(&action)
     }
 
     fn require(&self, caller: &Caller, action: Action, what: &str) -> Result<(), ApiError> {
