@@ -46,7 +46,13 @@ pub struct CatalogRepository {
     pub created_at: i64,
     /// Filled by the loaders that say so; empty otherwise.
     pub tags: Vec<String>,
+    /// The newest [`RECENT_TAGS_KEPT`] tags, newest first, filled with `tags`.
+    pub recent_tags: Vec<TagRecord>,
 }
+
+/// How many of its newest tags a repository loaded with its tag names carries in full: the
+/// references per repository the image selector offers, so it needs no query of its own.
+pub const RECENT_TAGS_KEPT: usize = 3;
 
 /// How a tag page is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +109,11 @@ pub struct SyncedTag {
 
 const REPOSITORY_COLUMNS: &str = "id, registry_id, space_id, name, artifact_count, tag_count, \
      latest_tag, pushed_at, latest_size, pulls, description, created_at";
+
+/// What [`Store::tags_from_rows`] reads, from `tags t JOIN artifacts a`.
+const TAG_COLUMNS: &str = "t.name, t.pushed_at, t.pulled_at, a.id AS artifact_id, a.digest, \
+     a.media_type, a.artifact_type, a.size, a.os, a.architecture, a.variant, a.pushed_by, \
+     a.pull_count";
 
 impl Store {
     /// Every space of every registry with its registry's facts.
@@ -170,6 +181,13 @@ impl Store {
         .fetch_all(&self.reader)
         .await?;
         attach_tags(&mut repositories, &tags)?;
+        let sql = recent_tags_sql("t.repository_id > $1 AND t.repository_id <= $2");
+        let rows = sqlx::query(&sql)
+            .bind(after_id)
+            .bind(last)
+            .fetch_all(&self.reader)
+            .await?;
+        self.attach_recent_tags(&mut repositories, &rows).await?;
         Ok(repositories)
     }
 
@@ -200,6 +218,9 @@ impl Store {
             );
             let tags = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
             attach_tags(&mut repositories, &tags)?;
+            let sql = recent_tags_sql(&format!("t.repository_id IN ({placeholders})"));
+            let rows = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
+            self.attach_recent_tags(&mut repositories, &rows).await?;
             found.extend(repositories);
         }
         Ok(found)
@@ -248,9 +269,7 @@ impl Store {
             ),
         };
         let rows = sqlx::query(&format!(
-            "SELECT t.name, t.pushed_at, t.pulled_at, a.id AS artifact_id, a.digest, a.media_type, \
-             a.artifact_type, a.size, a.os, a.architecture, a.variant, a.pushed_by, a.pull_count \
-             FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
+            "SELECT {TAG_COLUMNS} FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
              WHERE t.repository_id = $1 AND LOWER(t.name) LIKE $2 ESCAPE '\\' AND {after} \
              ORDER BY {order_by} LIMIT $6"
         ))
@@ -282,9 +301,7 @@ impl Store {
         let arms: Vec<String> = (0..repository_ids.len())
             .map(|i| {
                 format!(
-                    "SELECT * FROM (SELECT t.repository_id, t.name, t.pushed_at, t.pulled_at, \
-                     a.id AS artifact_id, a.digest, a.media_type, a.artifact_type, a.size, a.os, \
-                     a.architecture, a.variant, a.pushed_by, a.pull_count \
+                    "SELECT * FROM (SELECT t.repository_id, {TAG_COLUMNS} \
                      FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
                      WHERE t.repository_id = ${} AND LOWER(t.name) LIKE $1 ESCAPE '\\' \
                      ORDER BY t.pushed_at DESC, t.name LIMIT $2) AS arm{i}",
@@ -303,6 +320,27 @@ impl Store {
             .zip(tags)
             .map(|(row, tag)| Ok((row.try_get("repository_id")?, tag)))
             .collect()
+    }
+
+    /// Hands the rows of a [`recent_tags_sql`] query to their repositories.
+    async fn attach_recent_tags(
+        &self,
+        repositories: &mut [CatalogRepository],
+        rows: &[AnyRow],
+    ) -> Result<(), StoreError> {
+        let position: HashMap<i64, usize> = repositories
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id, i))
+            .collect();
+        let tags = self.tags_from_rows(rows).await?;
+        for (row, tag) in rows.iter().zip(tags) {
+            let id: i64 = row.try_get("repository_id")?;
+            if let Some(&i) = position.get(&id) {
+                repositories[i].recent_tags.push(tag);
+            }
+        }
+        Ok(())
     }
 
     /// Tags from rows of the tag-and-artifact join, with index children's platforms.
@@ -690,6 +728,7 @@ fn repository(row: &AnyRow) -> Result<CatalogRepository, StoreError> {
         description: row.try_get("description")?,
         created_at: row.try_get("created_at")?,
         tags: Vec::new(),
+        recent_tags: Vec::new(),
     })
 }
 
@@ -708,6 +747,17 @@ fn attach_tags(repositories: &mut [CatalogRepository], tags: &[AnyRow]) -> Resul
         }
     }
     Ok(())
+}
+
+/// The newest [`RECENT_TAGS_KEPT`] tags of each repository `filter` (over `tags t`) picks, in
+/// repository order and newest first, in one pass over the tags.
+fn recent_tags_sql(filter: &str) -> String {
+    format!(
+        "SELECT * FROM (SELECT t.repository_id, {TAG_COLUMNS}, ROW_NUMBER() OVER \
+         (PARTITION BY t.repository_id ORDER BY t.pushed_at DESC, t.name) AS recency \
+         FROM tags t JOIN artifacts a ON a.id = t.artifact_id WHERE {filter}) AS ranked \
+         WHERE recency <= {RECENT_TAGS_KEPT} ORDER BY repository_id, recency"
+    )
 }
 
 /// `$1, $2, …, $count`, the placeholders of an `IN (…)` list.

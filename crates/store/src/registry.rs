@@ -60,7 +60,7 @@ pub struct PullKey {
     pub tag: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Platform {
     pub os: Option<String>,
     pub architecture: Option<String>,

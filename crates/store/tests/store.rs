@@ -12,7 +12,7 @@ use std::time::Duration;
 use berth_oci::media_types::{OCI_EMPTY, OCI_INDEX, OCI_MANIFEST};
 use berth_oci::{Digest, ImageConfig, Manifest, Reference, RepoName, Tag};
 use berth_store::audit::NewAuditEvent;
-use berth_store::catalog::{SyncedRepository, SyncedTag, TagOrder};
+use berth_store::catalog::{CatalogRepository, SyncedRepository, SyncedTag, TagOrder};
 use berth_store::registries::{NewRegistry, RegistryOwner};
 use berth_store::registry::{
     ChildRecord, NewManifest, Platform, PullKey, RepositorySummary, StoredManifest,
@@ -1804,4 +1804,34 @@ async fn sync_replaces_listed_repositories(store: Store) {
         .unwrap();
     let tags: Vec<_> = loaded.iter().map(|r| r.tags.clone()).collect();
     assert_eq!(tags, [vec!["2.0".to_string()], vec!["1.0".to_string()]]);
+    assert_eq!(
+        loaded[1].recent_tags[0].platforms, arm,
+        "an index's recent tag carries its children's platforms"
+    );
+
+    // Both loaders carry each repository's newest tags in full, newest first, at most
+    // RECENT_TAGS_KEPT of them, for the image selector.
+    let recent_names = |repository: &CatalogRepository| -> Vec<String> {
+        repository
+            .recent_tags
+            .iter()
+            .map(|t| t.name.clone())
+            .collect()
+    };
+    let newest_ci = ["main-2999", "main-2998", "main-2997"];
+    let by_id = store
+        .catalog_repositories_by_id(&[ci.id], true)
+        .await
+        .unwrap();
+    assert_eq!(recent_names(&by_id[0]), newest_ci);
+    assert_eq!(
+        by_id[0].recent_tags[0].digest,
+        format!("sha256:{:064x}", 10_000 + 2_999 / 2)
+    );
+    let all = store.catalog_repositories_after(0, 100).await.unwrap();
+    let ci_loaded = all.iter().find(|r| r.id == ci.id).unwrap();
+    assert_eq!(recent_names(ci_loaded), newest_ci);
+    let api_loaded = all.iter().find(|r| r.id == api.id).unwrap();
+    assert_eq!(recent_names(api_loaded), ["2.0"]);
+    assert_eq!(api_loaded.recent_tags[0].size, 300);
 }

@@ -1221,6 +1221,10 @@ async fn selector(backend: Backend) {
     let v11 = small_image("checkout 1.1");
     let v2 = small_image("checkout 2.0");
     let web = small_image("web");
+    // Four tags, one more than the selector offers per repository: the oldest, `0.9`, is
+    // found only when asked for by name.
+    push_image(&server.url, &token, "squad/checkout-api", &v1, "0.9").await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
     push_image(&server.url, &token, "squad/checkout-api", &v1, "1.0").await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     push_image(&server.url, &token, "squad/checkout-api", &v11, "1.1").await;
@@ -1288,6 +1292,19 @@ async fn selector(backend: Backend) {
         field_of(&answer, "pinned"),
         [format!("{host}/squad/checkout-api@{}", v2.manifest.digest)]
     );
+    let answer = get(
+        &server,
+        &format!("/workspaces/payments/selector?q={}", enc("checkout-api:0.9")),
+        VIEWER,
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        field_of(&answer, "pinned"),
+        [format!("{host}/squad/checkout-api@{}", v1.manifest.digest)],
+        "an older tag than the newest three: {answer}"
+    );
+    assert_eq!(items(&answer)[0]["tag"], "0.9");
     let answer = get(
         &server,
         "/workspaces/payments/selector?q=nothing-like-it",

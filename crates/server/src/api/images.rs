@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use berth_access::{space_actions, Action, ListSources, Policy, SpaceFacts, Subject};
 use berth_oci::{Digest, RepoName, Tag};
-use berth_store::catalog::{CatalogRepository, TagCursor, TagOrder, TagRecord};
+use berth_store::catalog::{CatalogRepository, TagCursor, TagOrder, TagRecord, RECENT_TAGS_KEPT};
 use berth_store::registries::RegistryOwner;
 use berth_store::registry::{ArtifactRecord, Platform};
 use berth_store::tenancy::WorkspaceRecord;
@@ -20,7 +20,8 @@ use super::caller::{Caller, WorkspaceNeed};
 use super::error::{ApiError, ErrorResponses};
 use super::input::{decode_cursor, encode_cursor, timestamp, Json, Page, Path, Query};
 use crate::catalog::index::{
-    ListCursor, ListQuery, ListRow, SortKey, SourceFilter, SpaceEntry, Visibility,
+    ListCursor, ListQuery, ListRow, RecentTags, SelectableTag, SortKey, SourceFilter, SpaceEntry,
+    Visibility,
 };
 use crate::state::AppState;
 
@@ -1046,9 +1047,9 @@ pub async fn selector(
         ),
         None => (q.as_deref(), None),
     };
-    let per_repository = 3;
-    let repositories = limit.div_ceil(per_repository as usize).max(1);
-    let page = state.catalog.read().await?.list(&ListQuery {
+    let per_repository = RECENT_TAGS_KEPT;
+    let repositories = limit.div_ceil(per_repository).max(1);
+    let list = ListQuery {
         workspace: workspace.id,
         q: repository_part,
         tag: tag_part,
@@ -1060,29 +1061,66 @@ pub async fn selector(
         descending: true,
         after: None,
         limit: repositories,
-    });
+    };
+    // The index holds each repository's newest tags, so most selections never reach the
+    // store; only a tag filter matching older tags of a long repository asks it.
+    let mut picks: Vec<(ListRow, Option<Vec<SelectableTag>>)> = {
+        let index = state.catalog.read().await?;
+        index
+            .list(&list)
+            .rows
+            .into_iter()
+            .map(|row| {
+                let known = match index.recent_tags(row.id, tag_part, per_repository) {
+                    Some(RecentTags::Known(tags)) => Some(tags),
+                    Some(RecentTags::AskStore) | None => None,
+                };
+                (row, known)
+            })
+            .collect()
+    };
+    let unknown: Vec<i64> = picks
+        .iter()
+        .filter(|(_, known)| known.is_none())
+        .map(|(row, _)| row.id)
+        .collect();
+    if !unknown.is_empty() {
+        let found = state
+            .store
+            .recent_tags(&unknown, tag_part, per_repository as i64)
+            .await?;
+        for (row, known) in picks.iter_mut().filter(|(_, known)| known.is_none()) {
+            let tags = found
+                .iter()
+                .filter(|(id, _)| *id == row.id)
+                .map(|(_, tag)| SelectableTag {
+                    name: tag.name.as_str().into(),
+                    digest: tag.digest.clone(),
+                    pushed_at: tag.pushed_at,
+                    size: tag.size,
+                    platforms: tag.platforms.clone().into(),
+                })
+                .collect();
+            *known = Some(tags);
+        }
+    }
     let anonymous_pull = state.store.access_settings().await?.anonymous_pull;
-    let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
-    let tags = state
-        .store
-        .recent_tags(&ids, tag_part, per_repository)
-        .await?;
     let mut items = Vec::new();
-    for row in &page.rows {
+    for (row, tags) in picks {
         let host = &row.space.host;
         let needs_pull_secret = match row.space.registry_owner {
             None if &*row.space.registry_kind == "hosted" => !(row.space.public && anonymous_pull),
             _ => !row.space.public,
         };
-        for (_, tag) in tags.iter().filter(|(id, _)| *id == row.id) {
+        for tag in tags.unwrap_or_default() {
             items.push(SelectorItem {
                 registry: row.space.registry_name.to_string(),
                 repository: row.repository.clone(),
-                tag: tag.name.clone(),
+                tag: tag.name.to_string(),
                 reference: format!("{host}/{}:{}", row.repository, tag.name),
                 pinned: format!("{host}/{}@{}", row.repository, tag.digest),
-                digest: tag.digest.clone(),
                 platforms: tag.platforms.iter().map(platform_view).collect(),
+                digest: tag.digest,
                 needs_pull_secret,
                 pushed_at: timestamp(tag.pushed_at),
                 size: tag.size,

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use berth_access::{list_sources, ListSources, ListedSpace, WorkspaceId};
-use berth_store::catalog::{CatalogRepository, CatalogSpace};
+use berth_store::catalog::{CatalogRepository, CatalogSpace, TagRecord, RECENT_TAGS_KEPT};
+use berth_store::registry::Platform;
 
 /// A space and what the list shows of its registry.
 #[derive(Debug, Clone)]
@@ -41,13 +42,76 @@ struct RepositoryEntry {
     description: Box<str>,
     /// Tag names as ids in [`TagNames`].
     tags: Vec<u32>,
+    /// The newest [`RECENT_TAGS_KEPT`] tags, newest first.
+    recent: Box<[RecentTag]>,
+}
+
+/// One of a repository's newest tags, compact: a hundred thousand repositories hold three
+/// each, so names and platform lists are ids into shared tables and a sha256 digest is bytes.
+#[derive(Debug, Clone)]
+struct RecentTag {
+    name: u32,
+    platforms: u32,
+    pushed_at: i64,
+    size: i64,
+    digest: CompactDigest,
+}
+
+#[derive(Debug, Clone)]
+enum CompactDigest {
+    Sha256([u8; 32]),
+    Other(Box<str>),
+}
+
+impl CompactDigest {
+    fn new(digest: &str) -> CompactDigest {
+        let mut bytes = [0u8; 32];
+        match digest.strip_prefix("sha256:") {
+            // Only lowercase hex round-trips; anything else keeps its text.
+            Some(hex)
+                if !hex.bytes().any(|b| b.is_ascii_uppercase())
+                    && hex::decode_to_slice(hex, &mut bytes).is_ok() =>
+            {
+                CompactDigest::Sha256(bytes)
+            }
+            _ => CompactDigest::Other(digest.into()),
+        }
+    }
+
+    fn to_text(&self) -> String {
+        match self {
+            CompactDigest::Sha256(bytes) => format!("sha256:{}", hex::encode(bytes)),
+            CompactDigest::Other(text) => text.to_string(),
+        }
+    }
+}
+
+/// A tag the selector offers, as the index holds it.
+#[derive(Debug, Clone)]
+pub struct SelectableTag {
+    pub name: Arc<str>,
+    pub digest: String,
+    pub pushed_at: i64,
+    pub size: i64,
+    pub platforms: Arc<[Platform]>,
+}
+
+/// A repository's newest tags for the selector, or word that the index cannot tell them.
+#[derive(Debug, Clone)]
+pub enum RecentTags {
+    Known(Vec<SelectableTag>),
+    /// A tag filter matched fewer of the held tags than asked for while the repository has
+    /// more tags than the index holds in full: only the store knows the older matches.
+    AskStore,
 }
 
 /// Every tag name seen, each once. Lower-case copies sit in one buffer separated by `\n`, so
 /// a substring search over a million tags is one vectorised scan instead of a million calls.
 #[derive(Debug, Default)]
 struct TagNames {
-    ids: HashMap<Box<str>, u32>,
+    ids: HashMap<Arc<str>, u32>,
+    /// Each id's name as written.
+    names: Vec<Arc<str>>,
     /// Lower-case names, each followed by `\n`.
     text: Vec<u8>,
     /// Where each id's name starts in `text`; ascending, as ids are handed out in order.
@@ -63,8 +127,21 @@ impl TagNames {
         self.starts.push(self.text.len() as u32);
         self.text.extend(name.to_lowercase().bytes());
         self.text.push(b'\n');
-        self.ids.insert(name.into(), id);
+        let name: Arc<str> = name.into();
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
         id
+    }
+
+    fn name(&self, id: u32) -> &Arc<str> {
+        &self.names[id as usize]
+    }
+
+    /// The lower-case name of `id`.
+    fn lower(&self, id: u32) -> &[u8] {
+        let start = self.starts[id as usize] as usize;
+        let end = memchr::memchr(b'\n', &self.text[start..]).map_or(self.text.len(), |n| start + n);
+        &self.text[start..end]
     }
 
     /// A bitset over ids of the names containing `needle` (lower case).
@@ -170,6 +247,9 @@ pub struct CatalogIndex {
     slot_of: HashMap<i64, u32>,
     space_repositories: HashMap<i64, Vec<u32>>,
     tag_names: TagNames,
+    /// Distinct platform lists of recent tags, each once, and their ids.
+    platform_lists: Vec<Arc<[Platform]>>,
+    platform_list_ids: HashMap<Arc<[Platform]>, u32>,
 }
 
 impl CatalogIndex {
@@ -264,6 +344,12 @@ impl CatalogIndex {
             .iter()
             .map(|t| self.tag_names.id(t))
             .collect();
+        let recent = repository
+            .recent_tags
+            .iter()
+            .take(RECENT_TAGS_KEPT)
+            .map(|tag| self.recent_tag(tag))
+            .collect();
         let entry = RepositoryEntry {
             id: repository.id,
             space_id,
@@ -276,6 +362,7 @@ impl CatalogIndex {
             pulls: repository.pulls,
             description: repository.description.into(),
             tags,
+            recent,
         };
         let slot = match self.free_slots.pop() {
             Some(slot) => {
@@ -325,6 +412,62 @@ impl CatalogIndex {
             }
         }
         self.free_slots.push(slot);
+    }
+
+    fn recent_tag(&mut self, tag: &TagRecord) -> RecentTag {
+        let platforms = match self.platform_list_ids.get(tag.platforms.as_slice()) {
+            Some(id) => *id,
+            None => {
+                let id = self.platform_lists.len() as u32;
+                let list: Arc<[Platform]> = tag.platforms.clone().into();
+                self.platform_lists.push(list.clone());
+                self.platform_list_ids.insert(list, id);
+                id
+            }
+        };
+        RecentTag {
+            name: self.tag_names.id(&tag.name),
+            platforms,
+            pushed_at: tag.pushed_at,
+            size: tag.size,
+            digest: CompactDigest::new(&tag.digest),
+        }
+    }
+
+    /// The newest `count` (at most [`RECENT_TAGS_KEPT`]) tags of repository `id` whose names
+    /// contain `tag_filter` (lower case), newest first. `None` when the repository is not in
+    /// the index.
+    pub fn recent_tags(
+        &self,
+        id: i64,
+        tag_filter: Option<&str>,
+        count: usize,
+    ) -> Option<RecentTags> {
+        let slot = *self.slot_of.get(&id)?;
+        let repository = self.repositories[slot as usize].as_ref()?;
+        let finder = tag_filter.map(memchr::memmem::Finder::new);
+        let picked: Vec<SelectableTag> = repository
+            .recent
+            .iter()
+            .filter(|tag| {
+                finder
+                    .as_ref()
+                    .is_none_or(|f| f.find(self.tag_names.lower(tag.name)).is_some())
+            })
+            .take(count)
+            .map(|tag| SelectableTag {
+                name: self.tag_names.name(tag.name).clone(),
+                digest: tag.digest.to_text(),
+                pushed_at: tag.pushed_at,
+                size: tag.size,
+                platforms: self.platform_lists[tag.platforms as usize].clone(),
+            })
+            .collect();
+        let holds_every_tag = repository.recent.len() as i64 >= repository.tag_count;
+        if picked.len() < count.min(RECENT_TAGS_KEPT) && !holds_every_tag {
+            return Some(RecentTags::AskStore);
+        }
+        Some(RecentTags::Known(picked))
     }
 
     pub fn repository_count(&self) -> usize {
@@ -671,6 +814,81 @@ mod tests {
             unique.dedup();
             assert_eq!((seen.len(), unique.len()), (101, 101), "{sort:?}");
         }
+    }
+
+    fn tag(name: &str, pushed_at: i64, digest: &str, platforms: &[(&str, &str)]) -> TagRecord {
+        TagRecord {
+            name: name.into(),
+            digest: digest.into(),
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            artifact_type: None,
+            pushed_at,
+            pulled_at: None,
+            size: pushed_at * 10,
+            platforms: platforms
+                .iter()
+                .map(|(os, arch)| Platform {
+                    os: Some(os.to_string()),
+                    architecture: Some(arch.to_string()),
+                    variant: None,
+                })
+                .collect(),
+            pushed_by: None,
+            pull_count: 0,
+        }
+    }
+
+    #[test]
+    fn recent_tags_answer_the_selector_or_defer_to_the_store() {
+        let sha = format!("sha256:{}", "ab".repeat(32));
+        let mut index = index();
+        let mut long = repository(20, 1, "library/long", 0, &["v3", "v2", "v1", "Old-1"]);
+        long.recent_tags = vec![
+            tag("v3", 30, &sha, &[("linux", "amd64"), ("linux", "arm64")]),
+            tag("v2", 20, "sha512:not-bytes", &[("linux", "amd64")]),
+            tag("v1", 10, &sha, &[("linux", "amd64"), ("linux", "arm64")]),
+        ];
+        index.upsert(long);
+        let mut short = repository(21, 1, "library/short", 0, &["Latest"]);
+        short.recent_tags = vec![tag("Latest", 5, &sha, &[])];
+        index.upsert(short);
+
+        let Some(RecentTags::Known(tags)) = index.recent_tags(20, None, 3) else {
+            panic!("three held tags answer an unfiltered selection");
+        };
+        let names: Vec<&str> = tags.iter().map(|t| &*t.name).collect();
+        assert_eq!(names, ["v3", "v2", "v1"]);
+        assert_eq!(
+            tags[0].digest, sha,
+            "sha256 digests round-trip through bytes"
+        );
+        assert_eq!(tags[1].digest, "sha512:not-bytes");
+        assert_eq!(tags[0].platforms.len(), 2);
+        assert!(
+            Arc::ptr_eq(&tags[0].platforms, &tags[2].platforms),
+            "lists are shared"
+        );
+        assert_eq!((tags[1].pushed_at, tags[1].size), (20, 200));
+
+        let Some(RecentTags::Known(tags)) = index.recent_tags(20, Some("v"), 3) else {
+            panic!("all three held tags match");
+        };
+        assert_eq!(tags.len(), 3);
+        assert!(
+            matches!(
+                index.recent_tags(20, Some("old"), 3),
+                Some(RecentTags::AskStore)
+            ),
+            "an older match the index does not hold"
+        );
+        let Some(RecentTags::Known(tags)) = index.recent_tags(21, Some("latest"), 3) else {
+            panic!("a repository whose every tag is held answers any filter");
+        };
+        assert_eq!(tags[0].name.as_ref(), "Latest", "names keep their case");
+        assert!(
+            matches!(index.recent_tags(21, Some("nope"), 3), Some(RecentTags::Known(t)) if t.is_empty())
+        );
+        assert!(index.recent_tags(999, None, 3).is_none());
     }
 
     #[test]
