@@ -1294,7 +1294,10 @@ async fn selector(backend: Backend) {
     );
     let answer = get(
         &server,
-        &format!("/workspaces/payments/selector?q={}", enc("checkout-api:0.9")),
+        &format!(
+            "/workspaces/payments/selector?q={}",
+            enc("checkout-api:0.9")
+        ),
         VIEWER,
     )
     .await
