@@ -1,5 +1,6 @@
 //! The HTTP surface of Berth: the hosted registry at `/v2/`, the token service at
-//! `/auth/token`, health at `/healthz` and `/readyz`, and metrics at `/metrics`.
+//! `/auth/token`, health at `/healthz` and `/readyz`, metrics at `/metrics`, and the web
+//! console at `/`.
 //!
 //! **Architecture invariant:** handlers parse and authorize, then call the store and the blob
 //! store. Business rules about who may do what live in `berth-access`, not here.
@@ -10,6 +11,8 @@ pub mod api;
 pub mod auth;
 /// The image list's in-memory read model of the catalog.
 pub mod catalog;
+/// The web console's pages and assets.
+pub mod console;
 /// Importing `docker save` and OCI layout tarballs into the hosted registry.
 pub mod import;
 /// Request metrics and the Prometheus endpoint.
@@ -139,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics::render))
+        .merge(console::router())
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -629,6 +629,7 @@ async fn repository_details_and_description(backend: Backend) {
     assert_eq!(view["size"], image_size(&new));
     assert_eq!(view["pulls"], 0);
     assert_eq!(view["description"], "");
+    assert_eq!(view["description_html"], "");
     assert_eq!(view["scan"], Value::Null);
     assert_eq!(view["artifact_count"], 2);
     assert!(view["created_at"].as_str().unwrap().ends_with('Z'));
@@ -664,6 +665,31 @@ async fn repository_details_and_description(backend: Backend) {
         .expect(200);
     assert_eq!(changed["description"], markdown);
     assert_eq!(changed["repository"], "squad/api");
+    let html = changed["description_html"].as_str().unwrap();
+    assert!(html.contains("<h1>API</h1>"), "{html}");
+    assert!(html.contains("<strong>payments</strong>"), "{html}");
+    assert!(
+        html.contains(r#"<a href="https://docs.example/api" rel="noopener noreferrer">docs</a>"#),
+        "{html}"
+    );
+
+    // The rendered HTML is sanitised: raw HTML shows as text, and only http(s) and mailto
+    // links survive, so the console may insert it as it is.
+    let hostile = "# Title\n\n<script>alert(1)</script>\n\n<b onclick=\"x()\">bold</b> \
+        [bad](javascript:alert(1)) [mail](mailto:a@b.example) ![pixel](https://t.example/p.gif)\n";
+    let changed = patch(&server, &path, EDITOR, json!({ "description": hostile }))
+        .await
+        .expect(200);
+    let html = changed["description_html"].as_str().unwrap();
+    assert!(html.starts_with("<h1>Title</h1>"), "{html}");
+    for unsafe_part in ["<script", "<b ", "javascript:", "<img"] {
+        assert!(!html.contains(unsafe_part), "`{unsafe_part}` in {html}");
+    }
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(html.contains(r#"href="mailto:a@b.example""#), "{html}");
+    patch(&server, &path, EDITOR, json!({ "description": markdown }))
+        .await
+        .expect(200);
     assert_eq!(
         get(&server, &path, VIEWER).await.expect(200)["description"],
         markdown

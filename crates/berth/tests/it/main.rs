@@ -4,6 +4,7 @@
 mod access_matrix;
 mod api;
 mod cli;
+mod console;
 mod crash;
 mod image_cli;
 mod image_details;

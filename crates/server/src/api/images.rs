@@ -137,6 +137,9 @@ pub struct RepositoryView {
     pub pull_command: Option<String>,
     /// What the caller may do here: `edit` (the description), `delete`.
     pub permissions: Vec<String>,
+    /// The description rendered from Markdown to sanitised HTML: raw HTML in the Markdown shows
+    /// as text, and links keep only `http`, `https` and `mailto` URLs.
+    pub description_html: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -669,8 +672,31 @@ fn repository_view(caller: &Caller, located: &Located) -> RepositoryView {
         created_at: timestamp(located.repository.created_at),
         artifact_count: located.repository.artifact_count,
         permissions,
+        description_html: description_html(&row.description),
         row,
     }
+}
+
+/// Renders a description to HTML the console may insert as it is. Raw HTML in the Markdown
+/// becomes text (so `<script>` shows rather than runs), and ammonia then removes anything
+/// unsafe that Markdown itself can produce: `javascript:` and relative links, and images, which
+/// the console's content policy would not load anyway and which could track readers elsewhere.
+fn description_html(markdown: &str) -> String {
+    use pulldown_cmark::{html, Event, Options, Parser};
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let events = Parser::new_ext(markdown, options).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        other => other,
+    });
+    let mut rendered = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut rendered, events);
+    ammonia::Builder::default()
+        .rm_tags(["img"])
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .url_relative(ammonia::UrlRelative::Deny)
+        .link_rel(Some("noopener noreferrer"))
+        .clean(&rendered)
+        .to_string()
 }
 
 /// Changes a repository's description (Markdown). Editors and admins of a workspace bound to

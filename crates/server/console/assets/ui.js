@@ -1,0 +1,242 @@
+// Small DOM and formatting helpers shared by every page. Elements are built with `h` and never
+// from HTML strings, so text from the API (names, descriptions, history lines) cannot inject
+// markup.
+
+// h("a", {href: "/", class: "x", onclick: fn}, "text", child, [more]) → element.
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") {
+      element.addEventListener(name.slice(2), value);
+    } else if (name === "class") {
+      element.className = value;
+    } else if (name === "dataset") {
+      Object.assign(element.dataset, value);
+    } else if (value === true) {
+      element.setAttribute(name, "");
+    } else {
+      element.setAttribute(name, String(value));
+    }
+  }
+  append(element, children);
+  return element;
+}
+
+function append(element, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(element, child);
+    else element.append(child instanceof Node ? child : String(child));
+  }
+}
+
+// Replaces everything inside `element`.
+export function mount(element, ...children) {
+  element.replaceChildren();
+  append(element, children);
+  return element;
+}
+
+const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+export function humanSize(bytes) {
+  if (bytes === null || bytes === undefined) return "—";
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const steps = [
+  ["year", 365 * 24 * 3600],
+  ["month", 30 * 24 * 3600],
+  ["week", 7 * 24 * 3600],
+  ["day", 24 * 3600],
+  ["hour", 3600],
+  ["minute", 60],
+  ["second", 1],
+];
+export function relativeTime(iso, now = Date.now()) {
+  if (!iso) return "never";
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  if (Math.abs(seconds) < 45) return "just now";
+  for (const [unit, size] of steps) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+  }
+  return "just now";
+}
+
+export function exactTime(iso) {
+  return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "long" }) : "";
+}
+
+// A <time> showing "3 hours ago", with the exact time on hover and for screen readers.
+export function timeAgo(iso) {
+  if (!iso) return h("span", { class: "muted" }, "never");
+  return h("time", { datetime: iso, title: exactTime(iso) }, relativeTime(iso));
+}
+
+export function shortDigest(digest) {
+  if (!digest) return "";
+  const [algorithm, hex] = digest.split(":");
+  return hex ? `${algorithm}:${hex.slice(0, 12)}` : digest;
+}
+
+export function platformText(platform) {
+  if (!platform) return "";
+  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join("/");
+}
+
+// Announces short messages to screen readers and shows them briefly.
+export function toast(message, kind = "info") {
+  let region = document.getElementById("toasts");
+  if (!region) {
+    region = h("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" });
+    document.body.append(region);
+  }
+  const item = h("div", { class: `toast toast-${kind}` }, message);
+  region.append(item);
+  setTimeout(() => item.remove(), 4000);
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // Clipboard API refused (no permission, insecure context): fall back to a selection copy.
+    const area = h("textarea", { class: "offscreen", readonly: true });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+}
+
+// A button that copies `text`; `label` names what it copies, for screen readers.
+export function copyButton(text, label) {
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "copy",
+      "aria-label": `Copy ${label}`,
+      title: `Copy ${label}`,
+      dataset: { copy: text },
+      onclick: async () => {
+        await copyText(text);
+        button.classList.add("copied");
+        button.textContent = "Copied";
+        toast(`Copied ${label}`);
+        setTimeout(() => {
+          button.classList.remove("copied");
+          button.textContent = "Copy";
+        }, 1500);
+      },
+    },
+    "Copy",
+  );
+  return button;
+}
+
+// States a page shows instead of content. `action` is an optional element (a button or link).
+export function loadingState(text = "Loading…") {
+  return h("p", { class: "state state-loading", role: "status" }, text);
+}
+export function errorState(error, retry) {
+  return h(
+    "div",
+    { class: "state state-error", role: "alert" },
+    h("p", {}, h("strong", {}, "Something went wrong. "), error.message || String(error)),
+    retry ? h("button", { type: "button", onclick: retry }, "Try again") : null,
+  );
+}
+export function emptyState(title, ...body) {
+  return h("div", { class: "state state-empty" }, h("h2", {}, title), ...body);
+}
+
+// Why the workspace sees an image: one badge per source.
+const sourceLabels = {
+  public: ["Public", "Public space: every workspace sees it"],
+  bound: ["Bound", "Private space bound to this workspace"],
+  "workspace-registry": ["Workspace registry", "A registry this workspace connected"],
+};
+export function sourceBadges(sources) {
+  return (sources || []).map((source) => {
+    const [label, title] = sourceLabels[source] || [source, source];
+    return h("span", { class: `badge badge-${source}`, title }, label);
+  });
+}
+
+// The vulnerability summary: a severity bar once scans exist, "not scanned" until then.
+const severities = ["critical", "high", "medium", "low", "unknown"];
+export function scanSummary(scan) {
+  if (!scan || !scan.summary) {
+    return h("span", { class: "scan scan-none", title: "No vulnerability scan yet" }, "not scanned");
+  }
+  const counts = scan.summary;
+  const total = severities.reduce((sum, s) => sum + (counts[s] || 0), 0);
+  const label = severities.map((s) => `${counts[s] || 0} ${s}`).join(", ");
+  if (total === 0) return h("span", { class: "scan scan-clean", title: "No known vulnerabilities" }, "clean");
+  return h(
+    "span",
+    { class: "scan-bar", role: "img", "aria-label": label, title: label },
+    severities
+      .filter((s) => counts[s])
+      .map((s) => {
+        // Set through the CSSOM: the policy (`style-src 'self'`) refuses style attributes.
+        const part = h("span", { class: `sev sev-${s}` });
+        part.style.flexGrow = String(counts[s]);
+        return part;
+      }),
+  );
+}
+
+// A modal dialog. `build(close)` returns its body; resolves with what `close` is given.
+export function openDialog(title, build, { wide = false } = {}) {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { class: wide ? "dialog dialog-wide" : "dialog", "aria-labelledby": "dialog-title" });
+    const close = (value) => {
+      dialog.close();
+      dialog.remove();
+      resolve(value);
+    };
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      close(undefined);
+    });
+    mount(
+      dialog,
+      h(
+        "header",
+        { class: "dialog-head" },
+        h("h2", { id: "dialog-title" }, title),
+        h("button", { type: "button", class: "icon", "aria-label": "Close", onclick: () => close(undefined) }, "×"),
+      ),
+      h("div", { class: "dialog-body" }, build(close)),
+    );
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+// Waits `ms` after the last call before running `fn`, for search-as-you-type.
+export function debounce(fn, ms) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+// Loads a page's own stylesheet once (`assets/css/<name>.css`), so the image list, the first
+// page most people open, downloads only the base styles.
+export function useStyles(name) {
+  const href = `/assets/css/${name}.css`;
+  if (document.querySelector(`link[href="${href}"]`)) return;
+  document.head.append(h("link", { rel: "stylesheet", href }));
+}
