@@ -28,10 +28,12 @@ export function launch() {
   });
 }
 
-// A fresh browser profile (cookies, storage, cache) for one person, at 1280 px.
-export async function newContext(browser, berth, options = {}) {
+// A fresh browser profile (cookies, storage, cache) for one person, at 1280 px. With
+// `clipboard: true` the console's copy buttons may write and the test may read the clipboard.
+export async function newContext(browser, berth, { clipboard = false, ...options } = {}) {
   const context = await browser.newContext({ baseURL: berth.base, viewport: { width: 1280, height: 900 }, ...options });
   context.setDefaultTimeout(TIMEOUT);
+  if (clipboard) await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: berth.base });
   return context;
 }
 

@@ -48,8 +48,7 @@ before(async () => {
   manifestDigest = built.manifestDigest;
   assert.deepEqual(expected.map((l) => l.digest), built.layers.map((l) => l.digest), "skopeo pushed the layers as built");
   browser = await launch();
-  context = await newContext(browser, berth);
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: berth.base });
+  context = await newContext(browser, berth, { clipboard: true });
   page = await context.newPage();
 });
 

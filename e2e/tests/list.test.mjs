@@ -43,8 +43,7 @@ before(async () => {
     await uploadImage(berth, { workspace: WS, space, repository, tag, file });
   }
   browser = await launch();
-  context = await newContext(browser, berth);
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: berth.base });
+  context = await newContext(browser, berth, { clipboard: true });
   page = await context.newPage();
 });
 

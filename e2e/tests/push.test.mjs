@@ -31,8 +31,7 @@ before(async () => {
   berth = await startBerth("push");
   await setupTenancy(berth, { workspace: WS, space: SPACE, users: [{ ...PAT, role: "editor" }] });
   browser = await launch();
-  context = await newContext(browser, berth);
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: berth.base });
+  context = await newContext(browser, berth, { clipboard: true });
   page = await context.newPage();
 });
 
@@ -88,8 +87,40 @@ step("Copy commands copies the selected tab's lines", async () => {
 });
 
 step("Generate temporary login puts a robot's login in the lines and shows the expiry", async () => {
+  // The robot is made slowly here and the user edits the tag meanwhile: the refreshes that
+  // typing starts must neither cancel the temporary login nor hide it once it arrives.
+  const temporaryRequest = /\/push-command\?.*temporary=true/;
+  let release;
+  const held = new Promise((resolve) => {
+    release = resolve;
+  });
+  let asked = false;
+  await page.route(temporaryRequest, async (route) => {
+    // The server makes the robot at once; only its answer is held back, as on a slow link.
+    const response = await route.fetch();
+    asked = true;
+    await held;
+    // A page that gave up on the request leaves nothing to answer; the steps below say so.
+    await route.fulfill({ response }).catch(() => {});
+  });
   const before = Date.now();
-  await dialog.getByRole("button", { name: "Generate temporary login", exact: true }).click();
+  try {
+    await dialog.getByRole("button", { name: "Generate temporary login", exact: true }).click();
+    await eventually(() => asked, { message: "the temporary login asked for" });
+    await dialog.getByRole("tab", { name: "skopeo", exact: true }).click();
+    const tag = dialog.getByRole("textbox", { name: "Tag", exact: true });
+    await tag.press("End");
+    await tag.pressSequentially("-rc", { delay: 40 });
+    await eventually(async () => (await selectedPanelText()).includes(`linter:${TAG}-rc`), { message: "the lines follow the typing" });
+    await tag.fill(TAG);
+    await eventually(async () => {
+      const t = await selectedPanelText();
+      return t.includes(`linter:${TAG}`) && !t.includes(`${TAG}-rc`);
+    }, { message: "the lines back at the tag" });
+  } finally {
+    release();
+    await page.unroute(temporaryRequest);
+  }
   const expires = dialog.locator(".expires time[datetime]");
   await expires.waitFor();
   const at = Date.parse(await expires.getAttribute("datetime"));

@@ -1,6 +1,7 @@
 // The image selector as a deployment form uses it: a page of another origin opens
 // `/select?workspace=…&origin=…` with window.open, the user searches and picks a tag, makes a
-// pull secret, and "Use this image" posts the references (and the secret) to the opener.
+// pull secret, and "Use this image" posts the references to the opener, and the secret only
+// once the user ticked "Send the pull secret to <origin>" (never without `origin`).
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -59,9 +60,12 @@ before(async () => {
   browser = await launch();
   context = await newContext(browser, berth);
   const selectorUrl = `${berth.base}/select?workspace=${WS}&origin=${encodeURIComponent(FORM_ORIGIN)}`;
-  await context.route(`${FORM_ORIGIN}/**`, (route) =>
-    route.fulfill({ status: 200, contentType: "text/html", body: formPage(selectorUrl) }),
-  );
+  // `?no-origin` serves a form that opens the selector without naming its origin.
+  const bareSelectorUrl = `${berth.base}/select?workspace=${WS}`;
+  await context.route(`${FORM_ORIGIN}/**`, (route) => {
+    const bare = new URL(route.request().url()).searchParams.has("no-origin");
+    return route.fulfill({ status: 200, contentType: "text/html", body: formPage(bare ? bareSelectorUrl : selectorUrl) });
+  });
   page = await context.newPage();
 });
 
@@ -71,11 +75,24 @@ after(async () => {
 });
 
 const messages = () => page.evaluate(() => window.__messages);
+const consentBox = () => popup.getByRole("checkbox", { name: `Send the pull secret to ${FORM_ORIGIN}`, exact: true });
 
-step("the form opens the selector in a window of its own", async () => {
-  // Signed in first, as the person using the form would be.
-  await signIn(page, SAM.username, SAM.password);
-  await page.goto(`${FORM_ORIGIN}/new-deployment`);
+// Clicks "Use this image" and gives the berth:image-selected message that click sent.
+async function useThisImage() {
+  await page.evaluate(() => {
+    window.__messages.length = 0;
+  });
+  await popup.getByRole("button", { name: "Use this image", exact: true }).click();
+  const selected = await eventually(async () => (await messages()).find((m) => m.data?.type === "berth:image-selected"), {
+    message: "berth:image-selected at the form",
+  });
+  assert.equal(selected.origin, berth.base, "the message comes from Berth");
+  return selected.data;
+}
+
+// The form at `path` opens the selector; the person using it is signed in already.
+async function openSelector(path) {
+  await page.goto(`${FORM_ORIGIN}${path}`);
   const opened = context.waitForEvent("page");
   await page.getByRole("button", { name: "Pick an image" }).click();
   popup = await opened;
@@ -85,6 +102,27 @@ step("the form opens the selector in a window of its own", async () => {
   await eventually(async () => (await messages()).some((m) => m.data?.type === "berth:selector-ready"), {
     message: "berth:selector-ready at the form",
   });
+}
+
+async function pickPaymentsApi() {
+  await popup.getByRole("searchbox", { name: "Search images", exact: true }).pressSequentially("payments/api", { delay: 40 });
+  await popup.getByRole("button", { name: `${SPACE}/payments/api:1.2.0`, exact: true }).click();
+  await popup.locator("code.pinned").waitFor();
+}
+
+async function createPullSecret(namespace, name) {
+  await popup.getByRole("textbox", { name: "Namespace", exact: true }).fill(namespace);
+  await popup.getByRole("textbox", { name: "Name", exact: true }).fill(name);
+  await popup.getByRole("button", { name: "Create pull secret", exact: true }).click();
+  await eventually(async () => (await popup.locator("main").innerText()).includes("kubernetes.io/dockerconfigjson"), {
+    message: "the Secret shown",
+  });
+}
+
+step("the form opens the selector in a window of its own", async () => {
+  // Signed in first, as the person using the form would be.
+  await signIn(page, SAM.username, SAM.password);
+  await openSelector("/new-deployment");
 });
 
 step("searching and picking shows the tag and pinned references", async () => {
@@ -111,21 +149,22 @@ let pullSecret;
 step("the private image offers a pull secret that pulls it", async () => {
   const section = popup.getByRole("region", { name: "Pull secret" }).or(popup.locator("section", { has: popup.getByRole("heading", { name: "Pull secret" }) }));
   await section.first().waitFor();
-  await popup.getByRole("textbox", { name: "Namespace", exact: true }).fill("prod");
-  await popup.getByRole("textbox", { name: "Name", exact: true }).fill("payments-pull");
-  await popup.getByRole("button", { name: "Create pull secret", exact: true }).click();
-  await eventually(async () => (await popup.locator("main").innerText()).includes("kubernetes.io/dockerconfigjson"), {
-    message: "the Secret shown",
-  });
+  await createPullSecret("prod", "payments-pull");
 });
 
-step("Use this image posts the references and the secret to the form", async () => {
-  await popup.getByRole("button", { name: "Use this image", exact: true }).click();
-  const selected = await eventually(async () => (await messages()).find((m) => m.data?.type === "berth:image-selected"), {
-    message: "berth:image-selected at the form",
-  });
-  assert.equal(selected.origin, berth.base, "the message comes from Berth");
-  const data = selected.data;
+step("without the consent box ticked, Use this image sends no pull secret", async () => {
+  // Any site may name itself as the origin, so a named origin alone never gets credentials.
+  await consentBox().waitFor();
+  assert.equal(await consentBox().isChecked(), false, "the consent box starts unticked");
+  const data = await useThisImage();
+  assert.equal(data.needs_pull_secret, true);
+  assert.equal(data.pinned, `${berth.host}/${SPACE}/payments/api@${digests["payments/api"]}`);
+  assert.equal(data.pull_secret, null, "no secret without the user's consent");
+});
+
+step("with the consent box ticked, Use this image posts the references and the secret", async () => {
+  await consentBox().check();
+  const data = await useThisImage();
   assert.equal(data.workspace, WS);
   assert.equal(data.tag, "1.2.0");
   assert.equal(data.digest, digests["payments/api"]);
@@ -133,7 +172,7 @@ step("Use this image posts the references and the secret to the form", async () 
   assert.equal(data.pinned, `${berth.host}/${SPACE}/payments/api@${digests["payments/api"]}`);
   assert.equal(data.needs_pull_secret, true);
   pullSecret = data.pull_secret;
-  assert.equal(pullSecret?.kind, "Secret", "the form named its origin, so the secret comes along");
+  assert.equal(pullSecret?.kind, "Secret", "the user ticked the box, so the secret comes along");
   assert.deepEqual(pullSecret.metadata, { name: "payments-pull", namespace: "prod" });
   assert.equal(await page.locator("#chosen").innerText(), data.pinned);
   // The secret's credentials pull the image they were made for.
@@ -142,6 +181,17 @@ step("Use this image posts the references and the secret to the form", async () 
   assert.ok(login, `the secret has a login for ${berth.host}`);
   const read = await inspect(data.pinned, { creds: `${login.username}:${login.password}` });
   assert.ok(read.manifest.layers.length > 0);
+});
+
+step("without origin there is no consent box and no pull secret", async () => {
+  await popup.close();
+  await openSelector("/new-deployment?no-origin");
+  await pickPaymentsApi();
+  await createPullSecret("staging", "payments-pull");
+  assert.equal(await popup.getByRole("checkbox", { name: /Send the pull secret/ }).count(), 0, "nothing to consent to");
+  const data = await useThisImage();
+  assert.equal(data.needs_pull_secret, true);
+  assert.equal(data.pull_secret, null, "no origin named, so no secret");
 });
 
 step("embedded, the selector has no header", async () => {

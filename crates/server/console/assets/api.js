@@ -11,15 +11,60 @@ export class ApiError extends Error {
   }
 }
 
+// Browsers refuse storage to pages framed by another site; the console then acts signed out
+// (and app.js offers to open it in a window of its own) instead of failing.
+export function storage() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
 export const session = {
   get token() {
-    return localStorage.getItem(TOKEN_KEY);
+    return storage()?.getItem(TOKEN_KEY) ?? null;
   },
   set token(value) {
-    if (value) localStorage.setItem(TOKEN_KEY, value);
-    else localStorage.removeItem(TOKEN_KEY);
+    if (value) storage()?.setItem(TOKEN_KEY, value);
+    else storage()?.removeItem(TOKEN_KEY);
   },
 };
+
+// Keeps only the newest of overlapping requests, for search as you type: `next()` aborts the
+// previous request and gives the new one's signal; `isLatest(signal)` tells a late answer to
+// stay away from the page.
+export function latestRequest() {
+  let controller = null;
+  return {
+    next() {
+      controller?.abort();
+      controller = new AbortController();
+      return controller.signal;
+    },
+    isLatest(signal) {
+      return controller !== null && controller.signal === signal;
+    },
+  };
+}
+
+// The ApiError for an answer that was not ok: the server's code and message when its body is
+// the API's error shape, a generic sentence otherwise. Used by `api` and by the upload dialog,
+// which sends with XMLHttpRequest to see upload progress.
+export function errorFromAnswer(status, bodyText) {
+  let code = "error";
+  let message = `The server answered ${status}.`;
+  try {
+    const answer = JSON.parse(bodyText);
+    if (answer && answer.error) {
+      code = answer.error.code;
+      message = answer.error.message;
+    }
+  } catch {
+    // Not JSON: keep the generic message.
+  }
+  return new ApiError(status, code, message);
+}
 
 // Path segments are percent-encoded once, as the API expects (`team/app` → `team%2Fapp`).
 export function seg(value) {
@@ -61,18 +106,7 @@ export async function api(path, options = {}) {
     throw new ApiError(401, "unauthorized", "Your session has ended. Sign in again.");
   }
   if (!response.ok) {
-    let code = "error";
-    let message = `The server answered ${response.status}.`;
-    try {
-      const answer = await response.json();
-      if (answer && answer.error) {
-        code = answer.error.code;
-        message = answer.error.message;
-      }
-    } catch {
-      // Not JSON: keep the generic message.
-    }
-    throw new ApiError(response.status, code, message);
+    throw errorFromAnswer(response.status, await response.text().catch(() => ""));
   }
   if (options.raw) return response;
   if (response.status === 204) return null;

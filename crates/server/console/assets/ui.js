@@ -240,3 +240,79 @@ export function useStyles(name) {
   if (document.querySelector(`link[href="${href}"]`)) return;
   document.head.append(h("link", { rel: "stylesheet", href }));
 }
+
+// A message slot with role=alert: problems are read out as soon as they appear.
+export function alertSlot() {
+  const slot = h("p", { class: "form-error", role: "alert", hidden: true });
+  return {
+    node: slot,
+    show(error) {
+      slot.textContent = error?.message || String(error);
+      slot.hidden = false;
+    },
+    clear() {
+      slot.textContent = "";
+      slot.hidden = true;
+    },
+  };
+}
+
+let confirmInputs = 0;
+
+// Asks before a change. With `typed`, the button stays disabled until that text is typed.
+// `action()` runs inside the dialog, so a refusal (409 and friends) is shown there. Resolves
+// with what `action()` answered (true when that is nothing), false on Cancel, and undefined
+// when the dialog is dismissed. `message` is a sentence, or an array of elements.
+// The body carries two classes: admin.css styles `.admin-form`, and pages that do not load the
+// admin styles style `.confirm-form` themselves (css/image.css).
+export function confirmDialog({ title, message, confirmLabel = "Delete", danger = true, typed, action, success }) {
+  return openDialog(title, (close) => {
+    const problem = alertSlot();
+    const button = h("button", { type: "button", class: danger ? "danger" : "primary", disabled: Boolean(typed) }, confirmLabel);
+    let input = null;
+    let typedField = null;
+    if (typed) {
+      confirmInputs += 1;
+      input = h("input", {
+        type: "text",
+        id: `confirm-typed-${confirmInputs}`,
+        autocomplete: "off",
+        spellcheck: "false",
+        oninput: () => {
+          button.disabled = input.value !== typed;
+        },
+        onkeydown: (event) => {
+          if (event.key === "Enter" && !button.disabled) button.click();
+        },
+      });
+      // Tied with for/id, so the input's accessible name is exactly "Type … to confirm".
+      typedField = h("div", { class: "field" }, h("label", { for: input.id, class: "field-label" }, `Type ${typed} to confirm`), input);
+    }
+    button.addEventListener("click", async () => {
+      problem.clear();
+      button.disabled = true;
+      try {
+        const result = action ? await action() : true;
+        if (success) toast(success);
+        close(result ?? true);
+      } catch (error) {
+        problem.show(error);
+        button.disabled = Boolean(typed) && input.value !== typed;
+      }
+    });
+    queueMicrotask(() => (input || button).focus());
+    return h(
+      "div",
+      { class: "confirm-form admin-form" },
+      Array.isArray(message) ? message : h("p", {}, message),
+      typedField,
+      problem.node,
+      h(
+        "div",
+        { class: "form-actions" },
+        h("button", { type: "button", onclick: () => close(false) }, "Cancel"),
+        button,
+      ),
+    );
+  });
+}

@@ -3,7 +3,7 @@
 // secret into those lines. The secret lives only in this dialog's memory: closing it forgets
 // the secret, and nothing of it reaches localStorage.
 
-import { api, seg, query } from "../api.js";
+import { api, seg, query, latestRequest } from "../api.js";
 import {
   h, mount, copyButton, openDialog, loadingState, errorState, emptyState, debounce, useStyles,
   relativeTime, exactTime,
@@ -80,7 +80,15 @@ function form(ctx, root, names, cleanup) {
   // The temporary login, kept only while the dialog is open: its login line per client, its
   // note and who it is. It works for the space it was made for, so changing space drops it.
   let temporary = null;
-  let inFlight = null;
+  // Typing asks for fresh lines; only the newest of those requests may draw. The temporary
+  // login has a request of its own that no refresh cancels: the server creates the robot
+  // whether or not the answer is awaited, so dropping that answer would lose a login made.
+  const refreshes = latestRequest();
+  const temporaries = latestRequest();
+  let refreshCount = 0; // refreshes started, to tell whether one is newer than a temporary login
+  let refreshing = false; // the newest refresh is still on its way
+  let plain = null; // the newest answer a refresh brought, without a temporary login
+  let closed = false;
   let selected = CLIENTS.includes(localStorage.getItem(LAST_CLIENT)) ? localStorage.getItem(LAST_CLIENT) : "docker";
 
   const [spaceBlock, space] = spaceField("push-space", names, () => {
@@ -135,7 +143,7 @@ function form(ctx, root, names, cleanup) {
 
   const generate = h(
     "button",
-    { type: "button", id: "push-temporary", "aria-describedby": "push-temporary-hint", onclick: () => refresh(true) },
+    { type: "button", id: "push-temporary", "aria-describedby": "push-temporary-hint", onclick: () => makeTemporary() },
     "Generate temporary login",
   );
   const generateHint = h(
@@ -172,54 +180,84 @@ function form(ctx, root, names, cleanup) {
 
   // Keeps "Expires in 52 minutes" true while the dialog stays open.
   const timer = setInterval(() => {
-    if (temporary) drawLogin();
+    if (temporary && answer) drawLogin();
   }, 30000);
   cleanup.push(() => {
     clearInterval(timer);
-    if (inFlight) inFlight.abort();
+    // An answer still on its way must not bring the secret back into memory.
+    closed = true;
     temporary = null;
   });
 
-  async function refresh(makeTemporary = false) {
-    if (inFlight) inFlight.abort();
-    const controller = new AbortController();
-    inFlight = controller;
-    const params = {
-      repository: repository.value.trim(),
-      tag: tag.value.trim(),
-      temporary: makeTemporary ? "true" : "",
-    };
+  function pushCommand(params, signal) {
+    return api(
+      `/workspaces/${seg(workspace)}/registries/hosted/spaces/${seg(space.value)}/push-command${query(params)}`,
+      { signal },
+    );
+  }
+
+  function show(fresh) {
+    answer = withTemporary(fresh);
+    mount(alert);
+    draw();
+  }
+
+  // The lines for the fields as they are now; a newer refresh cancels this one.
+  async function refresh() {
+    const signal = refreshes.next();
+    refreshCount += 1;
+    refreshing = true;
     panelBox.setAttribute("aria-busy", "true");
-    if (makeTemporary) generate.disabled = true;
     try {
-      const fresh = await api(
-        `/workspaces/${seg(workspace)}/registries/hosted/spaces/${seg(space.value)}/push-command${query(params)}`,
-        { signal: controller.signal },
-      );
-      if (controller !== inFlight) return;
-      if (makeTemporary) {
-        temporary = {
-          space: fresh.space,
-          login: fresh.login,
-          lines: Object.fromEntries(CLIENTS.map((client) => [client, fresh.commands[client][0]])),
-          // The API puts one note about the temporary login first; the rest are about the
-          // target, and an answer without a temporary login ends with the same number of them.
-          note: fresh.notes[0],
-          targetNotes: fresh.notes.length - 1,
-        };
-      }
-      answer = withTemporary(fresh);
-      mount(alert);
-      draw();
+      const fresh = await pushCommand({ repository: repository.value.trim(), tag: tag.value.trim() }, signal);
+      if (closed || !refreshes.isLatest(signal)) return;
+      plain = fresh;
+      show(fresh);
     } catch (error) {
-      if (error.name === "AbortError" || controller !== inFlight) return;
+      if (error.name === "AbortError" || closed || !refreshes.isLatest(signal)) return;
       mount(alert, h("p", {}, error.message));
     } finally {
-      if (controller === inFlight) {
+      if (refreshes.isLatest(signal)) {
+        refreshing = false;
         panelBox.removeAttribute("aria-busy");
-        generate.disabled = false;
-        inFlight = null;
       }
+    }
+  }
+
+  // Makes the temporary robot. The button stays disabled meanwhile, so one is made at a time.
+  async function makeTemporary() {
+    const signal = temporaries.next();
+    const forSpace = space.value;
+    const startedAfter = refreshCount;
+    generate.disabled = true;
+    try {
+      const params = { repository: repository.value.trim(), tag: tag.value.trim(), temporary: "true" };
+      const fresh = await pushCommand(params, signal);
+      // The login works only for the space it was made for; the user has moved on from that one.
+      if (closed || !temporaries.isLatest(signal) || space.value !== forSpace) return;
+      temporary = {
+        space: fresh.space,
+        login: fresh.login,
+        lines: Object.fromEntries(CLIENTS.map((client) => [client, fresh.commands[client][0]])),
+        // The API puts one note about the temporary login first; the rest are about the
+        // target, and an answer without a temporary login ends with the same number of them.
+        note: fresh.notes[0],
+        targetNotes: fresh.notes.length - 1,
+      };
+      if (refreshCount === startedAfter) {
+        show(fresh);
+      } else if (!refreshing) {
+        // The fields changed while the robot was made: the lines shown (from the newest answer
+        // a refresh brought) get this login; an error the newest refresh met stays in view.
+        // A refresh still on its way puts the login in itself when it arrives.
+        answer = withTemporary(plain || fresh);
+        draw();
+      }
+    } catch (error) {
+      if (error.name === "AbortError" || closed || !temporaries.isLatest(signal)) return;
+      mount(alert, h("p", {}, error.message));
+    } finally {
+      if (temporaries.isLatest(signal)) generate.disabled = false;
     }
   }
 

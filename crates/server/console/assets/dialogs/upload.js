@@ -2,8 +2,8 @@
 // upload endpoint. XMLHttpRequest rather than fetch, because only it reports how many bytes
 // of a request body have been sent, which is what the progress bar shows.
 
-import { seg, query, session } from "../api.js";
-import { link, navigate } from "../app.js";
+import { seg, query, session, errorFromAnswer } from "../api.js";
+import { imageHref, navigate } from "../app.js";
 import { h, mount, copyButton, openDialog, loadingState, errorState, humanSize, shortDigest, useStyles } from "../ui.js";
 import { hostedSpaces, noSpaces, spaceField } from "./push.js";
 
@@ -197,15 +197,17 @@ function form(ctx, root, names, close, state) {
   function finish(xhr) {
     state.xhr = null;
     busy(false);
-    let answer = null;
-    try {
-      answer = JSON.parse(xhr.responseText);
-    } catch {
-      // Not JSON (a proxy's page, say): the status code alone says what went wrong.
+    if (xhr.status === 201) {
+      let answer = null;
+      try {
+        answer = JSON.parse(xhr.responseText);
+      } catch {
+        // A 201 that is not JSON (a proxy's page, say) is reported below like any failure.
+      }
+      if (answer) return done(answer);
     }
-    if (xhr.status === 201 && answer) return done(answer);
     status.textContent = "";
-    const message = answer?.error?.message || `The server answered ${xhr.status}.`;
+    const { message } = errorFromAnswer(xhr.status, xhr.responseText);
     if (xhr.status === 400) problem(`The tarball was refused: ${message}`);
     else if (xhr.status === 413) problem(`The tarball is too large: ${message}`);
     else if (xhr.status === 401) problem("Your session has ended. Sign in again in another tab, then upload again.");
@@ -216,7 +218,7 @@ function form(ctx, root, names, close, state) {
     state.uploaded = true;
     queueMicrotask(() => result.scrollIntoView({ block: "nearest" }));
     status.textContent = `Uploaded ${answer.repository}:${answer.tag}.`;
-    const href = link(`/images/hosted/${answer.repository.split("/").map(seg).join("/")}`, {}, workspace);
+    const href = imageHref(workspace, "hosted", answer.repository);
     mount(
       result,
       h("h3", {}, "Uploaded"),

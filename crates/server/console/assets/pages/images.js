@@ -2,8 +2,8 @@
 // sorted by column and paged by cursor. The filters live in the URL, so a list can be shared
 // and the back button works.
 
-import { api, seg, query } from "../api.js";
-import { link } from "../app.js";
+import { api, seg, query, latestRequest } from "../api.js";
+import { link, imageHref } from "../app.js";
 import {
   h, mount, humanSize, timeAgo, copyButton, sourceBadges, scanSummary,
   loadingState, errorState, emptyState,
@@ -33,7 +33,7 @@ export default async function images(ctx) {
   state.order = search.get("order") || (state.sort === "name" ? "asc" : "desc");
   let cursor = search.get("cursor") || "";
   const previous = [];
-  let inFlight = null;
+  const requests = latestRequest();
 
   const status = h("p", { class: "list-status", role: "status", "aria-live": "polite" });
   const body = h("div", { class: "list-body" }, loadingState("Loading images…"));
@@ -51,14 +51,15 @@ export default async function images(ctx) {
       oninput: (event) => update({ [name]: event.target.value.trim() }),
       ...attrs,
     });
-  const choice = (name, label, options) =>
+  // `label` names the filter for screen readers; `anyText` is the option that turns it off.
+  const choice = (name, label, anyText, options) =>
     h(
       "select",
       { id: `filter-${name}`, "aria-label": label, onchange: (event) => update({ [name]: event.target.value }) },
-      h("option", { value: "" }, label),
+      h("option", { value: "" }, anyText),
       options.map(([value, text]) => h("option", { value, selected: state[name] === value }, text)),
     );
-  const registrySelect = choice("registry", "All registries", state.registry ? [[state.registry, state.registry]] : []);
+  const registrySelect = choice("registry", "Registry", "All registries", state.registry ? [[state.registry, state.registry]] : []);
 
   mount(
     main,
@@ -81,8 +82,8 @@ export default async function images(ctx) {
       field("tag", "Search tags"),
       registrySelect,
       field("space", "Space"),
-      choice("visibility", "Any visibility", [["public", "Public"], ["private", "Private"]]),
-      choice("source", "Any source", [["public", "Public"], ["bound", "Bound"], ["workspace-registry", "Workspace registry"]]),
+      choice("visibility", "Visibility", "Any visibility", [["public", "Public"], ["private", "Private"]]),
+      choice("source", "Source", "Any source", [["public", "Public"], ["bound", "Bound"], ["workspace-registry", "Workspace registry"]]),
     ),
     status,
     body,
@@ -109,22 +110,20 @@ export default async function images(ctx) {
   }
 
   async function load() {
-    if (inFlight) inFlight.abort();
-    const controller = new AbortController();
-    inFlight = controller;
+    const signal = requests.next();
     body.setAttribute("aria-busy", "true");
     const params = { limit: PAGE_SIZE, sort: state.sort, order: state.order, cursor };
     for (const f of FILTERS) params[f] = state[f];
     try {
-      const answer = await api(`/workspaces/${seg(workspace)}/images${query(params)}`, { signal: controller.signal });
-      if (controller !== inFlight || !ctx.isCurrent()) return;
+      const answer = await api(`/workspaces/${seg(workspace)}/images${query(params)}`, { signal });
+      if (!requests.isLatest(signal) || !ctx.isCurrent()) return;
       draw(answer);
     } catch (error) {
-      if (error.name === "AbortError" || controller !== inFlight) return;
+      if (error.name === "AbortError" || !requests.isLatest(signal)) return;
       mount(body, errorState(error, load));
       status.textContent = "";
     } finally {
-      if (controller === inFlight) body.removeAttribute("aria-busy");
+      if (requests.isLatest(signal)) body.removeAttribute("aria-busy");
     }
   }
 
@@ -192,7 +191,7 @@ export default async function images(ctx) {
   }
 
   function row(image) {
-    const detail = link(`/images/${seg(image.registry)}/${image.repository.split("/").map(seg).join("/")}`, {}, workspace);
+    const detail = imageHref(workspace, image.registry, image.repository);
     return h(
       "tr",
       {},

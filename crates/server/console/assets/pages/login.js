@@ -25,9 +25,7 @@ export default function login({ main, search }) {
             allowSignedOut: true,
           });
           session.token = answer.token;
-          const next = search.get("next");
-          // Only console paths: never an absolute URL someone put in the link.
-          navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/images", { replace: true });
+          navigate(nextPage(search.get("next")), { replace: true });
         } catch (failure) {
           error.textContent = failure.status === 401 ? "That username and password do not match." : failure.message;
           error.hidden = false;
@@ -48,4 +46,18 @@ export default function login({ main, search }) {
   mount(main, h("div", { class: "login-wrap" }, form));
   main.classList.add("centered");
   username.focus();
+}
+
+// Where to go after signing in: the page that sent the person here, if it is a page of this
+// console. The URL parser decides, not string checks, so `//evil`, `/\evil` and the like,
+// which browsers read as other hosts, go to the image list instead.
+function nextPage(next) {
+  if (!next) return "/images";
+  try {
+    const url = new URL(next, location.origin);
+    if (url.origin === location.origin) return url.pathname + url.search + url.hash;
+  } catch {
+    // Not a URL at all.
+  }
+  return "/images";
 }

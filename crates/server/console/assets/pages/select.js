@@ -1,6 +1,6 @@
 // The image selector: `/select?workspace=<ws>[&embed=1][&origin=<opener origin>][&q=<search>]`.
 // A deployment form opens it with window.open(); the user searches, picks a tag, and the page
-// hands the references (and, to a known origin only, a pull secret) back with postMessage.
+// hands the references (and, when the user agrees, a pull secret) back with postMessage.
 //
 // Messages go to `window.opener` (or, when the page is framed, to the parent):
 //   {type: "berth:selector-ready"} on load,
@@ -8,13 +8,15 @@
 //    pinned, platforms, needs_pull_secret, pull_secret} on "Use this image",
 //   {type: "berth:selector-cancelled"} on "Cancel".
 // The target origin is `?origin=`; without it messages go to "*" and never carry the pull
-// secret, because credentials must only reach an origin the form named.
+// secret. Any site can open this page naming its own origin, so naming one is not enough
+// either: the secret goes along only when the user ticks "Send the pull secret to <origin>",
+// which shows that origin, and is null otherwise.
 
-import { api, seg, query } from "../api.js";
-import { link } from "../app.js";
+import { api, seg, query, latestRequest } from "../api.js";
+import { link, imageHref } from "../app.js";
 import {
-  h, mount, humanSize, timeAgo, shortDigest, platformText, copyButton, toast, loadingState, errorState,
-  emptyState, debounce, useStyles,
+  h, mount, humanSize, timeAgo, shortDigest, platformText, copyButton, toast, errorState, emptyState,
+  debounce, useStyles,
 } from "../ui.js";
 
 export default async function selector(ctx) {
@@ -46,7 +48,9 @@ export default async function selector(ctx) {
   let secretUrl = null;
   // The namespace and name typed for the pull secret survive picking another image.
   const secretFields = { namespace: "default", name: "berth-pull" };
-  let inFlight = null;
+  // Whether the user agreed to hand the pull secret to the named origin; unticked until they do.
+  let consent = false;
+  const searches = latestRequest();
 
   const wanted = search.get("workspace");
   const searchInput = h("input", {
@@ -116,21 +120,19 @@ export default async function selector(ctx) {
   }
 
   async function load() {
-    if (inFlight) inFlight.abort();
-    const controller = new AbortController();
-    inFlight = controller;
+    const signal = searches.next();
     results.setAttribute("aria-busy", "true");
     const q = searchInput.value.trim();
     try {
-      const answer = await api(`/workspaces/${seg(workspace)}/selector${query({ q, limit: 30 })}`, { signal: controller.signal });
-      if (controller !== inFlight || !ctx.isCurrent()) return;
+      const answer = await api(`/workspaces/${seg(workspace)}/selector${query({ q, limit: 30 })}`, { signal });
+      if (!searches.isLatest(signal) || !ctx.isCurrent()) return;
       drawResults(answer.items, q);
     } catch (error) {
-      if (error.name === "AbortError" || controller !== inFlight) return;
+      if (error.name === "AbortError" || !searches.isLatest(signal)) return;
       status.textContent = "";
       mount(results, h("li", {}, errorState(error, load)));
     } finally {
-      if (controller === inFlight) results.removeAttribute("aria-busy");
+      if (searches.isLatest(signal)) results.removeAttribute("aria-busy");
     }
   }
 
@@ -199,12 +201,7 @@ export default async function selector(ctx) {
       "Use this image",
     );
     const cancel = h("button", { type: "button", disabled: noOpener, "aria-describedby": "use-hint", onclick: cancelled }, "Cancel");
-    const hint = noOpener
-      ? "No form opened this page, so there is nothing to hand the image to: copy the references instead."
-      : picked
-        ? `Hands this image back to the form${target.origin === "*" ? "" : ` at ${target.origin}`}.`
-        : "Pick an image first.";
-    const actions = h("div", { class: "picked-actions" }, h("div", { class: "actions" }, use, cancel), h("p", { id: "use-hint", class: "hint" }, hint));
+    const actions = h("div", { class: "picked-actions" }, h("div", { class: "actions" }, use, cancel), h("p", { id: "use-hint", class: "hint" }, useHint()));
     if (!picked) {
       mount(
         detail,
@@ -215,7 +212,7 @@ export default async function selector(ctx) {
       return;
     }
     const name = `${picked.repository}:${picked.tag}`;
-    const detailHref = link(`/images/${seg(picked.registry)}/${picked.repository.split("/").map(seg).join("/")}`, {}, workspace);
+    const detailHref = imageHref(workspace, picked.registry, picked.repository);
     const platforms = (picked.platforms || []).map(platformText).filter(Boolean).join(", ");
     mount(
       detail,
@@ -267,6 +264,7 @@ export default async function selector(ctx) {
               const body = { namespace: namespace.value.trim(), name: name.value.trim() };
               secret = await api(`/workspaces/${seg(workspace)}/pull-secret`, { method: "POST", body });
               drawSecret(output);
+              refreshUseHint();
               toast(`Pull secret ${body.name} created`);
             } catch (error) {
               mount(alert, h("p", {}, error.message));
@@ -280,10 +278,58 @@ export default async function selector(ctx) {
         h("div", { class: "field field-button" }, create),
       ),
       alert,
+      target.origin === "*" ? null : consentField(),
       output,
     );
     if (secret) drawSecret(output);
     return section;
+  }
+
+  // The user's explicit yes to hand the secret to the origin that opened this page: any site
+  // can name itself in `?origin=`, so the origin is spelled out next to the box.
+  function consentField() {
+    const box = h("input", {
+      type: "checkbox",
+      id: "secret-consent",
+      checked: consent,
+      "aria-describedby": "secret-consent-hint",
+      onchange: (event) => {
+        consent = event.target.checked;
+        refreshUseHint();
+      },
+    });
+    return h(
+      "div",
+      { class: "secret-consent" },
+      h("div", { class: "consent-line" }, box, h("label", { for: "secret-consent" }, "Send the pull secret to ", h("strong", { class: "consent-origin" }, target.origin))),
+      h(
+        "p",
+        { id: "secret-consent-hint", class: "hint" },
+        `Tick this only if you trust ${target.origin} and opened this page from it: the Secret holds credentials that pull workspace ${workspace}'s private images. Unticked, “Use this image” sends the references only.`,
+      ),
+    );
+  }
+
+  // The secret goes with "Use this image" only to a named origin, for an image that needs it
+  // (the box shows with every such image), and only while the box is ticked.
+  function secretToSend() {
+    return target.origin !== "*" && consent && picked?.needs_pull_secret && secret ? secret : null;
+  }
+
+  function useHint() {
+    if (noOpener) return "No form opened this page, so there is nothing to hand the image to: copy the references instead.";
+    if (!picked) return "Pick an image first.";
+    if (target.origin === "*") return "Hands this image back to the form.";
+    if (secretToSend()) return `Hands this image and the pull secret back to the form at ${target.origin}.`;
+    if (secret && picked.needs_pull_secret) {
+      return `Hands this image back to the form at ${target.origin}, without the pull secret unless you tick “Send the pull secret to ${target.origin}” above.`;
+    }
+    return `Hands this image back to the form at ${target.origin}.`;
+  }
+
+  function refreshUseHint() {
+    const hint = detail.querySelector("#use-hint");
+    if (hint) hint.textContent = useHint();
   }
 
   function drawSecret(output) {
@@ -303,8 +349,8 @@ export default async function selector(ctx) {
       ),
       h("p", { class: "hint" }, "Apply it with ", h("code", {}, `kubectl apply -f ${file}`), " and name it under imagePullSecrets in the pod spec."),
       target.origin === "*"
-        ? h("p", { class: "hint" }, "The form did not name its origin, so “Use this image” does not send the secret: copy or download it.")
-        : h("p", { class: "hint" }, `“Use this image” also hands the secret to ${target.origin}.`),
+        ? h("p", { class: "hint" }, "The form did not name a valid origin, so “Use this image” never sends the secret: copy or download it.")
+        : null,
     );
   }
 
@@ -321,8 +367,7 @@ export default async function selector(ctx) {
       pinned: picked.pinned,
       platforms: picked.platforms,
       needs_pull_secret: picked.needs_pull_secret,
-      // Credentials go only to an origin the form named.
-      pull_secret: target.origin !== "*" ? secret : null,
+      pull_secret: secretToSend(),
     });
     toast(sent ? `Sent ${picked.repository}:${picked.tag} to the form` : "The form that opened this page is gone", sent ? "info" : "error");
   }

@@ -1,9 +1,13 @@
-// Building blocks every admin section shares: labelled fields, form and confirmation dialogs
-// that show the API's error message in place, a paged table with loading, empty and error
-// states, and the registry health badge.
+// Building blocks every admin section shares: labelled fields, form dialogs that show the API's
+// error message in place, confirmation dialogs (from ui.js), a paged table with loading, empty
+// and error states, and the registry health badge.
 
 import { api } from "../../api.js";
-import { h, mount, toast, openDialog, loadingState, errorState, timeAgo } from "../../ui.js";
+import { h, mount, toast, openDialog, loadingState, errorState, timeAgo, alertSlot } from "../../ui.js";
+
+// The confirmation dialog and its alert slot moved to ui.js, as the image page asks the same
+// way; the sections keep importing them from here.
+export { alertSlot, confirmDialog } from "../../ui.js";
 
 let idCount = 0;
 function nextId(kind) {
@@ -40,22 +44,6 @@ export function select(options, attrs = {}) {
     attrs,
     options.map(([value, text, selected]) => h("option", { value, selected: Boolean(selected) }, text)),
   );
-}
-
-// A message slot with role=alert: problems are read out as soon as they appear.
-export function alertSlot() {
-  const slot = h("p", { class: "form-error", role: "alert", hidden: true });
-  return {
-    node: slot,
-    show(error) {
-      slot.textContent = error?.message || String(error);
-      slot.hidden = false;
-    },
-    clear() {
-      slot.textContent = "";
-      slot.hidden = true;
-    },
-  };
 }
 
 // A dialog holding a form. `build()` returns the fields; `submit(form)` does the change and
@@ -100,55 +88,6 @@ export function formDialog(title, build, submit, { submitLabel = "Create", succe
     },
     { wide },
   );
-}
-
-// Asks before a change. With `typed`, the button stays disabled until that text is typed.
-// `action()` runs inside the dialog, so a refusal (409 and friends) is shown there.
-export function confirmDialog({ title, message, confirmLabel = "Delete", danger = true, typed, action, success }) {
-  return openDialog(title, (close) => {
-    const problem = alertSlot();
-    const button = h("button", { type: "button", class: danger ? "danger" : "primary", disabled: Boolean(typed) }, confirmLabel);
-    let input = null;
-    if (typed) {
-      input = h("input", {
-        type: "text",
-        autocomplete: "off",
-        spellcheck: "false",
-        oninput: () => {
-          button.disabled = input.value !== typed;
-        },
-        onkeydown: (event) => {
-          if (event.key === "Enter" && !button.disabled) button.click();
-        },
-      });
-    }
-    button.addEventListener("click", async () => {
-      problem.clear();
-      button.disabled = true;
-      try {
-        const result = action ? await action() : true;
-        if (success) toast(success);
-        close(result ?? true);
-      } catch (error) {
-        problem.show(error);
-        button.disabled = Boolean(typed) && input.value !== typed;
-      }
-    });
-    queueMicrotask(() => (input || button).focus());
-    return h(
-      "div",
-      { class: "admin-form" },
-      Array.isArray(message) ? message : h("p", {}, message),
-      typed ? field(`Type ${typed} to confirm`, input) : null,
-      problem.node,
-      h(
-        "div",
-        { class: "form-actions" },
-        h("button", { type: "button", onclick: () => close(false) }, "Cancel"),
-        button,
-      ),
-    );
-  });
 }
 
 // Runs a change made straight from a list (a switch, a role select): a toast on success, the

@@ -92,7 +92,7 @@ export default async function robots(ctx) {
     );
     if (!created) return;
     list.reload(false);
-    await showSecret(created);
+    await showSecret(created, await registryHost());
   }
 
   async function setDisabled(robot, disabled) {
@@ -122,7 +122,17 @@ function expiry(at) {
 }
 
 // The one time a secret is visible. It lives only in this dialog's DOM and goes with it.
-function showSecret(robot) {
+// The hosted registry's address as clients reach it (its URL is Berth's external URL, which
+// behind a proxy differs from the console's own address).
+async function registryHost() {
+  try {
+    return new URL((await api("/registries/hosted")).url).host;
+  } catch {
+    return location.host;
+  }
+}
+
+function showSecret(robot, host) {
   return openDialog(`Robot ${robot.short_name || robot.name} created`, (close) => {
     const done = h("button", { type: "button", class: "primary", onclick: () => close() }, "Done");
     queueMicrotask(() => done.focus());
@@ -147,7 +157,7 @@ function showSecret(robot) {
         h("dt", {}, "Expires"),
         h("dd", {}, robot.expires_at ? timeAgo(robot.expires_at) : "never"),
       ),
-      h("p", { class: "muted" }, "Sign in from a client with: ", h("code", {}, `docker login -u '${robot.name}' --password-stdin ${location.host}`)),
+      h("p", { class: "muted" }, "Sign in from a client with: ", h("code", {}, `docker login -u '${robot.name}' --password-stdin ${host}`)),
       h("div", { class: "form-actions" }, done),
     );
   });
