@@ -316,3 +316,16 @@ export function confirmDialog({ title, message, confirmLabel = "Delete", danger 
     );
   });
 }
+
+// What a page shows when there is no workspace to show it for: a platform admin is told where
+// to make the first one, anyone else whom to ask.
+export function noWorkspaceState(me) {
+  if (me?.is_admin) {
+    return emptyState(
+      "No workspaces yet",
+      h("p", {}, "Every image list belongs to a workspace. Create the first one, then bind a space to it."),
+      h("a", { class: "button primary", href: "/admin/workspaces" }, "Create a workspace"),
+    );
+  }
+  return emptyState("You are not in a workspace yet", h("p", {}, "Ask a platform admin to add you to a workspace. Its images show up here."));
+}

@@ -12,7 +12,7 @@
 
 import { api, seg, query } from "../api.js";
 import { link, navigate } from "../app.js";
-import { h, mount, errorState, emptyState, useStyles, toast } from "../ui.js";
+import { h, mount, errorState, useStyles, toast, noWorkspaceState } from "../ui.js";
 import { repoHeader } from "./image/header.js";
 import { descriptionSection } from "./image/description.js";
 import { scanCard } from "./image/scan.js";
@@ -26,7 +26,7 @@ export default async function image(ctx) {
   document.title = `${params.repository} · Berth`;
   main.classList.add("image-page");
   if (!workspace) {
-    mount(main, emptyState("You are not in a workspace yet", h("p", {}, "Ask a platform admin to add you to a workspace.")));
+    mount(main, noWorkspaceState(ctx.me));
     return;
   }
   const base = `/workspaces/${seg(workspace)}/registries/${seg(registry)}/repositories/${seg(params.repository)}`;

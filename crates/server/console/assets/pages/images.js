@@ -6,7 +6,7 @@ import { api, seg, query, latestRequest } from "../api.js";
 import { link, imageHref } from "../app.js";
 import {
   h, mount, humanSize, timeAgo, copyButton, sourceBadges, scanSummary,
-  loadingState, errorState, emptyState,
+  loadingState, errorState, emptyState, noWorkspaceState,
 } from "../ui.js";
 
 const FILTERS = ["q", "tag", "registry", "space", "visibility", "source"];
@@ -25,7 +25,7 @@ export default async function images(ctx) {
   const { main, workspace, search } = ctx;
   document.title = workspace ? `Images · ${workspace} · Berth` : "Images · Berth";
   if (!workspace) {
-    mount(main, emptyState("You are not in a workspace yet", h("p", {}, "Ask a platform admin to add you to a workspace. Its images show up here.")));
+    mount(main, noWorkspaceState(ctx.me));
     return;
   }
   const state = Object.fromEntries(FILTERS.map((f) => [f, search.get(f) || ""]));

@@ -16,7 +16,7 @@ import { api, seg, query, latestRequest } from "../api.js";
 import { link, imageHref } from "../app.js";
 import {
   h, mount, humanSize, timeAgo, shortDigest, platformText, copyButton, toast, errorState, emptyState,
-  debounce, useStyles,
+  debounce, useStyles, noWorkspaceState,
 } from "../ui.js";
 
 export default async function selector(ctx) {
@@ -27,7 +27,7 @@ export default async function selector(ctx) {
   main.classList.add("selector-page");
   if (embedded) main.classList.add("embedded");
   if (!workspace) {
-    mount(main, emptyState("You are not in a workspace yet", h("p", {}, "Ask a platform admin to add you to a workspace; its images can then be picked here.")));
+    mount(main, noWorkspaceState(ctx.me));
     return;
   }
 
