@@ -66,6 +66,10 @@ async fn console_pages_and_assets() {
         "/assets/nope.js",
         "/assets/../Cargo.toml",
         "/assets/%2e%2e/src/console.rs",
+        // Encoded slashes reach the handler as one path; rust-embed still answers only files
+        // inside the console folder.
+        "/assets/..%2F..%2FCargo.toml",
+        "/assets/css%2F..%2F..%2F..%2Fsrc%2Fconsole.rs",
         "/assets/index.html",
         "/nowhere",
     ] {
