@@ -300,6 +300,41 @@ async fn the_printed_skopeo_lines_push_with_a_temporary_login(backend: Backend) 
         "refused for another reason:\n{output}"
     );
 
+    // Over the REST API the login sees only its space: another space of the workspace holds
+    // an image, and neither the image list nor the selector shows it to the robot.
+    let token = server.admin_token(&["team-other/hidden"]).await;
+    push_image(
+        &server.url,
+        &token,
+        "team-other/hidden",
+        &image("hidden"),
+        "v1",
+    )
+    .await;
+    let secret = secret_of(&skopeo_lines[0]);
+    for path in ["/workspaces/team/images", "/workspaces/team/selector?q="] {
+        let listed = call(&server, Method::GET, path, &robot, &secret, None, None)
+            .await
+            .expect(200);
+        let repositories: Vec<&str> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["repository"].as_str().unwrap())
+            .collect();
+        assert!(
+            repositories.iter().all(|r| *r == "team-images/my-image") && !repositories.is_empty(),
+            "{path}: {repositories:?}"
+        );
+    }
+    let everything = get(&server, "/workspaces/team/images", "alice")
+        .await
+        .expect(200);
+    assert_eq!(
+        everything["total"], 2,
+        "alice sees both spaces: {everything}"
+    );
+
     // The robot list shows what the login is limited to; the audit log who made it.
     let robots = get(&server, "/workspaces/team/robots", "admin")
         .await

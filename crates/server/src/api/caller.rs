@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::Engine as _;
-use berth_access::{Role, Subject, WorkspaceId};
+use berth_access::{Role, SpaceId, Subject, WorkspaceId};
 use berth_store::audit::OwnedAuditEvent;
 use berth_store::tenancy::WorkspaceRecord;
 
@@ -111,6 +111,15 @@ impl Caller {
             Subject::Robot { .. } | Subject::Anonymous => Err(ApiError::Forbidden(
                 "robot accounts may only read /me and lists of their own workspace".into(),
             )),
+        }
+    }
+
+    /// The one space a space-limited robot (a temporary push login) may touch; `None` for
+    /// everyone else. Lists answer such a robot with that space's images only.
+    pub fn limited_space(&self) -> Option<SpaceId> {
+        match &self.subject {
+            Subject::Robot { space, .. } => *space,
+            _ => None,
         }
     }
 

@@ -200,6 +200,8 @@ pub struct ListQuery<'a> {
     pub tag: Option<&'a str>,
     pub registry: Option<&'a str>,
     pub space: Option<&'a str>,
+    /// Only this space, whatever else the workspace sees: the limit of a temporary robot.
+    pub only_space: Option<i64>,
     pub visibility: Option<Visibility>,
     pub source: Option<SourceFilter>,
     pub sort: SortKey,
@@ -616,7 +618,8 @@ fn sources(space: &SpaceEntry, workspace: WorkspaceId) -> ListSources {
 }
 
 fn space_passes(space: &SpaceEntry, sources: ListSources, query: &ListQuery<'_>) -> bool {
-    query.registry.is_none_or(|r| *space.registry_name == *r)
+    query.only_space.is_none_or(|id| space.id == id)
+        && query.registry.is_none_or(|r| *space.registry_name == *r)
         && query.space.is_none_or(|s| *space.name == *s)
         && query.visibility.is_none_or(|v| match v {
             Visibility::Public => space.public,
@@ -724,6 +727,7 @@ mod tests {
             tag: None,
             registry: None,
             space: None,
+            only_space: None,
             visibility: None,
             source: None,
             sort: SortKey::Name,
@@ -768,6 +772,13 @@ mod tests {
         assert_eq!(names(&index.list(&q)), ["library/alpine", "team/api"]);
         q.visibility = Some(Visibility::Public);
         assert_eq!(names(&index.list(&q)), ["library/alpine"]);
+        let mut q = query(7);
+        q.only_space = Some(2);
+        assert_eq!(
+            names(&index.list(&q)),
+            ["team/api"],
+            "a space-limited robot"
+        );
         let mut q = query(7);
         q.sort = SortKey::Pulls;
         q.descending = true;
