@@ -27,7 +27,7 @@ struct Berth {
     command: app::Command,
 }
 
-fn parse(args: &[&str]) -> Result<app::Command, clap::Error> {
+pub(crate) fn parse(args: &[&str]) -> Result<app::Command, clap::Error> {
     Berth::try_parse_from(std::iter::once("berth").chain(args.iter().copied())).map(|b| b.command)
 }
 

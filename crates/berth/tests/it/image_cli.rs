@@ -2,12 +2,12 @@
 //! server: images arrive with `berth image upload`, then are found, inspected, picked and
 //! deleted from the command line.
 
-use berth_client::{Bindings, Client, NewSpace, NewWorkspace};
+use berth_client::Client;
 use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::cli::Berths;
-use crate::support::{BinaryServer, ADMIN_PASSWORD};
+use crate::support::{workspace_with_private_space, BinaryServer, ADMIN_PASSWORD};
 use crate::uploads::oci_tarball;
 
 #[tokio::test]
@@ -26,34 +26,7 @@ async fn the_cli_lists_shows_selects_and_deletes_images() {
     let admin = Client::new(url)
         .unwrap()
         .with_basic("admin", ADMIN_PASSWORD.into());
-    admin
-        .create_workspace(&NewWorkspace {
-            name: "team".into(),
-            description: None,
-        })
-        .await
-        .unwrap();
-    admin
-        .create_space(
-            "hosted",
-            &NewSpace {
-                name: "apps".into(),
-                public: Some(false),
-                description: None,
-            },
-        )
-        .await
-        .unwrap();
-    admin
-        .set_bindings(
-            "hosted",
-            "apps",
-            &Bindings {
-                workspaces: vec!["team".into()],
-            },
-        )
-        .await
-        .unwrap();
+    workspace_with_private_space(&admin, "team", "apps").await;
 
     let files = TempDir::new().unwrap();
     let image = crate::skopeo::app_image();

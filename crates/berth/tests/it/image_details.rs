@@ -19,8 +19,8 @@ use serde_json::{json, Value};
 use crate::skopeo::{oci_layout, Skopeo};
 use crate::support::api::{Answer, Auth};
 use crate::support::{
-    bind, client, create_space, create_workspace, push_image, set_role, Backend, TestServer,
-    ADMIN_PASSWORD,
+    bind, client, create_space, create_workspace, push_image, put_manifest, set_role, Backend,
+    TestServer, ADMIN_PASSWORD,
 };
 
 crate::on_both_backends!(
@@ -173,19 +173,6 @@ async fn audit_event(server: &TestServer, action: &str, target: &str) -> Value {
 // ---------------------------------------------------------------------------------------------
 // Registry
 // ---------------------------------------------------------------------------------------------
-
-/// Pushes a manifest already pushed once under another tag: only the manifest PUT.
-async fn retag(server: &TestServer, token: &str, repository: &str, image: &Image, tag: &str) {
-    let response = client()
-        .put(format!("{}/v2/{repository}/manifests/{tag}", server.url))
-        .bearer_auth(token)
-        .header("content-type", image.manifest.media_type.as_str())
-        .body(image.manifest.bytes.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "tagging {repository}:{tag}");
-}
 
 /// The status of a registry GET of `/v2/<path>` as the platform admin, and its body.
 async fn registry_get(server: &TestServer, repository: &str, path: &str) -> (u16, Value) {
@@ -761,7 +748,7 @@ async fn tag_pages(backend: Backend) {
     for tag in &pushed[1..] {
         // Distinct push times, so that newest first is one order.
         tokio::time::sleep(Duration::from_millis(3)).await;
-        retag(&server, &token, "squad/pages", &image, tag).await;
+        put_manifest(&server.url, &token, "squad/pages", &image, tag).await;
     }
     let base = format!("{}/tags", repo_path("payments", "hosted", "squad/pages"));
 
@@ -852,9 +839,9 @@ async fn deletes_and_their_audit_events(backend: Backend) {
     let kept = small_image("kept");
     let doomed = small_image("doomed");
     push_image(&server.url, &token, repository, &kept, "v1").await;
-    retag(&server, &token, repository, &kept, "v2").await;
+    put_manifest(&server.url, &token, repository, &kept, "v2").await;
     push_image(&server.url, &token, repository, &doomed, "v3").await;
-    retag(&server, &token, repository, &doomed, "v3-rc").await;
+    put_manifest(&server.url, &token, repository, &doomed, "v3-rc").await;
     let path = repo_path("payments", "hosted", repository);
     let tags_of = |who: Who| {
         let server = &server;

@@ -7,26 +7,15 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use berth_client::{Bindings, Client, NewSpace, NewUser, NewWorkspace, Role};
-use clap::Parser;
+use berth_client::{Client, NewUser, Role};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::support::{BinaryServer, ADMIN_PASSWORD};
+use crate::support::{workspace_with_private_space, BinaryServer, ADMIN_PASSWORD};
 
-use crate::cli::app;
+use crate::cli::{app, parse};
 use app::pull_secret::SecretFormat;
 use app::push_command::ClientName;
-
-#[derive(Parser)]
-struct Berth {
-    #[command(subcommand)]
-    command: app::Command,
-}
-
-fn parse(args: &[&str]) -> Result<app::Command, clap::Error> {
-    Berth::try_parse_from(std::iter::once("berth").chain(args.iter().copied())).map(|b| b.command)
-}
 
 fn push_args(args: &[&str]) -> app::push_command::PushCommandArgs {
     let full: Vec<&str> = std::iter::once("push-command")
@@ -221,13 +210,7 @@ async fn the_cli_prints_push_commands_and_pull_secrets() {
     let admin = Client::new(url)
         .unwrap()
         .with_basic("admin", ADMIN_PASSWORD.into());
-    admin
-        .create_workspace(&NewWorkspace {
-            name: "team".into(),
-            description: None,
-        })
-        .await
-        .unwrap();
+    workspace_with_private_space(&admin, "team", "team-images").await;
     for (user, role) in [("alice", Role::Editor), ("bob", Role::Viewer)] {
         admin
             .create_user(&NewUser {
@@ -240,27 +223,6 @@ async fn the_cli_prints_push_commands_and_pull_secrets() {
             .unwrap();
         admin.set_member("team", user, role).await.unwrap();
     }
-    admin
-        .create_space(
-            "hosted",
-            &NewSpace {
-                name: "team-images".into(),
-                public: None,
-                description: None,
-            },
-        )
-        .await
-        .unwrap();
-    admin
-        .set_bindings(
-            "hosted",
-            "team-images",
-            &Bindings {
-                workspaces: vec!["team".into()],
-            },
-        )
-        .await
-        .unwrap();
     let session = |user: &str| {
         let url = url.to_string();
         let user = user.to_string();

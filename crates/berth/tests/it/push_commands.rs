@@ -13,7 +13,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::skopeo::{assert_oci_layout_holds, oci_layout, oci_reference, Skopeo};
+use crate::skopeo::{oci_layout, Skopeo};
+use crate::support::api::{answer, Answer};
 use crate::support::{
     basic, bind, client, create_robot, create_space, create_workspace, push_image, set_role,
     Backend, TestServer, ADMIN_PASSWORD,
@@ -53,34 +54,6 @@ async fn world(backend: Backend) -> TestServer {
     server
 }
 
-/// An answer: the status and the JSON body (null when there is none).
-struct Answer {
-    status: u16,
-    body: Value,
-    text: String,
-    content_type: String,
-}
-
-impl Answer {
-    #[track_caller]
-    fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected answer: {}", self.text);
-        self.body
-    }
-
-    /// Asserts an error answer: its status, its code, and that the message mentions `needle`.
-    #[track_caller]
-    fn error(self, status: u16, code: &str, needle: &str) {
-        assert_eq!(self.status, status, "unexpected answer: {}", self.text);
-        assert_eq!(self.body["error"]["code"], code, "{}", self.text);
-        let message = self.body["error"]["message"].as_str().unwrap_or_default();
-        assert!(
-            message.contains(needle),
-            "`{message}` does not mention `{needle}`"
-        );
-    }
-}
-
 /// Calls the API as `user` (with [`PASSWORD`], or the admin's) using Basic credentials.
 async fn call(
     server: &TestServer,
@@ -93,28 +66,27 @@ async fn call(
 ) -> Answer {
     let mut request = client()
         .request(method, format!("{}/api/v1{path}", server.url))
-        .header("authorization", basic(user, password));
+        .basic_auth(user, Some(password));
     if let Some(body) = body {
         request = request.json(&body);
     }
     if let Some(accept) = accept {
         request = request.header("accept", accept);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let text = response.text().await.unwrap();
-    Answer {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-        content_type,
-    }
+    answer(request).await
+}
+
+async fn post(server: &TestServer, path: &str, user: &str, body: Value) -> Answer {
+    call(
+        server,
+        Method::POST,
+        path,
+        user,
+        password_of(user),
+        Some(body),
+        None,
+    )
+    .await
 }
 
 fn password_of(user: &str) -> &'static str {
@@ -267,15 +239,14 @@ async fn the_printed_skopeo_lines_push_with_a_temporary_login(backend: Backend) 
 
     // The image is there, byte for byte, and the catalog says the robot pushed it.
     let admin = Skopeo::new(&server.host, Some(("admin", ADMIN_PASSWORD)));
-    let pulled = TempDir::new().unwrap();
     admin
-        .copy(
+        .pulls_intact(
             &[],
             &admin.image("team-images/my-image:latest"),
-            &oci_reference(pulled.path(), "latest"),
+            "latest",
+            &pushed,
         )
         .await;
-    assert_oci_layout_holds(pulled.path(), "latest", &pushed);
     let record = server
         .state
         .store
@@ -576,29 +547,13 @@ async fn push_commands_check_access_and_input(backend: Backend) {
         "name": "ext", "kind": "distribution", "url": "http://127.0.0.1:9",
         "username": "pusher", "password": "registry-password"
     });
-    call(
-        &server,
-        Method::POST,
-        "/registries",
-        "admin",
-        ADMIN_PASSWORD,
-        Some(body),
-        None,
-    )
-    .await
-    .expect(201);
+    post(&server, "/registries", "admin", body)
+        .await
+        .expect(201);
     let body = json!({ "name": "shared", "public": true });
-    call(
-        &server,
-        Method::POST,
-        "/registries/ext/spaces",
-        "admin",
-        ADMIN_PASSWORD,
-        Some(body),
-        None,
-    )
-    .await
-    .expect(201);
+    post(&server, "/registries/ext/spaces", "admin", body)
+        .await
+        .expect(201);
     let answer = push_command(&server, "alice", "team/registries/ext/spaces/shared", "")
         .await
         .expect(200);
@@ -620,17 +575,9 @@ async fn push_commands_check_access_and_input(backend: Backend) {
 
     // A workspace's own registry: every space of it is in the workspace's view.
     let body = json!({ "name": "own", "kind": "oci", "url": "https://own.example.com" });
-    call(
-        &server,
-        Method::POST,
-        "/workspaces/team/registries",
-        "admin",
-        ADMIN_PASSWORD,
-        Some(body),
-        None,
-    )
-    .await
-    .expect(201);
+    post(&server, "/workspaces/team/registries", "admin", body)
+        .await
+        .expect(201);
     let answer = push_command(&server, "alice", "team/registries/own/spaces/anything", "")
         .await
         .expect(200);
@@ -721,9 +668,9 @@ async fn a_pull_secret_pulls_private_images_and_nothing_more(backend: Backend) {
     )
     .await;
     assert!(
-        secret.content_type.starts_with("application/json"),
+        secret.content_type().starts_with("application/json"),
         "{}",
-        secret.content_type
+        secret.content_type()
     );
     let secret = secret.expect(200);
     assert_eq!(
@@ -734,15 +681,9 @@ async fn a_pull_secret_pulls_private_images_and_nothing_more(backend: Backend) {
     assert_eq!(username, "robot$team+pull-default.regcred");
 
     let robot = Skopeo::new(&server.host, Some((&username, &password)));
-    let pulled = TempDir::new().unwrap();
     robot
-        .copy(
-            &[],
-            &robot.image("team-images/app:v1"),
-            &oci_reference(pulled.path(), "v1"),
-        )
+        .pulls_intact(&[], &robot.image("team-images/app:v1"), "v1", &ours)
         .await;
-    assert_oci_layout_holds(pulled.path(), "v1", &ours);
 
     let source = oci_layout("v1", &ours);
     robot
@@ -771,7 +712,7 @@ async fn a_pull_secret_pulls_private_images_and_nothing_more(backend: Backend) {
     )
     .await;
     assert_eq!(yaml.status, 200, "{}", yaml.text);
-    assert_eq!(yaml.content_type, "application/yaml");
+    assert_eq!(yaml.content_type(), "application/yaml");
     let parsed: Value = serde_saphyr::from_str(&yaml.text)
         .unwrap_or_else(|e| panic!("not YAML: {e}\n{}", yaml.text));
     let (same_user, new_password) = credentials(&parsed, &server.host);

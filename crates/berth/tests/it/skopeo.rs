@@ -82,11 +82,7 @@ async fn oci_image_round_trip(backend: Backend) {
         "list-tags"
     );
 
-    let pulled = TempDir::new().unwrap();
-    skopeo
-        .copy(&[], &v1, &oci_reference(pulled.path(), "v1"))
-        .await;
-    assert_oci_layout_holds(pulled.path(), "v1", &image);
+    skopeo.pulls_intact(&[], &v1, "v1", &image).await;
 
     let record = artifact(&server, "library/app", &image.manifest).await;
     assert_eq!(record.pushed_by.as_deref(), Some("admin"));
@@ -165,11 +161,7 @@ async fn multi_arch_index_round_trip(backend: Backend) {
         );
     }
 
-    let pulled = TempDir::new().unwrap();
-    skopeo
-        .copy(&["--all"], &target, &oci_reference(pulled.path(), "v1"))
-        .await;
-    assert_oci_layout_holds(pulled.path(), "v1", &index);
+    skopeo.pulls_intact(&["--all"], &target, "v1", &index).await;
 
     let record = artifact(&server, "library/multi", &index.manifest).await;
     assert_eq!(record.media_type, OCI_INDEX);
@@ -288,11 +280,7 @@ async fn non_admin_pushes_and_pulls_but_cannot_delete(backend: Backend) {
     let target = alice.image("team/app:v1");
     alice.copy(&[], &source.reference, &target).await;
 
-    let pulled = TempDir::new().unwrap();
-    alice
-        .copy(&[], &target, &oci_reference(pulled.path(), "v1"))
-        .await;
-    assert_oci_layout_holds(pulled.path(), "v1", &image);
+    alice.pulls_intact(&[], &target, "v1", &image).await;
     let record = artifact(&server, "team/app", &image.manifest).await;
     assert_eq!(record.pushed_by.as_deref(), Some("alice"));
 
@@ -472,6 +460,21 @@ impl Skopeo {
     pub(crate) async fn copy(&self, extra: &[&str], from: &str, to: &str) {
         let args = [extra, &["--quiet", from, to]].concat();
         self.ok(&[], "copy", &args).await;
+    }
+
+    /// Pulls `from` (with `extra` copy flags, such as `--all`) into a fresh OCI layout under
+    /// `tag` and asserts the layout holds `content` byte for byte.
+    pub(crate) async fn pulls_intact(
+        &self,
+        extra: &[&str],
+        from: &str,
+        tag: &str,
+        content: &impl LayoutContent,
+    ) {
+        let pulled = TempDir::new().unwrap();
+        self.copy(extra, from, &oci_reference(pulled.path(), tag))
+            .await;
+        assert_oci_layout_holds(pulled.path(), tag, content);
     }
 
     /// `skopeo inspect` as JSON.

@@ -20,7 +20,8 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::skopeo::{app_image, assert_oci_layout_holds, assert_same_bytes, oci_reference, Skopeo};
+use crate::skopeo::{app_image, assert_same_bytes, Skopeo};
+use crate::support::api::{answer, with_auth, Answer, Auth};
 use crate::support::{
     bind, client, create_robot, create_space, create_workspace, set_role, Backend, BinaryServer,
     TestServer, ADMIN_PASSWORD,
@@ -95,11 +96,7 @@ async fn oci_layout_tarballs_import_plain_and_gzip(backend: Backend) {
             &image.manifest,
             &format!("inspect --raw team/app:{tag}"),
         );
-        let pulled = TempDir::new().unwrap();
-        skopeo
-            .copy(&[], &reference, &oci_reference(pulled.path(), tag))
-            .await;
-        assert_oci_layout_holds(pulled.path(), tag, &image);
+        skopeo.pulls_intact(&[], &reference, tag, &image).await;
     }
     assert_eq!(tags(&server, "team/app").await, ["gz", "v1"]);
     let record = server
@@ -205,11 +202,9 @@ async fn multi_arch_index_imports_children_first(backend: Backend) {
         &index.manifest,
         "inspect --raw of the index",
     );
-    let pulled = TempDir::new().unwrap();
     skopeo
-        .copy(&["--all"], &reference, &oci_reference(pulled.path(), "v1"))
+        .pulls_intact(&["--all"], &reference, "v1", &index)
         .await;
-    assert_oci_layout_holds(pulled.path(), "v1", &index);
 
     let repository = RepoName::parse("team/multi").unwrap();
     let root = server
@@ -319,7 +314,7 @@ async fn bad_tarballs_are_refused_and_leave_nothing_behind(backend: Backend) {
             body,
         )
         .await;
-        answer.error(400, "invalid", needle, name);
+        answer.error_in(name, 400, "invalid", needle);
         assert_clean(&server, name).await;
     }
 
@@ -353,18 +348,18 @@ async fn uploads_follow_the_access_rule(backend: Backend) {
     let viewer = Auth::Basic("vera", "a-password-for-tests");
     upload(&server, viewer, "team", "team", &query, tarball.clone())
         .await
-        .error(403, "forbidden", "team", "viewer of the bound workspace");
+        .error_in("viewer of the bound workspace", 403, "forbidden", "team");
     let outsider = Auth::Basic("otto", "a-password-for-tests");
     upload(&server, outsider, "other", "team", &query, tarball.clone())
         .await
-        .error(404, "not_found", "space", "member of another workspace");
+        .error_in("member of another workspace", 404, "not_found", "space");
     upload(&server, outsider, "team", "team", &query, tarball.clone())
         .await
-        .error(
+        .error_in(
+            "not a member of the workspace",
             404,
             "not_found",
             "workspace",
-            "not a member of the workspace",
         );
     upload(
         &server,
@@ -375,7 +370,7 @@ async fn uploads_follow_the_access_rule(backend: Backend) {
         tarball.clone(),
     )
     .await
-    .error(403, "forbidden", "team", "robot without push");
+    .error_in("robot without push", 403, "forbidden", "team");
     upload(
         &server,
         Auth::Anonymous,
@@ -385,7 +380,7 @@ async fn uploads_follow_the_access_rule(backend: Backend) {
         tarball.clone(),
     )
     .await
-    .error(401, "unauthorized", "authentication", "anonymous");
+    .error_in("anonymous", 401, "unauthorized", "authentication");
     assert!(!store
         .repository_exists(&RepoName::parse("team/app").unwrap())
         .await
@@ -510,39 +505,7 @@ async fn the_cli_uploads_a_tarball() {
 // Requests
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Clone, Copy)]
-enum Auth<'a> {
-    Anonymous,
-    Basic(&'a str, &'a str),
-}
-
 const ADMIN: Auth<'static> = Auth::Basic("admin", ADMIN_PASSWORD);
-
-struct Answer {
-    status: u16,
-    body: Value,
-    text: String,
-}
-
-impl Answer {
-    #[track_caller]
-    fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected answer: {}", self.text);
-        self.body
-    }
-
-    /// Asserts an error answer: its status, its code, and that the message mentions `needle`.
-    #[track_caller]
-    fn error(self, status: u16, code: &str, needle: &str, case: &str) {
-        assert_eq!(self.status, status, "{case}: {}", self.text);
-        assert_eq!(self.body["error"]["code"], code, "{case}: {}", self.text);
-        let message = self.body["error"]["message"].as_str().unwrap_or_default();
-        assert!(
-            message.contains(needle),
-            "{case}: `{message}` does not mention `{needle}`"
-        );
-    }
-}
 
 fn uploads_path(workspace: &str, space: &str) -> String {
     format!("/api/v1/workspaces/{workspace}/registries/hosted/spaces/{space}/uploads")
@@ -556,22 +519,12 @@ async fn upload(
     query: &[(&str, &str)],
     body: Vec<u8>,
 ) -> Answer {
-    let mut request = client()
+    let request = client()
         .post(format!("{}{}", server.url, uploads_path(workspace, space)))
         .query(query)
         .header("content-type", "application/x-tar")
         .body(body);
-    if let Auth::Basic(user, password) = auth {
-        request = request.basic_auth(user, Some(password));
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    Answer {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-    }
+    answer(with_auth(request, auth)).await
 }
 
 /// Sends only the head of a request that declares a 3 GiB body, over a raw connection (an

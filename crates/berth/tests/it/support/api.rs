@@ -1,7 +1,7 @@
 //! A REST API client for tests: a server with a signed-in platform admin, calls with any
 //! credentials, and answers checked by status and error code.
 
-use reqwest::Method;
+use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
 
 use super::{client, Backend, TestServer, ADMIN_PASSWORD};
@@ -41,13 +41,28 @@ impl Answer {
     /// Asserts an error answer: its status, its code, and that the message mentions `needle`.
     #[track_caller]
     pub fn error(self, status: u16, code: &str, needle: &str) {
-        assert_eq!(self.status, status, "unexpected answer: {}", self.text);
-        assert_eq!(self.body["error"]["code"], code, "{}", self.text);
+        self.error_in("unexpected answer", status, code, needle)
+    }
+
+    /// As [`Answer::error`], naming `case` in every failure, for tests that walk a table of
+    /// cases.
+    #[track_caller]
+    pub fn error_in(self, case: &str, status: u16, code: &str, needle: &str) {
+        assert_eq!(self.status, status, "{case}: {}", self.text);
+        assert_eq!(self.body["error"]["code"], code, "{case}: {}", self.text);
         let message = self.body["error"]["message"].as_str().unwrap_or_default();
         assert!(
             message.contains(needle),
-            "`{message}` does not mention `{needle}`"
+            "{case}: `{message}` does not mention `{needle}`"
         );
+    }
+
+    /// The answer's `Content-Type`, empty when it has none.
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
     }
 }
 
@@ -166,15 +181,28 @@ pub async fn call(
     auth: Auth<'_>,
     body: Option<Value>,
 ) -> Answer {
-    let mut request = client().request(method, format!("{url}/api/v1{path}"));
-    request = match auth {
-        Auth::Anonymous => request,
-        Auth::Bearer(token) => request.bearer_auth(token),
-        Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
-    };
+    let mut request = with_auth(
+        client().request(method, format!("{url}/api/v1{path}")),
+        auth,
+    );
     if let Some(body) = body {
         request = request.json(&body);
     }
+    answer(request).await
+}
+
+/// `request` carrying `auth`'s credentials.
+pub fn with_auth(request: RequestBuilder, auth: Auth<'_>) -> RequestBuilder {
+    match auth {
+        Auth::Anonymous => request,
+        Auth::Bearer(token) => request.bearer_auth(token),
+        Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
+    }
+}
+
+/// Sends `request` and reads the answer, for requests `call` cannot make (raw bodies, query
+/// strings, other headers).
+pub async fn answer(request: RequestBuilder) -> Answer {
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();

@@ -445,6 +445,44 @@ pub async fn set_auto_create_spaces(store: &Store, on: bool) {
         .unwrap();
 }
 
+/// Through the REST client of a platform admin: workspace `workspace`, and a private hosted
+/// space `space` bound to it, the starting point of the CLI tests.
+pub async fn workspace_with_private_space(
+    admin: &berth_client::Client,
+    workspace: &str,
+    space: &str,
+) {
+    use berth_client::{Bindings, NewSpace, NewWorkspace};
+    admin
+        .create_workspace(&NewWorkspace {
+            name: workspace.into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    admin
+        .create_space(
+            "hosted",
+            &NewSpace {
+                name: space.into(),
+                public: Some(false),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    admin
+        .set_bindings(
+            "hosted",
+            space,
+            &Bindings {
+                workspaces: vec![workspace.into()],
+            },
+        )
+        .await
+        .unwrap();
+}
+
 /// Pushes `image` to `repository` under `reference` over plain HTTP with `token`: each blob
 /// in one monolithic POST, then the manifest.
 pub async fn push_image(url: &str, token: &str, repository: &str, image: &Image, reference: &str) {
@@ -463,7 +501,19 @@ pub async fn push_image(url: &str, token: &str, repository: &str, image: &Image,
             .unwrap();
         assert_eq!(response.status(), 201, "pushing a blob to {repository}");
     }
-    let response = http
+    put_manifest(url, token, repository, image, reference).await;
+}
+
+/// PUTs `image`'s manifest as `repository:reference`; its blobs must be there already (a
+/// retag is this alone).
+pub async fn put_manifest(
+    url: &str,
+    token: &str,
+    repository: &str,
+    image: &Image,
+    reference: &str,
+) {
+    let response = client()
         .put(format!("{url}/v2/{repository}/manifests/{reference}"))
         .bearer_auth(token)
         .header("content-type", image.manifest.media_type.as_str())
@@ -474,7 +524,7 @@ pub async fn push_image(url: &str, token: &str, repository: &str, image: &Image,
     assert_eq!(
         response.status(),
         201,
-        "pushing the manifest to {repository}"
+        "pushing the manifest to {repository}:{reference}"
     );
 }
 
