@@ -60,23 +60,22 @@ pub struct KubernetesSecret {
 /// Checks a DNS-1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters), the
 /// grammar of Kubernetes namespaces.
 fn dns_label(field: &str, value: &str) -> Result<(), ApiError> {
-    if !is_dns_label(value) {
+    if !is_label(value, 63) {
         return Err(ApiError::Invalid(format!(
             "{field} `{}` is not a valid Kubernetes namespace: use at most 63 lowercase letters, \
              digits and `-`, starting and ending with a letter or digit (DNS-1123 label)",
-            value
-                .chars()
-                .take(100)
-                .flat_map(char::escape_debug)
-                .collect::<String>()
+            shown(value)
         )));
     }
     Ok(())
 }
 
-fn is_dns_label(value: &str) -> bool {
+/// Lowercase letters, digits and `-`, starting and ending with a letter or digit, 1 to
+/// `max_len` characters: a DNS-1123 label, or (up to 253) one dot-separated part of a
+/// subdomain, which Kubernetes does not cap at 63.
+fn is_label(value: &str, max_len: usize) -> bool {
     let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    (1..=63).contains(&value.len())
+    (1..=max_len).contains(&value.len())
         && value.chars().all(|c| alnum(c) || c == '-')
         && value.starts_with(alnum)
         && value.ends_with(alnum)
@@ -85,27 +84,26 @@ fn is_dns_label(value: &str) -> bool {
 /// Checks a DNS-1123 subdomain (labels joined by `.`, at most 253 characters), the grammar of
 /// Kubernetes object names.
 fn dns_subdomain(field: &str, value: &str) -> Result<(), ApiError> {
-    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    let ok = (1..=253).contains(&value.len())
-        && value.chars().all(|c| alnum(c) || c == '-' || c == '.')
-        && value.starts_with(alnum)
-        && value.ends_with(alnum)
-        && value
-            .split('.')
-            .all(|label| !label.is_empty() && label.starts_with(alnum) && label.ends_with(alnum));
+    let ok = value.len() <= 253 && value.split('.').all(|label| is_label(label, 253));
     if !ok {
         return Err(ApiError::Invalid(format!(
             "{field} `{}` is not a valid Kubernetes Secret name: use at most 253 lowercase \
              letters, digits, `-` and `.`, starting and ending with a letter or digit \
              (DNS-1123 subdomain)",
-            value
-                .chars()
-                .take(100)
-                .flat_map(char::escape_debug)
-                .collect::<String>()
+            shown(value)
         )));
     }
     Ok(())
+}
+
+/// A refused value as an error message may quote it: cut to 100 characters, escaped, so
+/// control characters cannot garble the message.
+fn shown(value: &str) -> String {
+    value
+        .chars()
+        .take(100)
+        .flat_map(char::escape_debug)
+        .collect()
 }
 
 /// The short name of the robot behind the Secret `name` in `namespace`: `pull-<ns>.<name>`
