@@ -232,10 +232,11 @@ export async function render() {
         else navigate(`/login${query({ next: location.pathname + location.search })}`, { replace: true });
         return;
       }
-      if (me && me.username !== who.username) workspaceNames = null;
-      if (me && me.is_admin !== who.is_admin) workspaceNames = null;
+      // A platform admin's list of every workspace is kept from page to page (admin pages
+      // drop it after changes); anyone else's comes from the fresh `/me`.
+      const sameAdmin = who.is_admin && me?.is_admin && me.username === who.username;
+      if (!sameAdmin) workspaceNames = null;
       me = who;
-      if (!me.is_admin) workspaceNames = null;
       await loadWorkspaceNames();
       if (count !== renderCount) return;
     }
