@@ -21,4 +21,4 @@ pub use manifest::{
     ChildManifest, DescriptorRef, Manifest, ManifestError, ManifestKind, Platform,
     MAX_MANIFEST_BYTES,
 };
-pub use names::{NameError, Reference, RepoName, Tag};
+pub use names::{space_of, NameError, Reference, RepoName, Tag};

@@ -49,8 +49,17 @@ impl RepoName {
 
     /// The first path segment, which Berth calls the space (a Harbor project).
     pub fn space(&self) -> &str {
-        self.0.split('/').next().unwrap_or(&self.0)
+        space_of(&self.0)
     }
+}
+
+/// The space of a repository name: its first path segment (`team-a` for `team-a/app/x`).
+///
+/// This is the one place that knows how a space is found in a name. It takes unparsed text
+/// because token scopes and external registries' catalogs name repositories before anything
+/// has checked them; for a name with no `/` the whole name is the space.
+pub fn space_of(repository: &str) -> &str {
+    repository.split('/').next().unwrap_or(repository)
 }
 
 /// One `/`-separated component: alphanumeric runs joined by `.`, `_`, `__` or any number of `-`.
