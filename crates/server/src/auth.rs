@@ -180,11 +180,11 @@ async fn create_missing_spaces(
         let Scope::Repository { name, actions } = scope else {
             continue;
         };
-        let space = berth_access::space_of(name);
+        let space = berth_oci::space_of(name);
         // Auto-created spaces obey the same naming rule as spaces made through the API.
         let well_named = crate::api::input::resource_name("space name", space).is_ok();
         if actions.contains(&berth_access::Action::Push)
-            && !facts.spaces.contains_key(space)
+            && !facts.repositories.contains_key(name)
             && well_named
         {
             let created = state

@@ -2,6 +2,8 @@
 //! access rule decides on. Everything is read fresh from the store, so a changed role,
 //! binding or robot counts on the very next request.
 
+use std::collections::HashMap;
+
 use berth_access::{Facts, Policy, Role, SpaceFacts, Subject};
 use berth_store::facts::RobotRecord;
 use berth_store::tenancy::WorkspaceRecord;
@@ -161,14 +163,15 @@ pub async fn facts_for<'a>(
     state: &AppState,
     repositories: impl IntoIterator<Item = &'a str>,
 ) -> Result<Facts, StoreError> {
+    let repositories: Vec<&str> = repositories.into_iter().collect();
     let mut names: Vec<&str> = repositories
-        .into_iter()
-        .map(berth_access::space_of)
+        .iter()
+        .map(|r| berth_oci::space_of(r))
         .collect();
     names.sort_unstable();
     names.dedup();
     let settings = state.store.access_settings().await?;
-    let spaces = state
+    let spaces: HashMap<String, SpaceFacts> = state
         .store
         .hosted_spaces(&names)
         .await?
@@ -184,11 +187,18 @@ pub async fn facts_for<'a>(
             )
         })
         .collect();
+    let repositories = repositories
+        .into_iter()
+        .filter_map(|repository| {
+            let space = spaces.get(berth_oci::space_of(repository))?;
+            Some((repository.to_string(), space.clone()))
+        })
+        .collect();
     Ok(Facts {
         policy: Policy {
             anonymous_pull: settings.anonymous_pull,
         },
-        spaces,
+        repositories,
         auto_create_spaces: settings.auto_create_spaces,
     })
 }

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use berth_access::{Action, Scope};
+use berth_access::Scope;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde::{Deserialize, Serialize};
@@ -64,6 +64,10 @@ pub struct Claims {
     /// working wherever the account is looked up.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cred: String,
+    /// The `access` claim as scopes, parsed once when the token is signed or verified (it is
+    /// not part of the token), so that checking a request against its token is a lookup.
+    #[serde(skip)]
+    pub granted: Vec<Scope>,
 }
 
 impl Claims {
@@ -72,7 +76,7 @@ impl Claims {
     }
 
     /// The granted scopes, parsed back from the claim.
-    pub fn scopes(&self) -> Vec<Scope> {
+    fn scopes(&self) -> Vec<Scope> {
         self.access
             .iter()
             .filter_map(|entry| {
@@ -85,14 +89,6 @@ impl Claims {
                 .ok()
             })
             .collect()
-    }
-
-    pub fn allows(&self, repository: &str, action: Action) -> bool {
-        self.access.iter().any(|entry| {
-            entry.resource_type == "repository"
-                && entry.name == repository
-                && entry.actions.iter().any(|a| a == action.as_str())
-        })
     }
 }
 
@@ -220,7 +216,7 @@ impl TokenService {
         access: Vec<AccessEntry>,
     ) -> anyhow::Result<(String, Claims)> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let claims = Claims {
+        let mut claims = Claims {
             iss: SERVICE.into(),
             sub: subject.into(),
             aud: audience.into(),
@@ -230,7 +226,9 @@ impl TokenService {
             jti: uuid::Uuid::new_v4().to_string(),
             access,
             cred: credential.into(),
+            granted: Vec::new(),
         };
+        claims.granted = claims.scopes();
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.key_id.clone());
         let token = jsonwebtoken::encode(&header, &claims, &self.encoding)?;
@@ -248,8 +246,9 @@ impl TokenService {
                 return Ok(claims.clone());
             }
         }
-        let claims =
+        let mut claims =
             jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
+        claims.granted = claims.scopes();
         let mut verified = self.verified.lock().unwrap();
         if verified.len() >= MAX_VERIFIED {
             verified.clear();
@@ -284,6 +283,7 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use berth_access::Action;
 
     #[test]
     fn issues_and_verifies_and_rejects_forgeries() {
@@ -295,9 +295,13 @@ mod tests {
             .unwrap();
         let claims = service.verify(&token).unwrap();
         assert_eq!(claims.sub, "alice");
-        assert!(claims.allows("a/b", Action::Push));
-        assert!(!claims.allows("a/b", Action::Delete));
-        assert_eq!(claims.scopes(), vec![scope.clone()]);
+        assert!(berth_access::allows(&claims.granted, "a/b", Action::Push));
+        assert!(!berth_access::allows(
+            &claims.granted,
+            "a/b",
+            Action::Delete
+        ));
+        assert_eq!(claims.granted, vec![scope.clone()]);
 
         // Sessions and registry tokens are not interchangeable.
         let (session, _) = service.issue_session("alice", "").unwrap();

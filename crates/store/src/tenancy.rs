@@ -38,6 +38,13 @@ pub struct SpaceRow {
     pub bound: Vec<(i64, String)>,
 }
 
+impl SpaceRow {
+    /// The ids of the workspaces the space is bound to, as the access rule takes them.
+    pub fn bound_ids(&self) -> Vec<i64> {
+        self.bound.iter().map(|(id, _)| *id).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RobotRow {
     pub id: i64,
@@ -325,12 +332,12 @@ impl Store {
         Ok(spaces_from_rows(&rows)?.into_iter().next())
     }
 
-    /// Spaces of a registry by name after `after`. With `visible_to` (workspace ids), only the
-    /// spaces that are public or bound to one of them, as a non-admin sees them.
+    /// Spaces of a registry by name after `after`, keeping only those `visible` admits (the
+    /// caller's view, decided by the access rule); the total counts the visible ones.
     pub async fn spaces(
         &self,
         registry_id: i64,
-        visible_to: Option<&[i64]>,
+        visible: impl Fn(&SpaceRow) -> bool,
         after: &str,
         limit: i64,
     ) -> Result<Page<SpaceRow>, StoreError> {
@@ -344,12 +351,7 @@ impl Store {
             .await?;
         let visible: Vec<SpaceRow> = spaces_from_rows(&rows)?
             .into_iter()
-            .filter(|space| match visible_to {
-                None => true,
-                Some(workspaces) => {
-                    space.public || space.bound.iter().any(|(id, _)| workspaces.contains(id))
-                }
-            })
+            .filter(|space| visible(space))
             .collect();
         let total = visible.len() as i64;
         let all = visible

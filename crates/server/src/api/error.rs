@@ -136,6 +136,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<berth_access::Refusal> for ApiError {
+    fn from(refusal: berth_access::Refusal) -> ApiError {
+        ApiError::Forbidden(refusal.to_string())
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
         ApiError::Invalid(format!("request body: {}", rejection.body_text()))

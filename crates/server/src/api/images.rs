@@ -6,7 +6,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use berth_access::{space_actions, Action, ListSources, Policy, SpaceFacts, Subject};
+use berth_access::rest::{self, Refusal};
+use berth_access::{Action, ListSources, SpaceFacts};
 use berth_oci::{Digest, RepoName, Tag};
 use berth_store::catalog::{CatalogRepository, TagCursor, TagOrder, TagRecord, RECENT_TAGS_KEPT};
 use berth_store::registries::RegistryOwner;
@@ -437,40 +438,42 @@ impl Located {
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored repository name: {e}")))
     }
 
-    /// What the caller may do to this repository, by the registry's rule: push rights edit
-    /// the description, delete rights delete. Robots only read.
-    fn may(&self, caller: &Caller, action: Action) -> bool {
-        let subject = &caller.subject;
-        if matches!(subject, Subject::Robot { .. } | Subject::Anonymous) {
-            return false;
-        }
-        // A workspace registry's spaces are, for this rule, bound to their owner alone.
-        let bound = match self.space.registry_owner {
-            None => self.space.bound.clone(),
-            Some(owner) => vec![owner],
-        };
-        let facts = SpaceFacts {
+    /// The repository's space as the access rule sees it.
+    fn space_facts(&self) -> SpaceFacts {
+        SpaceFacts {
             id: self.space.id,
             public: self.space.public,
-            bound,
-        };
-        space_actions(Policy::default(), subject, Some(&facts), false).contains(&action)
+            bound: self.space.bound.clone(),
+        }
+    }
+
+    /// What the caller may do to this repository (push rights edit the description, delete
+    /// rights delete), as `berth_access::rest` decides.
+    fn may(&self, caller: &Caller, action: Action) -> bool {
+        rest::repository_actions(
+            &caller.subject,
+            &self.space_facts(),
+            self.space.registry_owner,
+        )
+        .contains(&action)
     }
 
     fn require(&self, caller: &Caller, action: Action, what: &str) -> Result<(), ApiError> {
-        caller.require_user()?;
-        if self.may(caller, action) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
+        let decision = rest::repository_change(
+            &caller.subject,
+            &self.space_facts(),
+            self.space.registry_owner,
+            action,
+        );
+        match decision {
+            Ok(()) => Ok(()),
+            Err(Refusal::NeedsPush | Refusal::NeedsDelete) => Err(ApiError::Forbidden(format!(
                 "you may not {what} `{}`: that needs {} rights in space `{}`",
                 self.target(),
-                match action {
-                    Action::Delete => "delete",
-                    _ => "push",
-                },
+                action.as_str(),
                 self.space.name
-            )))
+            ))),
+            Err(other) => Err(other.into()),
         }
     }
 
@@ -506,11 +509,7 @@ async fn locate(
         .ok_or_else(not_found)?;
     let index = state.catalog.read().await?;
     let (space, sources) = index
-        .visible_space(
-            workspace.id,
-            registry_id,
-            berth_access::space_of(&found.name),
-        )
+        .visible_space(workspace.id, registry_id, berth_oci::space_of(&found.name))
         .ok_or_else(not_found)?;
     let space = space.clone();
     drop(index);
@@ -623,7 +622,7 @@ pub async fn list_images(
         tag: tag.as_deref(),
         registry: params.registry.as_deref().filter(|v| !v.is_empty()),
         space: params.space.as_deref().filter(|v| !v.is_empty()),
-        only_space: caller.limited_space(),
+        only_space: caller.subject.limited_space(),
         visibility,
         source,
         sort,
@@ -1082,7 +1081,7 @@ pub async fn selector(
         tag: tag_part,
         registry: None,
         space: None,
-        only_space: caller.limited_space(),
+        only_space: caller.subject.limited_space(),
         visibility: None,
         source: None,
         sort: SortKey::PushedAt,

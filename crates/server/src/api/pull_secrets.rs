@@ -21,7 +21,6 @@ use utoipa::ToSchema;
 use super::caller::{Caller, WorkspaceNeed};
 use super::error::{ApiError, ErrorResponses};
 use super::input::{Json, Path};
-use super::push_commands::may_publish;
 use super::robots::{new_secret, robot_target};
 use crate::principals;
 use crate::state::AppState;
@@ -165,7 +164,7 @@ pub async fn pull_secret(
     Json(request): Json<PullSecretRequest>,
 ) -> Result<Response, ApiError> {
     let workspace = caller.workspace(&state, &ws, WorkspaceNeed::Read).await?;
-    if !may_publish(&caller, workspace.id) {
+    if berth_access::rest::workspace_credentials(&caller.subject, workspace.id).is_err() {
         return Err(ApiError::Forbidden(format!(
             "only editors and admins of workspace `{ws}` (and platform admins) may create pull \
              secrets"

@@ -8,7 +8,8 @@
 //! the space is.
 
 use axum::extract::State;
-use berth_access::{Role, Subject, WorkspaceId};
+use berth_access::rest::{self, Refusal};
+use berth_access::ListedSpace;
 use berth_oci::{RepoName, Tag};
 use berth_store::registries::{RegistryOwner, RegistryRecord};
 use berth_store::tenancy::{NewRobot, WorkspaceRecord};
@@ -285,18 +286,6 @@ fn target_notes(target: &Target) -> Vec<String> {
     notes
 }
 
-/// Whether the caller may make logins that push for workspace `id`: its admins and editors,
-/// and platform admins (the same people the rule lets push into the workspace's spaces).
-pub(super) fn may_publish(caller: &Caller, id: WorkspaceId) -> bool {
-    match &caller.subject {
-        Subject::User { is_admin: true, .. } => true,
-        Subject::User { memberships, .. } => memberships
-            .iter()
-            .any(|(w, role)| *w == id && matches!(role, Role::Admin | Role::Editor)),
-        Subject::Robot { .. } | Subject::Anonymous => false,
-    }
-}
-
 /// `host[:port]` of a URL, and whether it is plain HTTP.
 fn address(url: &str) -> Result<(String, bool), ApiError> {
     let parsed = url::Url::parse(url)
@@ -362,8 +351,13 @@ pub async fn push_command(
             .space(registry.id, &space)
             .await?
             .ok_or_else(hidden)?;
-        let in_view = row.public || row.bound.iter().any(|(id, _)| *id == workspace.id);
-        if !in_view {
+        let bound = row.bound_ids();
+        let listed = ListedSpace {
+            public: row.public,
+            registry_owner: None,
+            bound: &bound,
+        };
+        if !berth_access::list_sources(listed, workspace.id).any() {
             return Err(hidden());
         }
         Some(row)
@@ -410,17 +404,21 @@ pub async fn push_command(
                  accounts on `{reg}`; log in with an account of that registry instead"
             )));
         };
-        if !may_publish(&caller, workspace.id) {
-            return Err(ApiError::Forbidden(format!(
-                "only editors and admins of workspace `{ws}` (and platform admins) may create \
-                 a temporary push login"
-            )));
-        }
-        if !space_row.bound.iter().any(|(id, _)| *id == workspace.id) {
-            return Err(ApiError::Forbidden(format!(
-                "space `{space}` is not bound to workspace `{ws}`, so the workspace's robots \
-                 cannot push there; a platform admin can bind it"
-            )));
+        match rest::temporary_push_login(&caller.subject, workspace.id, &space_row.bound_ids()) {
+            Ok(()) => {}
+            Err(Refusal::EditorsOnly) => {
+                return Err(ApiError::Forbidden(format!(
+                    "only editors and admins of workspace `{ws}` (and platform admins) may \
+                     create a temporary push login"
+                )))
+            }
+            Err(Refusal::SpaceNotBound) => {
+                return Err(ApiError::Forbidden(format!(
+                    "space `{space}` is not bound to workspace `{ws}`, so the workspace's robots \
+                     cannot push there; a platform admin can bind it"
+                )))
+            }
+            Err(other) => return Err(other.into()),
         }
         let seconds = query
             .expires_in_seconds
@@ -460,11 +458,12 @@ pub async fn push_command(
             notes.push(format!(
                 "The login lines ask for the password of `{username}`."
             ));
-            let facts = principals::facts_for(&state, [space.as_str()]).await?;
+            let repository = format!("{space}/{}", target.repository);
+            let facts = principals::facts_for(&state, [repository.as_str()]).await?;
             let may_push = berth_access::may(
                 &caller.subject,
                 &facts,
-                &format!("{space}/{}", target.repository),
+                &repository,
                 berth_access::Action::Push,
             );
             if !may_push {

@@ -114,11 +114,7 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me
                 kind: SubjectKind::Robot,
                 workspaces: vec![MyWorkspace {
                     name: workspace.to_string(),
-                    role: if *can_push {
-                        RoleName::Editor
-                    } else {
-                        RoleName::Viewer
-                    },
+                    role: RoleName::from(berth_access::rest::robot_role(*can_push)),
                 }],
             }
         }

@@ -1,12 +1,12 @@
 //! Spaces of platform registries and their bindings to workspaces.
 //!
-//! A caller sees a space when it is public, when it is bound to one of their workspaces, or
-//! when they are a platform admin (DESIGN.md section 3). Any other space answers like a
-//! missing one. Only platform admins change spaces and bindings, and only they see whom a
-//! space is bound to.
+//! Who sees which space, who changes spaces and bindings, and who sees whom a space is bound
+//! to are decided by `berth_access::rest`; any space the caller may not see answers like a
+//! missing one.
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use berth_access::rest::{self, SpaceFilter};
 use berth_store::registries::{RegistryOwner, RegistryRecord};
 use berth_store::tenancy::SpaceRow;
 use serde::{Deserialize, Serialize};
@@ -33,8 +33,7 @@ pub struct Space {
 /// A space as `caller` may see it.
 pub fn space_view(caller: &Caller, space: SpaceRow) -> Space {
     Space {
-        bound_workspaces: caller
-            .is_platform_admin()
+        bound_workspaces: rest::sees_bindings(&caller.subject)
             .then(|| space.bound.into_iter().map(|(_, name)| name).collect()),
         registry: space.registry,
         name: space.name,
@@ -81,6 +80,11 @@ async fn platform_registry(state: &AppState, name: &str) -> Result<RegistryRecor
         .ok_or_else(|| ApiError::not_found(format_args!("registry `{name}`")))
 }
 
+/// Whether the spaces `filter` lets a caller see include `space`.
+fn admits(filter: &SpaceFilter, space: &SpaceRow) -> bool {
+    filter.admits(space.public, space.bound_ids())
+}
+
 /// Loads a space the caller may see; any other answers like a missing one.
 pub(super) async fn visible_space(
     state: &AppState,
@@ -95,11 +99,9 @@ pub(super) async fn visible_space(
         .space(registry.id, name)
         .await?
         .ok_or_else(not_found)?;
-    let mine = caller.workspace_ids();
-    let visible = caller.is_platform_admin()
-        || space.public
-        || space.bound.iter().any(|(id, _)| mine.contains(id));
-    visible.then_some(space).ok_or_else(not_found)
+    admits(&rest::visible_spaces(&caller.subject), &space)
+        .then_some(space)
+        .ok_or_else(not_found)
 }
 
 /// Loads a space for a change: the caller must see it, then be a platform admin.
@@ -126,11 +128,15 @@ pub async fn list_spaces(
 ) -> Result<Json<Page<Space>>, ApiError> {
     let registry = platform_registry(&state, &registry).await?;
     let page = list.page()?;
-    let mine = caller.workspace_ids();
-    let visible_to = (!caller.is_platform_admin()).then_some(mine.as_slice());
+    let filter = rest::visible_spaces(&caller.subject);
     let spaces = state
         .store
-        .spaces(registry.id, visible_to, &page.after, page.limit + 1)
+        .spaces(
+            registry.id,
+            |space| admits(&filter, space),
+            &page.after,
+            page.limit + 1,
+        )
         .await?;
     Ok(Json(Page::from_fetched(
         spaces.items,

@@ -84,7 +84,7 @@ pub async fn upload(
     let space = visible_space(&state, &caller, berth_store::registry::HOSTED, &space).await?;
     let facts = principals::facts_for(&state, [space.name.as_str()]).await?;
     if !berth_access::may(
-        &caller.acting_for(workspace.id),
+        &caller.subject.acting_for(workspace.id),
         &facts,
         &space.name,
         Action::Push,

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use berth_access::Subject;
+use berth_access::rest::{self, WorkspaceListing};
 use berth_store::tenancy::WorkspaceRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -74,17 +74,17 @@ pub async fn list_workspaces(
     Query(list): Query<ListParams>,
 ) -> Result<Json<Page<Workspace>>, ApiError> {
     let page = list.page()?;
-    let found = match &caller.subject {
-        Subject::User { is_admin: true, .. } => {
+    let found = match rest::workspace_listing(&caller.subject) {
+        WorkspaceListing::Every => {
             state
                 .store
                 .workspaces(None, &page.after, page.limit + 1)
                 .await?
         }
-        Subject::User { username, .. } => {
+        WorkspaceListing::Memberships => {
             let user = state
                 .store
-                .find_user(username)
+                .find_user(caller.name())
                 .await?
                 .ok_or(ApiError::Unauthorized)?;
             state
@@ -92,10 +92,10 @@ pub async fn list_workspaces(
                 .workspaces(Some(user.id), &page.after, page.limit + 1)
                 .await?
         }
-        // A robot belongs to exactly one workspace.
-        Subject::Robot { name, .. } => {
+        // A robot belongs to exactly one workspace, the one its name names.
+        WorkspaceListing::Own => {
             let (workspace, _) =
-                principals::parse_robot_name(name).ok_or(ApiError::Unauthorized)?;
+                principals::parse_robot_name(caller.name()).ok_or(ApiError::Unauthorized)?;
             let own: Vec<WorkspaceRecord> = state
                 .store
                 .workspace(workspace)
@@ -105,7 +105,7 @@ pub async fn list_workspaces(
             let page = Page::from_all(own, &page, |w| w.name.clone(), Workspace::from);
             return Ok(Json(page));
         }
-        Subject::Anonymous => return Err(ApiError::Unauthorized),
+        WorkspaceListing::Nothing => return Err(ApiError::Unauthorized),
     };
     Ok(Json(Page::from_fetched(
         found.items,

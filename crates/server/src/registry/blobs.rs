@@ -218,7 +218,7 @@ async fn try_mount(
 /// Whether the token holder may read `source`: either the token names it, or the access
 /// rule would grant it on asking (clients mounting without `from` cannot know to ask).
 async fn may_pull(state: &AppState, claims: &Claims, source: &RepoName) -> bool {
-    if claims.allows(source.as_str(), Action::Pull) {
+    if berth_access::allows(&claims.granted, source.as_str(), Action::Pull) {
         return true;
     }
     let Ok(Some(subject)) = token_subject(state, claims).await else {

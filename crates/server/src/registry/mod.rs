@@ -296,7 +296,7 @@ pub(crate) async fn authorize(
     match need {
         Need::Ping | Need::Catalog => Ok(claims),
         Need::Repository(name, action) => {
-            if claims.allows(name.as_str(), action) {
+            if berth_access::allows(&claims.granted, name.as_str(), action) {
                 return Ok(claims);
             }
             let Some(subject) =
@@ -322,7 +322,7 @@ pub(crate) async fn authorize(
                     "requested access to `{name}` is denied"
                 )));
             }
-            let space = berth_access::space_of(name.as_str());
+            let space = name.space();
             Err(RegistryError::SpaceUnknown(
                 if subject.is_platform_admin() {
                     format!(
