@@ -7,10 +7,10 @@ mod cli;
 /// Configuration layering and validation.
 mod config;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use berth_server::{App, ServerSettings};
+use berth_server::{AdminAccount, App, ServerSettings, INITIAL_ADMIN_PASSWORD_FILE};
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
@@ -52,6 +52,9 @@ struct ServeArgs {
     /// The URL clients reach Berth at [default: http://<listen address>].
     #[arg(long)]
     external_url: Option<String>,
+    /// Log lines as text (coloured only on a terminal) or as JSON objects [default: text].
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormat>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -88,6 +91,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir,
         database_url: args.database_url,
         external_url: args.external_url,
+        log_format: args.log_format,
     };
     let config =
         config::load(args.config.as_deref(), config::process_env(), &overrides)?.validate()?;
@@ -118,22 +122,51 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         upload_ttl: config.upload_ttl,
     })
     .await?;
-    if let Some(password) = &app.generated_admin_password {
-        // Shown once, on the terminal that started Berth; the log never carries it.
-        eprintln!(
-            "\n  Created user `admin` with password: {password}\n  (also saved to {})\n",
-            config.data_dir.join("initial-admin-password").display()
-        );
-    }
+    // Shown once, on the terminal that started Berth; the log never carries the password.
+    eprintln!("{}", welcome(&app.admin, &external_url, &config.data_dir));
     tracing::info!(listen = %bound, external_url = %external_url, database = %redact_url(&config.database_url), "berth is serving");
     app.serve(listener, shutdown_signal()).await
 }
 
+/// What a person starting Berth needs to know first: where the console is, and how to sign
+/// in as `admin`.
+fn welcome(admin: &AdminAccount, external_url: &str, data_dir: &Path) -> String {
+    let console = format!("{}/", external_url.trim_end_matches('/'));
+    let sign_in = match admin {
+        AdminAccount::CreatedWithGeneratedPassword { password, saved_to } => format!(
+            "Created user `admin` with password: {password}\n  (also saved to {}; \
+             change it after signing in)",
+            saved_to.display()
+        ),
+        AdminAccount::CreatedWithGivenPassword => {
+            "Created user `admin` with the password from BERTH_ADMIN_PASSWORD.".to_string()
+        }
+        AdminAccount::Existing => {
+            let saved = data_dir.join(INITIAL_ADMIN_PASSWORD_FILE);
+            if saved.exists() {
+                format!(
+                    "User `admin` exists; its first password is in {} unless it was changed.",
+                    saved.display()
+                )
+            } else {
+                "User `admin` exists; sign in with its password.".to_string()
+            }
+        }
+    };
+    format!(
+        "\n  Berth is serving at {external_url}\n  Console:  {console}\n  API docs: \
+         {console}api/v1/docs\n  {sign_in}\n"
+    )
+}
+
 fn init_logging(format: LogFormat, level: &str) {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colour codes help a person at a terminal and corrupt a log file or a collector's input.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

@@ -470,6 +470,22 @@ impl BlobStore for FsBlobStore {
         Ok(())
     }
 
+    async fn upload_sessions(&self) -> Result<usize, BlobError> {
+        let uploads = self.root.join("_uploads");
+        blocking(move || {
+            let mut open = 0;
+            for entry in std::fs::read_dir(&uploads)? {
+                // Only directories named like a session id are sessions.
+                if uuid::Uuid::parse_str(&entry?.file_name().to_string_lossy()).is_ok() {
+                    open += 1;
+                }
+            }
+            Ok(open)
+        })
+        .await
+        .map_err(BlobError::from)
+    }
+
     async fn purge_stale_uploads(&self, max_age: Duration) -> Result<usize, BlobError> {
         let uploads = self.root.join("_uploads");
         let stale: Vec<String> = blocking(move || {

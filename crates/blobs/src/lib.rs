@@ -103,4 +103,7 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Removes upload sessions untouched for longer than `max_age`. Returns how many.
     async fn purge_stale_uploads(&self, max_age: std::time::Duration) -> Result<usize, BlobError>;
+
+    /// How many upload sessions are open: started and neither finished nor cancelled.
+    async fn upload_sessions(&self) -> Result<usize, BlobError>;
 }

@@ -21,4 +21,7 @@ pub use manifest::{
     ChildManifest, DescriptorRef, Manifest, ManifestError, ManifestKind, Platform,
     MAX_MANIFEST_BYTES,
 };
-pub use names::{space_of, NameError, Reference, RepoName, Tag};
+pub use names::{
+    is_resource_name, is_username, space_of, NameError, Reference, RepoName, Tag,
+    RESOURCE_NAME_RULE, USERNAME_RULE,
+};

@@ -62,6 +62,40 @@ pub fn space_of(repository: &str) -> &str {
     repository.split('/').next().unwrap_or(repository)
 }
 
+/// How [`is_resource_name`] names are made, as error messages describe it.
+pub const RESOURCE_NAME_RULE: &str =
+    "2 to 63 lowercase letters and digits, separated by single `.`, `_` or `-`";
+
+/// Whether `value` is a name Berth gives its own resources: workspaces, spaces, robots and
+/// registries. `[a-z0-9]+([._-][a-z0-9]+)*`, 2–63 characters. Spaces are the first segment of
+/// repository names, so every such name is also a valid repository path component.
+pub fn is_resource_name(value: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let separator = |c: char| matches!(c, '.' | '_' | '-');
+    (2..=63).contains(&value.len())
+        && value.chars().all(|c| alnum(c) || separator(c))
+        && value
+            .split(separator)
+            .all(|part| !part.is_empty() && part.chars().all(alnum))
+}
+
+/// How [`is_username`] names are made, as error messages describe it.
+pub const USERNAME_RULE: &str =
+    "start with a lowercase letter or digit, then up to 62 lowercase letters, digits, `.`, `_` or `-`";
+
+/// Whether `value` is a username: `[a-z0-9][a-z0-9._-]{0,62}`. `robot$…` names cannot match,
+/// which keeps them for robot accounts.
+pub fn is_username(value: &str) -> bool {
+    let mut chars = value.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    first_ok
+        && value.len() <= 63
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
 /// One `/`-separated component: alphanumeric runs joined by `.`, `_`, `__` or any number of `-`.
 fn is_path_component(component: &str) -> bool {
     let bytes = component.as_bytes();

@@ -1,36 +1,16 @@
-//! The HTTP surface of Berth: the hosted registry at `/v2/`, the token service at
-//! `/auth/token`, health at `/healthz` and `/readyz`, metrics at `/metrics`, and the web
-//! console at `/`.
+//! Berth's server, assembled: it opens the data dir, the database and the blob store, creates
+//! the admin on first start, and serves the hosted registry (`berth-registry`), the REST API and
+//! the console (`berth-api`), health at `/healthz` and `/readyz` and metrics at `/metrics` on
+//! one port, with the background upkeep they need.
 //!
-//! **Architecture invariant:** handlers parse and authorize, then call the store and the blob
-//! store. Business rules about who may do what live in `berth-access`, not here.
+//! **Architecture invariant:** this crate holds no handler of its own beyond health and
+//! metrics and no rule at all; it wires services together. The registry and the API know
+//! nothing of each other, and only this crate depends on both.
 
-/// The REST API at `/api/v1`.
-pub mod api;
-/// `/auth/token`, the Docker token service.
-pub mod auth;
-/// The image list's in-memory read model of the catalog.
-pub mod catalog;
-/// The web console's pages and assets.
-pub mod console;
-/// Importing `docker save` and OCI layout tarballs into the hosted registry.
-pub mod import;
 /// Request metrics and the Prometheus endpoint.
 pub mod metrics;
-/// Argon2 password hashing.
-pub mod passwords;
-/// Users and robots: authentication and the facts the access rule needs.
-pub mod principals;
-/// The OCI Distribution API.
-pub mod registry;
-/// Encryption of stored registry credentials.
-pub mod secrets;
-/// Shared application state.
-pub mod state;
-/// Registry token signing and verification.
-pub mod tokens;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,13 +20,15 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use berth_blobs::FsBlobStore;
+use berth_api::{ApiServices, ApiState};
+use berth_blobs::{BlobStore, FsBlobStore};
+use berth_identity::passwords;
+use berth_identity::secrets::SecretBox;
+use berth_identity::tokens::{self, TokenService};
+use berth_registry::RegistryState;
 use berth_store::users::NewUser;
 use berth_store::Store;
 use tokio::net::TcpListener;
-
-use crate::state::{AppState, PullCounter};
-use crate::tokens::TokenService;
 
 /// What the server needs to start. The binary fills it from the configuration.
 #[derive(Debug, Clone)]
@@ -62,12 +44,26 @@ pub struct ServerSettings {
     pub upload_ttl: Duration,
 }
 
-/// A started application: state plus the router serving it.
+/// What this start did about the bootstrap user `admin`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminAccount {
+    /// `admin` existed already.
+    Existing,
+    /// Created now with the password from the settings (`BERTH_ADMIN_PASSWORD`).
+    CreatedWithGivenPassword,
+    /// Created now with this generated password, also written to `saved_to`.
+    CreatedWithGeneratedPassword { password: String, saved_to: PathBuf },
+}
+
+/// The file the generated admin password is written to, in the data dir.
+pub const INITIAL_ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
+
+/// A started application: the services, and the router serving them.
 pub struct App {
-    pub state: AppState,
+    pub registry: RegistryState,
+    pub api: ApiState,
     pub router: Router,
-    /// Set when this start created the admin user with a generated password.
-    pub generated_admin_password: Option<String>,
+    pub admin: AdminAccount,
 }
 
 impl App {
@@ -79,37 +75,44 @@ impl App {
         let store = Store::connect(&settings.database_url)
             .await
             .context("opening the database")?;
-        let blobs = FsBlobStore::open(settings.data_dir.join("blobs"))
-            .await
-            .context("opening blob storage")?;
-        let tokens = TokenService::open(&settings.data_dir, settings.token_ttl)
-            .context("loading the token signing key")?;
+        let blobs: Arc<dyn BlobStore> = Arc::new(
+            FsBlobStore::open(settings.data_dir.join("blobs"))
+                .await
+                .context("opening blob storage")?,
+        );
+        let tokens = Arc::new(
+            TokenService::open(&settings.data_dir, settings.token_ttl)
+                .context("loading the token signing key")?,
+        );
         let secrets =
-            secrets::SecretBox::open(&settings.data_dir).context("loading the secrets key")?;
-        let generated_admin_password = bootstrap_admin(&store, &settings).await?;
+            Arc::new(SecretBox::open(&settings.data_dir).context("loading the secrets key")?);
+        let passwords = Arc::new(passwords::PasswordChecker::default());
+        let admin = bootstrap_admin(&store, &settings).await?;
         let external_url: Arc<str> = settings.external_url.trim_end_matches('/').into();
-        let catalog = catalog::Catalog::load(store.clone(), state::host_of_url(&external_url))
-            .await
-            .context("loading the image list index")?;
-        let state = AppState {
-            store,
-            blobs: Arc::new(blobs),
-            tokens: Arc::new(tokens),
-            passwords: Arc::default(),
-            pulls: Arc::new(PullCounter::default()),
-            pull_audit: Arc::default(),
-            metrics: metrics::handle(),
+        let registry = RegistryState::new(
+            store.clone(),
+            blobs.clone(),
+            tokens.clone(),
+            passwords.clone(),
+            external_url.clone(),
+        );
+        let api = ApiState::start(ApiServices {
+            store: store.clone(),
+            blobs: blobs.clone(),
+            tokens,
+            passwords,
+            secrets,
             external_url,
-            secrets: Arc::new(secrets),
-            catalog: Arc::new(catalog),
-            sessions: Arc::default(),
-        };
-        spawn_maintenance(state.clone(), settings.upload_ttl);
-        let router = router(state.clone());
+        })
+        .await
+        .context("loading the image list index")?;
+        spawn_maintenance(registry.clone(), blobs, settings.upload_ttl);
+        let router = router(registry.clone(), api.clone());
         Ok(App {
-            state,
+            registry,
+            api,
             router,
-            generated_admin_password,
+            admin,
         })
     }
 
@@ -119,7 +122,6 @@ impl App {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let state = self.state.clone();
         axum::serve(
             listener,
             self.router
@@ -128,29 +130,33 @@ impl App {
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
-        state.flush_buffers().await;
-        state.store.close().await;
+        self.registry.flush_buffers().await;
+        self.registry.store.close().await;
         Ok(())
     }
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(registry::router())
-        .nest("/api/v1", api::router())
-        .route("/auth/token", get(auth::get_token).post(auth::post_token))
+/// Every route of the server: the registry's, the API's and the console's, health and
+/// metrics, behind request metrics and tracing.
+pub fn router(registry: RegistryState, api: ApiState) -> Router {
+    let store = registry.store.clone();
+    let metrics = metrics::Metrics::new(
+        store.clone(),
+        registry.blobs.clone(),
+        api.image_list.clone(),
+    );
+    berth_registry::router(registry)
+        .merge(berth_api::router(api))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics::render))
-        .merge(console::router())
+        .route("/readyz", get(ready).with_state(store))
+        .route("/metrics", get(metrics::render).with_state(metrics))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 /// Ready when the database answers on both pools.
-async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
+async fn ready(State(store): State<Store>) -> impl IntoResponse {
+    match store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(error) => {
             tracing::warn!(error = %error, "readiness check failed");
@@ -159,14 +165,11 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Creates `admin` when the database has no such user. Returns the password when it was
-/// generated, so the caller can show it once.
-async fn bootstrap_admin(
-    store: &Store,
-    settings: &ServerSettings,
-) -> anyhow::Result<Option<String>> {
+/// Creates `admin` when the database has no such user, with the configured password or a
+/// generated one that is written to the data dir.
+async fn bootstrap_admin(store: &Store, settings: &ServerSettings) -> anyhow::Result<AdminAccount> {
     if store.find_user("admin").await?.is_some() {
-        return Ok(None);
+        return Ok(AdminAccount::Existing);
     }
     let (password, generated) = match &settings.admin_password {
         Some(p) => (p.clone(), false),
@@ -181,30 +184,33 @@ async fn bootstrap_admin(
             is_admin: true,
         })
         .await?;
-    if generated {
-        let path = settings.data_dir.join("initial-admin-password");
-        tokens::write_private_file(&path, format!("{password}\n").as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-        return Ok(Some(password));
+    if !generated {
+        return Ok(AdminAccount::CreatedWithGivenPassword);
     }
-    Ok(None)
+    let saved_to = settings.data_dir.join(INITIAL_ADMIN_PASSWORD_FILE);
+    write_password_file(&saved_to, &password)?;
+    Ok(AdminAccount::CreatedWithGeneratedPassword { password, saved_to })
+}
+
+fn write_password_file(path: &Path, password: &str) -> anyhow::Result<()> {
+    tokens::write_private_file(path, format!("{password}\n").as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Background upkeep: flush pull counts every second, purge stale upload sessions hourly.
-fn spawn_maintenance(state: AppState, upload_ttl: Duration) {
-    let flush_state = state.clone();
+fn spawn_maintenance(registry: RegistryState, blobs: Arc<dyn BlobStore>, upload_ttl: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            flush_state.flush_buffers().await;
+            registry.flush_buffers().await;
         }
     });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            match state.blobs.purge_stale_uploads(upload_ttl).await {
+            match blobs.purge_stale_uploads(upload_ttl).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sessions = n, "purged stale upload sessions"),
                 Err(error) => tracing::warn!(error = %error, "purging upload sessions failed"),

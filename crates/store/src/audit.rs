@@ -27,6 +27,10 @@ pub struct AuditEvent {
 /// An event to record.
 #[derive(Debug, Clone, Default)]
 pub struct NewAuditEvent<'a> {
+    /// When it happened, in milliseconds since the epoch; `None` for now. Events recorded
+    /// after the fact (buffered pulls) carry the time of their request, so the log orders
+    /// them among the changes around them as they really happened.
+    pub at: Option<i64>,
     pub actor: &'a str,
     pub action: &'a str,
     pub target: &'a str,
@@ -38,6 +42,8 @@ pub struct NewAuditEvent<'a> {
 /// An event that owns its text, for callers that buffer events and record them in batches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OwnedAuditEvent {
+    /// When it happened; `None` for the time it is recorded. See [`NewAuditEvent::at`].
+    pub at: Option<i64>,
     pub actor: String,
     pub action: String,
     pub target: String,
@@ -49,6 +55,7 @@ pub struct OwnedAuditEvent {
 impl OwnedAuditEvent {
     pub fn borrow(&self) -> NewAuditEvent<'_> {
         NewAuditEvent {
+            at: self.at,
             actor: &self.actor,
             action: &self.action,
             target: &self.target,
@@ -68,8 +75,8 @@ pub struct AuditQuery<'a> {
     pub workspace: Option<&'a str>,
     /// Only events at or after this time (milliseconds).
     pub since: Option<i64>,
-    /// Only events with an id below this one: the cursor for the next page.
-    pub before_id: Option<i64>,
+    /// Only events older than this one, as `(at, id)`: the cursor for the next page.
+    pub before: Option<(i64, i64)>,
     pub limit: i64,
 }
 
@@ -78,6 +85,14 @@ impl Store {
     pub async fn record_audit(&self, event: NewAuditEvent<'_>) -> Result<(), StoreError> {
         let mut conn = self.writer.acquire().await?;
         insert_audit(&mut conn, &event).await
+    }
+
+    /// Records the event of a change that already happened, such as a push: a failure is
+    /// logged, not returned, because the change stands and its client must learn that it did.
+    pub async fn record_audit_after(&self, event: &OwnedAuditEvent) {
+        if let Err(error) = self.record_audits(std::slice::from_ref(event)).await {
+            tracing::error!(error = %error, action = %event.action, target = %event.target, "recording an audit event failed");
+        }
     }
 
     /// Records many events in one transaction: one commit however many there are.
@@ -93,14 +108,18 @@ impl Store {
         Ok(())
     }
 
-    /// Events newest first.
+    /// Events newest first, by the time they happened (then by id, the order they were
+    /// recorded in, for events of the same millisecond).
     pub async fn audit_events(&self, query: AuditQuery<'_>) -> Result<Vec<AuditEvent>, StoreError> {
         let sql = format!(
             "SELECT id, at, actor, action, target, workspace, source, detail FROM audit_events \
-             WHERE {FILTER} AND id < $6 ORDER BY id DESC LIMIT $7"
+             WHERE {FILTER} AND (at < $6 OR (at = $6 AND id < $7)) \
+             ORDER BY at DESC, id DESC LIMIT $8"
         );
+        let (before_at, before_id) = query.before.unwrap_or((i64::MAX, i64::MAX));
         let rows = bind_filter(sqlx::query(&sql), &query)
-            .bind(query.before_id.unwrap_or(i64::MAX))
+            .bind(before_at)
+            .bind(before_id)
             .bind(query.limit)
             .fetch_all(&self.reader)
             .await?;
@@ -164,7 +183,7 @@ pub async fn insert_audit(
         "INSERT INTO audit_events (at, actor, action, target, workspace, workspace_id, source, detail) \
          VALUES ($1, $2, $3, $4, $5, (SELECT id FROM workspaces WHERE name = $5), $6, $7)",
     )
-    .bind(now_millis())
+    .bind(event.at.unwrap_or_else(now_millis))
     .bind(if event.actor.is_empty() {
         "anonymous"
     } else {

@@ -19,6 +19,8 @@ pub mod facts;
 pub mod registries;
 /// Repositories, blob links, manifests, tags, referrers and pull counts of a registry.
 pub mod registry;
+/// Catalog sizes, stored bytes and connection pool use, for metrics.
+pub mod statistics;
 /// Workspaces, members, spaces, bindings and robots.
 pub mod tenancy;
 /// Users and their password hashes.

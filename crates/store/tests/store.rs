@@ -1378,9 +1378,7 @@ fn setup_event(target: &str) -> berth_store::audit::NewAuditEvent<'_> {
         actor: "test",
         action: "test.setup",
         target,
-        workspace: None,
-        source: None,
-        detail: None,
+        ..Default::default()
     }
 }
 

@@ -382,8 +382,7 @@ fn event<'a>(action: &'a str, target: &'a str, workspace: Option<&'a str>) -> Ne
         action,
         target,
         workspace,
-        source: None,
-        detail: None,
+        ..Default::default()
     }
 }
 
@@ -534,7 +533,7 @@ async fn write_tenancy(store: &Store, plan: &Arc<Plan>, concurrency: usize) -> a
 
 async fn write_users(store: &Store, plan: &Plan, ids: &Ids, password: &str) -> anyhow::Result<()> {
     for user in &plan.users {
-        let hash = berth_server::passwords::hash(password).await?;
+        let hash = berth_identity::passwords::hash(password).await?;
         let target = format!("user/{}", user.username);
         let email = format!("{}@example.com", user.username);
         let created = store

@@ -105,9 +105,7 @@ async fn world(backend: Backend) -> World {
         actor: "test",
         action: "space.create",
         target: "own/mine",
-        workspace: None,
-        source: None,
-        detail: None,
+        ..Default::default()
     };
     store
         .create_space(own, "mine", false, "", &own_space_audit)

@@ -721,7 +721,7 @@ impl MintedTokens {
         let own_key = t.server.data_dir.join("token-signing-key.pem");
         // Another Berth's key: a token it signs is well-formed in every way but the signature.
         let other = tempfile::tempdir().unwrap();
-        berth_server::tokens::TokenService::open(other.path(), Duration::from_secs(300)).unwrap();
+        berth_identity::tokens::TokenService::open(other.path(), Duration::from_secs(300)).unwrap();
         let other_key = other.path().join("token-signing-key.pem");
         let access = repository_access(repo, actions);
         let good = claims("admin", access.clone(), 300);

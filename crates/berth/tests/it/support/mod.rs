@@ -57,7 +57,9 @@ pub struct TestServer {
     pub url: String,
     /// `127.0.0.1:<port>`, as skopeo wants it.
     pub host: String,
-    pub state: berth_server::state::AppState,
+    /// The REST API's services (the store, the secrets box, the image list).
+    pub state: berth_api::ApiState,
+    registry: berth_registry::RegistryState,
     pub data_dir: PathBuf,
     pub backend: Backend,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -82,7 +84,8 @@ impl TestServer {
         })
         .await
         .expect("starting berth");
-        let state = app.state.clone();
+        let state = app.api.clone();
+        let registry = app.registry.clone();
         // Most tests push to made-up repositories as admin; auto-create gives each of them a
         // space, as a platform admin who turned the setting on would. Tests of the space rule
         // turn it off again.
@@ -99,6 +102,7 @@ impl TestServer {
             url,
             host,
             state,
+            registry,
             data_dir,
             backend,
             shutdown: Some(shutdown),
@@ -119,12 +123,12 @@ impl TestServer {
 
     /// Writes buffered pull counts now, so tests can read them.
     pub async fn flush_pulls(&self) {
-        self.state.flush_buffers().await;
+        self.registry.flush_buffers().await;
     }
 
     /// Creates a user directly in the store.
     pub async fn create_user(&self, username: &str, password: &str, is_admin: bool) {
-        let hash = berth_server::passwords::hash(password).await.unwrap();
+        let hash = berth_identity::passwords::hash(password).await.unwrap();
         self.state
             .store
             .create_user(berth_store::users::NewUser {
@@ -401,13 +405,13 @@ pub async fn create_robot(
         .unwrap()
         .as_nanos();
     let secret = hex::encode(sha2::Sha256::digest(format!("{workspace}+{short}@{nanos}")));
-    let name = berth_server::principals::robot_name(workspace, short);
+    let name = berth_identity::principals::robot_name(workspace, short);
     store
         .create_robot(
             NewRobot {
                 workspace_id,
                 name: short,
-                secret_sha256: &berth_server::principals::robot_secret_digest(&secret),
+                secret_sha256: &berth_identity::principals::robot_secret_digest(&secret),
                 can_pull,
                 can_push,
                 expires_at: None,
@@ -424,7 +428,7 @@ pub async fn create_robot(
 /// Deletes robot `short` of `workspace`.
 pub async fn delete_robot(store: &Store, workspace: &str, short: &str) {
     let workspace_id = store.workspace(workspace).await.unwrap().unwrap().id;
-    let name = berth_server::principals::robot_name(workspace, short);
+    let name = berth_identity::principals::robot_name(workspace, short);
     assert!(store
         .delete_robot(workspace_id, short, &setup_event("robot.delete", &name))
         .await

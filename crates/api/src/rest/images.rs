@@ -1,0 +1,1159 @@
+//! The workspace image list, repository and artifact details, deletes, and the image selector.
+//!
+//! The list and the selector read the in-memory index (`crate::catalog`), which applies the
+//! visibility rule of DESIGN.md section 3 per workspace; details read the catalog tables.
+//! A repository outside the workspace's list answers 404 exactly like a missing one.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use berth_access::rest::{self, Refusal};
+use berth_access::{Action, ListSources, SpaceFacts};
+use berth_oci::{Digest, RepoName, Tag};
+use berth_store::catalog::{CatalogRepository, TagCursor, TagOrder, TagRecord, RECENT_TAGS_KEPT};
+use berth_store::registries::RegistryOwner;
+use berth_store::registry::{ArtifactRecord, Platform};
+use berth_store::tenancy::WorkspaceRecord;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::caller::{Caller, WorkspaceNeed};
+use super::error::{ApiError, ErrorResponses};
+use super::input::{decode_cursor, encode_cursor, timestamp, Json, Page, Path, Query};
+use crate::image_list::index::{
+    ListCursor, ListQuery, ListRow, RecentTags, SelectableTag, SortKey, SourceFilter, SpaceEntry,
+    Visibility,
+};
+use crate::ApiState;
+
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 500;
+
+// ---- shapes --------------------------------------------------------------------------------
+
+/// One repository of a workspace's image list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageRow {
+    pub registry: String,
+    /// `hosted`, `harbor`, `distribution` or `oci`.
+    pub registry_kind: String,
+    pub space: String,
+    /// The path inside the registry, space first (`team-a/api`).
+    pub repository: String,
+    /// Pullable, with host: `<registry host>/<repository>`.
+    pub reference: String,
+    /// `public` or `private`.
+    pub visibility: String,
+    /// Why the workspace sees it: any of `public`, `bound`, `workspace-registry`.
+    pub sources: Vec<String>,
+    pub tag_count: i64,
+    pub latest_tag: Option<String>,
+    /// Time of the last push (RFC 3339).
+    pub pushed_at: Option<String>,
+    /// Size in bytes of the artifact the latest tag points at.
+    pub size: Option<i64>,
+    pub pulls: i64,
+    /// Markdown.
+    pub description: String,
+    /// The vulnerability summary; null until the repository is scanned.
+    #[schema(value_type = Option<Object>)]
+    pub scan: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImageListParams {
+    /// Case-insensitive substring of the repository path.
+    pub q: Option<String>,
+    /// Case-insensitive substring of a tag name: repositories with a matching tag.
+    pub tag: Option<String>,
+    /// Registry name.
+    pub registry: Option<String>,
+    /// Space name.
+    pub space: Option<String>,
+    /// `public` or `private`.
+    pub visibility: Option<String>,
+    /// `public`, `bound` or `workspace-registry`.
+    pub source: Option<String>,
+    /// `name` (default), `pushed_at`, `pulls` or `size`.
+    pub sort: Option<String>,
+    /// `asc` or `desc`; default `asc` for `name`, `desc` otherwise.
+    pub order: Option<String>,
+    /// Rows per page, 1–500 (default 50).
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page (with the same sort and order).
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImagePage {
+    pub items: Vec<ImageRow>,
+    pub next_cursor: Option<String>,
+    pub total: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlatformView {
+    pub os: Option<String>,
+    pub architecture: Option<String>,
+    pub variant: Option<String>,
+}
+
+/// One tag with the artifact it points at.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagView {
+    pub name: String,
+    pub digest: String,
+    pub media_type: String,
+    pub artifact_type: Option<String>,
+    pub pushed_at: String,
+    pub pulled_at: Option<String>,
+    pub size: i64,
+    pub platforms: Vec<PlatformView>,
+    pub pushed_by: Option<String>,
+    /// Pulls of the artifact the tag points at.
+    pub pulls: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TagListParams {
+    /// Case-insensitive substring of the tag name.
+    pub q: Option<String>,
+    /// `pushed_at` (default, newest first) or `name`.
+    pub sort: Option<String>,
+    /// Tags per page, 1–500 (default 100).
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// A repository's page: the list row plus what only the detail page shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryView {
+    #[serde(flatten)]
+    pub row: ImageRow,
+    pub created_at: String,
+    pub artifact_count: i64,
+    /// `docker pull` of the latest tag.
+    pub pull_command: Option<String>,
+    /// What the caller may do here: `edit` (the description), `delete`.
+    pub permissions: Vec<String>,
+    /// The description rendered from Markdown to sanitised HTML: raw HTML in the Markdown shows
+    /// as text, and links keep only `http`, `https` and `mailto` URLs.
+    pub description_html: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepositoryPatch {
+    /// Markdown, up to 64 KiB.
+    pub description: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConfirmParams {
+    /// Must repeat the repository path, as a guard against deleting the wrong one.
+    pub confirm: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigView {
+    pub created: Option<String>,
+    pub author: Option<String>,
+    pub os: Option<String>,
+    pub architecture: Option<String>,
+    pub variant: Option<String>,
+    pub env: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub working_dir: Option<String>,
+    pub exposed_ports: Vec<String>,
+    #[schema(value_type = Object)]
+    pub labels: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LayerView {
+    pub digest: String,
+    pub media_type: String,
+    /// Compressed size in bytes.
+    pub size: i64,
+    /// The history line (`created_by`) of the build step that made the layer.
+    pub created_by: Option<String>,
+    pub created: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    pub created: Option<String>,
+    pub created_by: Option<String>,
+    pub author: Option<String>,
+    pub comment: Option<String>,
+    pub empty_layer: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChildView {
+    pub digest: String,
+    pub media_type: String,
+    pub size: i64,
+    pub platform: PlatformView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferrerView {
+    pub digest: String,
+    pub media_type: String,
+    pub artifact_type: Option<String>,
+    pub size: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PullCommands {
+    /// By the first tag; null when untagged.
+    pub by_tag: Option<String>,
+    pub by_digest: String,
+}
+
+/// One artifact (manifest) with everything known about it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArtifactView {
+    pub registry: String,
+    pub repository: String,
+    pub digest: String,
+    pub media_type: String,
+    pub artifact_type: Option<String>,
+    /// The manifest plus everything it references, in bytes.
+    pub size: i64,
+    pub platforms: Vec<PlatformView>,
+    pub children: Vec<ChildView>,
+    pub config: Option<ConfigView>,
+    pub layers: Vec<LayerView>,
+    pub history: Vec<HistoryView>,
+    pub tags: Vec<String>,
+    pub pushed_by: Option<String>,
+    pub pushed_at: String,
+    pub pull_count: i64,
+    pub pulled_at: Option<String>,
+    pub referrers: Vec<ReferrerView>,
+    pub pull_command: PullCommands,
+    /// The manifest as stored, parsed.
+    #[schema(value_type = Object)]
+    pub manifest: serde_json::Value,
+    #[schema(value_type = Option<Object>)]
+    pub scan: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SelectorParams {
+    /// Substring of the repository path, optionally `repo:tag` to match tags too.
+    pub q: Option<String>,
+    /// References to return, 1–100 (default 20).
+    pub limit: Option<usize>,
+}
+
+/// A deployable image.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SelectorItem {
+    pub registry: String,
+    pub repository: String,
+    pub tag: String,
+    /// By tag: `<host>/<repository>:<tag>`.
+    pub reference: String,
+    /// Pinned by digest: `<host>/<repository>@sha256:…`.
+    pub pinned: String,
+    pub digest: String,
+    pub platforms: Vec<PlatformView>,
+    /// Whether pulling needs credentials (`POST /workspaces/{ws}/pull-secret` makes them).
+    pub needs_pull_secret: bool,
+    pub pushed_at: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SelectorAnswer {
+    pub items: Vec<SelectorItem>,
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+fn platform_view(platform: &Platform) -> PlatformView {
+    PlatformView {
+        os: platform.os.clone(),
+        architecture: platform.architecture.clone(),
+        variant: platform.variant.clone(),
+    }
+}
+
+fn source_names(sources: ListSources) -> Vec<String> {
+    [
+        (sources.public, "public"),
+        (sources.bound, "bound"),
+        (sources.workspace_registry, "workspace-registry"),
+    ]
+    .into_iter()
+    .filter(|(yes, _)| *yes)
+    .map(|(_, name)| name.to_string())
+    .collect()
+}
+
+fn image_row(row: ListRow) -> ImageRow {
+    ImageRow {
+        reference: format!("{}/{}", row.space.host, row.repository),
+        registry: row.space.registry_name.to_string(),
+        registry_kind: row.space.registry_kind.to_string(),
+        space: row.space.name.to_string(),
+        repository: row.repository,
+        visibility: visibility(&row.space).into(),
+        sources: source_names(row.sources),
+        tag_count: row.tag_count,
+        latest_tag: row.latest_tag,
+        pushed_at: row.pushed_at.map(timestamp),
+        size: row.size,
+        pulls: row.pulls,
+        description: row.description,
+        scan: None,
+    }
+}
+
+fn visibility(space: &SpaceEntry) -> &'static str {
+    if space.public {
+        "public"
+    } else {
+        "private"
+    }
+}
+
+fn tag_view(tag: TagRecord) -> TagView {
+    TagView {
+        platforms: tag.platforms.iter().map(platform_view).collect(),
+        name: tag.name,
+        digest: tag.digest,
+        media_type: tag.media_type,
+        artifact_type: tag.artifact_type,
+        pushed_at: timestamp(tag.pushed_at),
+        pulled_at: tag.pulled_at.map(timestamp),
+        size: tag.size,
+        pushed_by: tag.pushed_by,
+        pulls: tag.pull_count,
+    }
+}
+
+/// A search parameter, trimmed and lower-cased; empty means none.
+fn needle(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_lowercase)
+}
+
+fn sort_name(sort: SortKey) -> &'static str {
+    match sort {
+        SortKey::Name => "name",
+        SortKey::PushedAt => "pushed_at",
+        SortKey::Pulls => "pulls",
+        SortKey::Size => "size",
+    }
+}
+
+/// Cursors name their sort and order, so one from another ordering is refused instead of
+/// silently starting somewhere odd.
+fn list_cursor_text(sort: SortKey, descending: bool, cursor: &ListCursor) -> String {
+    let order = if descending { "desc" } else { "asc" };
+    format!(
+        "{}\n{order}\n{}\n{}\n{}",
+        sort_name(sort),
+        cursor.value,
+        cursor.id,
+        cursor.name
+    )
+}
+
+fn parse_list_cursor(text: &str, sort: SortKey, descending: bool) -> Result<ListCursor, ApiError> {
+    let bad = || ApiError::Invalid("cursor is not one this server handed out".into());
+    let mismatch = || {
+        ApiError::Invalid(
+            "cursor belongs to another sort or order; start from the first page".into(),
+        )
+    };
+    let mut parts = text.splitn(5, '\n');
+    let (Some(s), Some(o), Some(value), Some(id), Some(name)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(bad());
+    };
+    if s != sort_name(sort) || o != if descending { "desc" } else { "asc" } {
+        return Err(mismatch());
+    }
+    Ok(ListCursor {
+        value: value.parse().map_err(|_| bad())?,
+        id: id.parse().map_err(|_| bad())?,
+        name: name.to_string(),
+    })
+}
+
+/// A registry the workspace may address: a platform registry (or `hosted`) or one of its own.
+async fn registry_id(
+    state: &ApiState,
+    workspace: &WorkspaceRecord,
+    name: &str,
+) -> Result<(i64, String), ApiError> {
+    if let Some(registry) = state.store.registry(RegistryOwner::Platform, name).await? {
+        return Ok((registry.id, registry.kind));
+    }
+    match state
+        .store
+        .registry(RegistryOwner::Workspace(workspace.id), name)
+        .await?
+    {
+        Some(registry) => Ok((registry.id, registry.kind)),
+        None => Err(ApiError::not_found(format_args!("registry `{name}`"))),
+    }
+}
+
+/// A repository in the workspace's list, with its space and why the workspace sees it.
+struct Located {
+    workspace: WorkspaceRecord,
+    registry_name: String,
+    registry_kind: String,
+    repository: CatalogRepository,
+    space: SpaceEntry,
+    sources: ListSources,
+}
+
+impl Located {
+    fn target(&self) -> String {
+        format!("{}/{}", self.registry_name, self.repository.name)
+    }
+
+    fn hosted_name(&self) -> Result<RepoName, ApiError> {
+        RepoName::parse(&self.repository.name)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored repository name: {e}")))
+    }
+
+    /// The repository's space as the access rule sees it.
+    fn space_facts(&self) -> SpaceFacts {
+        SpaceFacts {
+            id: self.space.id,
+            public: self.space.public,
+            bound: self.space.bound.clone(),
+        }
+    }
+
+    /// What the caller may do to this repository (push rights edit the description, delete
+    /// rights delete), as `berth_access::rest` decides.
+    fn may(&self, caller: &Caller, action: Action) -> bool {
+        rest::repository_actions(
+            &caller.subject,
+            &self.space_facts(),
+            self.space.registry_owner,
+        )
+        .contains(&action)
+    }
+
+    fn require(&self, caller: &Caller, action: Action, what: &str) -> Result<(), ApiError> {
+        let decision = rest::repository_change(
+            &caller.subject,
+            &self.space_facts(),
+            self.space.registry_owner,
+            action,
+        );
+        match decision {
+            Ok(()) => Ok(()),
+            Err(Refusal::NeedsPush | Refusal::NeedsDelete) => Err(ApiError::Forbidden(format!(
+                "you may not {what} `{}`: that needs {} rights in space `{}`",
+                self.target(),
+                action.as_str(),
+                self.space.name
+            ))),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Deleting images of external registries happens in those registries.
+    fn require_hosted(&self) -> Result<(), ApiError> {
+        if self.registry_kind == "hosted" {
+            return Ok(());
+        }
+        Err(ApiError::Conflict(format!(
+            "`{}` is in external registry `{}`; delete it there",
+            self.repository.name, self.registry_name
+        )))
+    }
+}
+
+async fn locate(
+    state: &ApiState,
+    caller: &Caller,
+    workspace: &str,
+    registry: &str,
+    repository: &str,
+) -> Result<Located, ApiError> {
+    let workspace = caller
+        .workspace(state, workspace, WorkspaceNeed::List)
+        .await?;
+    let (registry_id, registry_kind) = registry_id(state, &workspace, registry).await?;
+    let not_found = || ApiError::not_found(format_args!("repository `{registry}/{repository}`"));
+    let found = state
+        .store
+        .catalog_repository(registry_id, repository)
+        .await?
+        .filter(|r| r.artifact_count > 0)
+        .ok_or_else(not_found)?;
+    let index = state.image_list.read().await?;
+    let (space, sources) = index
+        .visible_space(workspace.id, registry_id, berth_oci::space_of(&found.name))
+        .ok_or_else(not_found)?;
+    let space = space.clone();
+    drop(index);
+    Ok(Located {
+        workspace,
+        registry_name: registry.to_string(),
+        registry_kind,
+        repository: found,
+        space,
+        sources,
+    })
+}
+
+fn repository_row(located: &Located) -> ImageRow {
+    let repository = &located.repository;
+    ImageRow {
+        registry: located.registry_name.clone(),
+        registry_kind: located.registry_kind.clone(),
+        space: located.space.name.to_string(),
+        repository: repository.name.clone(),
+        reference: format!("{}/{}", located.space.host, repository.name),
+        visibility: visibility(&located.space).into(),
+        sources: source_names(located.sources),
+        tag_count: repository.tag_count,
+        latest_tag: repository.latest_tag.clone(),
+        pushed_at: repository.pushed_at.map(timestamp),
+        size: repository.latest_size,
+        pulls: repository.pulls,
+        description: repository.description.clone(),
+        scan: None,
+    }
+}
+
+// ---- handlers ------------------------------------------------------------------------------
+
+/// The workspace's image list: every repository the visibility rule admits, from the hosted
+/// registry, platform registries and the workspace's own registries. Answered from the
+/// catalog, never by calling a registry.
+#[utoipa::path(get, path = "/workspaces/{ws}/images", tag = "images",
+    params(("ws" = String, Path, description = "Workspace name"), ImageListParams),
+    responses((status = 200, body = ImagePage), ErrorResponses))]
+pub async fn list_images(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(ws): Path<String>,
+    Query(params): Query<ImageListParams>,
+) -> Result<Json<ImagePage>, ApiError> {
+    let workspace = caller.workspace(&state, &ws, WorkspaceNeed::List).await?;
+    let sort = match params.sort.as_deref().unwrap_or("name") {
+        "name" => SortKey::Name,
+        "pushed_at" => SortKey::PushedAt,
+        "pulls" => SortKey::Pulls,
+        "size" => SortKey::Size,
+        other => {
+            return Err(ApiError::Invalid(format!(
+                "sort must be name, pushed_at, pulls or size, not `{other}`"
+            )))
+        }
+    };
+    let descending = match params.order.as_deref() {
+        None => sort != SortKey::Name,
+        Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "order must be asc or desc, not `{other}`"
+            )))
+        }
+    };
+    let visibility = match params.visibility.as_deref() {
+        None | Some("") => None,
+        Some("public") => Some(Visibility::Public),
+        Some("private") => Some(Visibility::Private),
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "visibility must be public or private, not `{other}`"
+            )))
+        }
+    };
+    let source = match params.source.as_deref() {
+        None | Some("") => None,
+        Some("public") => Some(SourceFilter::Public),
+        Some("bound") => Some(SourceFilter::Bound),
+        Some("workspace-registry") => Some(SourceFilter::WorkspaceRegistry),
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "source must be public, bound or workspace-registry, not `{other}`"
+            )))
+        }
+    };
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::Invalid(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let after = match &params.cursor {
+        None => None,
+        Some(cursor) => Some(parse_list_cursor(
+            &decode_cursor(cursor)?,
+            sort,
+            descending,
+        )?),
+    };
+    let q = needle(&params.q);
+    let tag = needle(&params.tag);
+    let query = ListQuery {
+        workspace: workspace.id,
+        q: q.as_deref(),
+        tag: tag.as_deref(),
+        registry: params.registry.as_deref().filter(|v| !v.is_empty()),
+        space: params.space.as_deref().filter(|v| !v.is_empty()),
+        only_space: caller.subject.limited_space(),
+        visibility,
+        source,
+        sort,
+        descending,
+        after,
+        limit,
+    };
+    let page = state.image_list.read().await?.list(&query);
+    Ok(Json(ImagePage {
+        next_cursor: page
+            .next
+            .map(|c| encode_cursor(&list_cursor_text(sort, descending, &c))),
+        total: page.total as i64,
+        items: page.rows.into_iter().map(image_row).collect(),
+    }))
+}
+
+/// One repository of the workspace's list.
+#[utoipa::path(get, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}", tag = "images",
+    params(("ws" = String, Path, description = "Workspace name"),
+        ("reg" = String, Path, description = "Registry name (`hosted`, a platform registry, or the workspace's own)"),
+        ("repo" = String, Path, description = "Repository path, percent-encoded once (`team%2Fapi`)")),
+    responses((status = 200, body = RepositoryView), ErrorResponses))]
+pub async fn get_repository(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo)): Path<(String, String, String)>,
+) -> Result<Json<RepositoryView>, ApiError> {
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    Ok(Json(repository_view(&caller, &located)))
+}
+
+fn repository_view(caller: &Caller, located: &Located) -> RepositoryView {
+    let row = repository_row(located);
+    let mut permissions = Vec::new();
+    if located.may(caller, Action::Push) {
+        permissions.push("edit".to_string());
+    }
+    if located.may(caller, Action::Delete) && located.registry_kind == "hosted" {
+        permissions.push("delete".to_string());
+    }
+    RepositoryView {
+        pull_command: row
+            .latest_tag
+            .as_ref()
+            .map(|tag| format!("docker pull {}:{tag}", row.reference)),
+        created_at: timestamp(located.repository.created_at),
+        artifact_count: located.repository.artifact_count,
+        permissions,
+        description_html: description_html(&row.description),
+        row,
+    }
+}
+
+/// Renders a description to HTML the console may insert as it is. Raw HTML in the Markdown
+/// becomes text (so `<script>` shows rather than runs), and ammonia then removes anything
+/// unsafe that Markdown itself can produce: `javascript:` and relative links, and images, which
+/// the console's content policy would not load anyway and which could track readers elsewhere.
+fn description_html(markdown: &str) -> String {
+    use pulldown_cmark::{html, Event, Options, Parser};
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let events = Parser::new_ext(markdown, options).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        other => other,
+    });
+    let mut rendered = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut rendered, events);
+    ammonia::Builder::default()
+        .rm_tags(["img"])
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .url_relative(ammonia::UrlRelative::Deny)
+        .link_rel(Some("noopener noreferrer"))
+        .clean(&rendered)
+        .to_string()
+}
+
+/// Changes a repository's description (Markdown). Editors and admins of a workspace bound to
+/// its space (or owning its registry), and platform admins.
+#[utoipa::path(patch, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}", tag = "images",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path)),
+    request_body = RepositoryPatch,
+    responses((status = 200, body = RepositoryView), ErrorResponses))]
+pub async fn update_repository(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo)): Path<(String, String, String)>,
+    Json(patch): Json<RepositoryPatch>,
+) -> Result<Json<RepositoryView>, ApiError> {
+    if patch.description.len() > 64 * 1024 {
+        return Err(ApiError::Invalid(
+            "description must be at most 64 KiB".into(),
+        ));
+    }
+    let mut located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    located.require(&caller, Action::Push, "edit")?;
+    let event = caller.event(
+        "repository.update",
+        located.target(),
+        Some(&located.workspace.name),
+        json!({"description_bytes": patch.description.len()}),
+    );
+    state
+        .store
+        .set_repository_description(located.repository.id, &patch.description, &event.borrow())
+        .await?;
+    located.repository.description = patch.description;
+    Ok(Json(repository_view(&caller, &located)))
+}
+
+/// Deletes a repository with all its tags and artifacts. `confirm` must repeat the path.
+#[utoipa::path(delete, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}", tag = "images",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ConfirmParams),
+    responses((status = 204, description = "Deleted"), ErrorResponses))]
+pub async fn delete_repository(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo)): Path<(String, String, String)>,
+    Query(params): Query<ConfirmParams>,
+) -> Result<StatusCode, ApiError> {
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    located.require(&caller, Action::Delete, "delete")?;
+    located.require_hosted()?;
+    if params.confirm.as_deref() != Some(located.repository.name.as_str()) {
+        return Err(ApiError::Invalid(format!(
+            "to delete the repository and all its tags, pass confirm={}",
+            located.repository.name
+        )));
+    }
+    let event = caller.event(
+        "repository.delete",
+        located.target(),
+        Some(&located.workspace.name),
+        json!({"artifacts": located.repository.artifact_count, "tags": located.repository.tag_count}),
+    );
+    state
+        .store
+        .delete_repository(located.repository.id, &event.borrow())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A page of a repository's tags, searchable, newest first by default.
+#[utoipa::path(get, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/tags", tag = "images",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), TagListParams),
+    responses((status = 200, body = Page<TagView>), ErrorResponses))]
+pub async fn list_tags(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo)): Path<(String, String, String)>,
+    Query(params): Query<TagListParams>,
+) -> Result<Json<Page<TagView>>, ApiError> {
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    let order = match params.sort.as_deref().unwrap_or("pushed_at") {
+        "pushed_at" => TagOrder::NewestFirst,
+        "name" => TagOrder::Name,
+        other => {
+            return Err(ApiError::Invalid(format!(
+                "sort must be pushed_at or name, not `{other}`"
+            )))
+        }
+    };
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=MAX_LIMIT as i64).contains(&limit) {
+        return Err(ApiError::Invalid(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let cursor = match &params.cursor {
+        None => None,
+        Some(text) => {
+            let text = decode_cursor(text)?;
+            let (pushed_at, name) = text
+                .split_once('\n')
+                .and_then(|(p, n)| Some((p.parse().ok()?, n.to_string())))
+                .ok_or_else(|| {
+                    ApiError::Invalid("cursor is not one this server handed out".into())
+                })?;
+            Some(TagCursor { pushed_at, name })
+        }
+    };
+    let search = needle(&params.q);
+    let (tags, total) = state
+        .store
+        .tag_page(
+            located.repository.id,
+            search.as_deref(),
+            order,
+            cursor.as_ref(),
+            limit + 1,
+        )
+        .await?;
+    Ok(Json(Page::from_fetched(
+        tags,
+        total,
+        limit,
+        |t| format!("{}\n{}", t.pushed_at, t.name),
+        tag_view,
+    )))
+}
+
+/// Removes one tag; the artifact stays.
+#[utoipa::path(delete, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/tags/{tag}", tag = "images",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("tag" = String, Path)),
+    responses((status = 204, description = "Deleted"), ErrorResponses))]
+pub async fn delete_tag(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo, tag)): Path<(String, String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    located.require(&caller, Action::Delete, "delete tags of")?;
+    located.require_hosted()?;
+    let tag = Tag::parse(&tag).map_err(|e| ApiError::Invalid(format!("tag: {e}")))?;
+    let event = caller.event(
+        "tag.delete",
+        format!("{}:{tag}", located.target()),
+        Some(&located.workspace.name),
+        serde_json::Value::Null,
+    );
+    let deleted = state
+        .store
+        .delete_tag(&located.hosted_name()?, &tag, Some(&event.borrow()))
+        .await?;
+    if !deleted {
+        return Err(ApiError::not_found(format_args!(
+            "tag `{tag}` of `{}`",
+            located.target()
+        )));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn parse_digest(text: &str) -> Result<Digest, ApiError> {
+    Digest::parse(text).map_err(|e| ApiError::Invalid(format!("digest: {e}")))
+}
+
+/// One artifact: manifest, config, layers with their history lines, children, referrers.
+#[utoipa::path(get, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/artifacts/{digest}", tag = "images",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("digest" = String, Path)),
+    responses((status = 200, body = ArtifactView), ErrorResponses))]
+pub async fn get_artifact(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo, digest)): Path<(String, String, String, String)>,
+) -> Result<Json<ArtifactView>, ApiError> {
+    let digest = parse_digest(&digest)?;
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    let registry_id = located.space.registry_id;
+    let artifact = state
+        .store
+        .artifact_in(registry_id, &located.repository.name, &digest)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format_args!("artifact {digest} of `{}`", located.target()))
+        })?;
+    let referrers = state
+        .store
+        .referrers_in(registry_id, &located.repository.name, &digest, None)
+        .await?;
+    let manifest = state
+        .store
+        .artifact_manifest(artifact.id)
+        .await?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let reference = format!("{}/{}", located.space.host, located.repository.name);
+    Ok(Json(artifact_view(
+        &located, artifact, referrers, manifest, &reference,
+    )))
+}
+
+fn artifact_view(
+    located: &Located,
+    artifact: ArtifactRecord,
+    referrers: Vec<berth_store::registry::Referrer>,
+    manifest: serde_json::Value,
+    reference: &str,
+) -> ArtifactView {
+    let config = artifact.config_json.as_deref().map(|text| {
+        let fields: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        let list = |key: &str| -> Vec<String> {
+            fields[key]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        ConfigView {
+            created: artifact.created.clone(),
+            author: artifact.author.clone(),
+            os: artifact.platform.os.clone(),
+            architecture: artifact.platform.architecture.clone(),
+            variant: artifact.platform.variant.clone(),
+            env: list("env"),
+            entrypoint: list("entrypoint"),
+            cmd: list("cmd"),
+            working_dir: fields["working_dir"].as_str().map(str::to_string),
+            // The config keeps ports as JSON object keys, which the parser collects in hash
+            // order; sorted, they are stable and in the order `docker`/`skopeo` print them.
+            exposed_ports: {
+                let mut ports = list("exposed_ports");
+                ports.sort();
+                ports
+            },
+            labels: fields["labels"].as_object().cloned().unwrap_or_default(),
+        }
+    });
+    let platforms = if artifact.children.is_empty() {
+        let own = &artifact.platform;
+        if own.os.is_some() || own.architecture.is_some() {
+            vec![platform_view(own)]
+        } else {
+            Vec::new()
+        }
+    } else {
+        artifact
+            .children
+            .iter()
+            .map(|c| platform_view(&c.platform))
+            .collect()
+    };
+    ArtifactView {
+        registry: located.registry_name.clone(),
+        repository: located.repository.name.clone(),
+        pull_command: PullCommands {
+            by_tag: artifact
+                .tags
+                .first()
+                .map(|tag| format!("docker pull {reference}:{tag}")),
+            by_digest: format!("docker pull {reference}@{}", artifact.digest),
+        },
+        digest: artifact.digest,
+        media_type: artifact.media_type,
+        artifact_type: artifact.artifact_type,
+        size: artifact.size,
+        platforms,
+        children: artifact
+            .children
+            .iter()
+            .map(|c| ChildView {
+                digest: c.digest.clone(),
+                media_type: c.media_type.clone(),
+                size: c.size,
+                platform: platform_view(&c.platform),
+            })
+            .collect(),
+        config,
+        layers: artifact
+            .layers
+            .into_iter()
+            .map(|l| LayerView {
+                digest: l.digest,
+                media_type: l.media_type,
+                size: l.size,
+                created_by: l.created_by,
+                created: l.created,
+            })
+            .collect(),
+        history: artifact
+            .history
+            .into_iter()
+            .map(|h| HistoryView {
+                created: h.created,
+                created_by: h.created_by,
+                author: h.author,
+                comment: h.comment,
+                empty_layer: h.empty_layer,
+            })
+            .collect(),
+        tags: artifact.tags,
+        pushed_by: artifact.pushed_by,
+        pushed_at: timestamp(artifact.pushed_at),
+        pull_count: artifact.pull_count,
+        pulled_at: artifact.pulled_at.map(timestamp),
+        referrers: referrers
+            .into_iter()
+            .map(|r| ReferrerView {
+                digest: r.digest,
+                media_type: r.media_type,
+                artifact_type: r.artifact_type,
+                size: r.size,
+            })
+            .collect(),
+        manifest,
+        scan: None,
+    }
+}
+
+/// Deletes an artifact and every tag pointing at it.
+#[utoipa::path(delete, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/artifacts/{digest}", tag = "images",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("digest" = String, Path)),
+    responses((status = 204, description = "Deleted"), ErrorResponses))]
+pub async fn delete_artifact(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo, digest)): Path<(String, String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let digest = parse_digest(&digest)?;
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    located.require(&caller, Action::Delete, "delete artifacts of")?;
+    located.require_hosted()?;
+    let event = caller.event(
+        "manifest.delete",
+        format!("{}@{digest}", located.target()),
+        Some(&located.workspace.name),
+        serde_json::Value::Null,
+    );
+    let deleted = state
+        .store
+        .delete_manifest(&located.hosted_name()?, &digest, Some(&event.borrow()))
+        .await?;
+    if !deleted {
+        return Err(ApiError::not_found(format_args!(
+            "artifact {digest} of `{}`",
+            located.target()
+        )));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deployable references for the workspace: the newest tags of the best-matching
+/// repositories, each by tag and pinned by digest, with platforms and whether pulling needs
+/// a pull secret.
+#[utoipa::path(get, path = "/workspaces/{ws}/selector", tag = "images",
+    params(("ws" = String, Path, description = "Workspace name"), SelectorParams),
+    responses((status = 200, body = SelectorAnswer), ErrorResponses))]
+pub async fn selector(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(ws): Path<String>,
+    Query(params): Query<SelectorParams>,
+) -> Result<Json<SelectorAnswer>, ApiError> {
+    let workspace = caller.workspace(&state, &ws, WorkspaceNeed::List).await?;
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::Invalid("limit must be between 1 and 100".into()));
+    }
+    // `app:1.2` matches repositories containing `app` with tags containing `1.2`.
+    let q = needle(&params.q);
+    let (repository_part, tag_part) = match q.as_deref().and_then(|q| q.rsplit_once(':')) {
+        Some((repository, tag)) => (
+            Some(repository).filter(|r| !r.is_empty()),
+            Some(tag).filter(|t| !t.is_empty()),
+        ),
+        None => (q.as_deref(), None),
+    };
+    let per_repository = RECENT_TAGS_KEPT;
+    let repositories = limit.div_ceil(per_repository).max(1);
+    let list = ListQuery {
+        workspace: workspace.id,
+        q: repository_part,
+        tag: tag_part,
+        registry: None,
+        space: None,
+        only_space: caller.subject.limited_space(),
+        visibility: None,
+        source: None,
+        sort: SortKey::PushedAt,
+        descending: true,
+        after: None,
+        limit: repositories,
+    };
+    // The index holds each repository's newest tags, so most selections never reach the
+    // store; only a tag filter matching older tags of a long repository asks it.
+    let mut picks: Vec<(ListRow, Option<Vec<SelectableTag>>)> = {
+        let index = state.image_list.read().await?;
+        index
+            .list(&list)
+            .rows
+            .into_iter()
+            .map(|row| {
+                let known = match index.recent_tags(row.id, tag_part, per_repository) {
+                    Some(RecentTags::Known(tags)) => Some(tags),
+                    Some(RecentTags::AskStore) | None => None,
+                };
+                (row, known)
+            })
+            .collect()
+    };
+    let unknown: Vec<i64> = picks
+        .iter()
+        .filter(|(_, known)| known.is_none())
+        .map(|(row, _)| row.id)
+        .collect();
+    if !unknown.is_empty() {
+        let found = state
+            .store
+            .recent_tags(&unknown, tag_part, per_repository as i64)
+            .await?;
+        for (row, known) in picks.iter_mut().filter(|(_, known)| known.is_none()) {
+            let tags = found
+                .iter()
+                .filter(|(id, _)| *id == row.id)
+                .map(|(_, tag)| SelectableTag {
+                    name: tag.name.as_str().into(),
+                    digest: tag.digest.clone(),
+                    pushed_at: tag.pushed_at,
+                    size: tag.size,
+                    platforms: tag.platforms.clone().into(),
+                })
+                .collect();
+            *known = Some(tags);
+        }
+    }
+    let anonymous_pull = state.store.access_settings().await?.anonymous_pull;
+    let mut items = Vec::new();
+    for (row, tags) in picks {
+        let host = &row.space.host;
+        let needs_pull_secret = match row.space.registry_owner {
+            None if &*row.space.registry_kind == "hosted" => !(row.space.public && anonymous_pull),
+            _ => !row.space.public,
+        };
+        for tag in tags.unwrap_or_default() {
+            items.push(SelectorItem {
+                registry: row.space.registry_name.to_string(),
+                repository: row.repository.clone(),
+                tag: tag.name.to_string(),
+                reference: format!("{host}/{}:{}", row.repository, tag.name),
+                pinned: format!("{host}/{}@{}", row.repository, tag.digest),
+                platforms: tag.platforms.iter().map(platform_view).collect(),
+                digest: tag.digest,
+                needs_pull_secret,
+                pushed_at: timestamp(tag.pushed_at),
+                size: tag.size,
+            });
+        }
+    }
+    items.truncate(limit);
+    Ok(Json(SelectorAnswer { items }))
+}

@@ -1,0 +1,327 @@
+//! Workspaces, their members, and the spaces bound to them.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use berth_access::rest::{self, WorkspaceListing};
+use berth_store::tenancy::WorkspaceRecord;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::caller::{Caller, WorkspaceNeed};
+use super::error::{ApiError, ErrorResponses};
+use super::input::{self, timestamp, Json, ListParams, Page, Path, Query};
+use super::spaces::{space_view, Space};
+use super::types::RoleName;
+use crate::ApiState;
+use berth_identity::principals;
+
+#[derive(Serialize, ToSchema)]
+pub struct Workspace {
+    pub name: String,
+    pub description: String,
+    pub created_at: String,
+    /// How many members it has.
+    pub members: i64,
+}
+
+impl From<WorkspaceRecord> for Workspace {
+    fn from(workspace: WorkspaceRecord) -> Workspace {
+        Workspace {
+            name: workspace.name,
+            description: workspace.description,
+            created_at: timestamp(workspace.created_at),
+            members: workspace.members,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWorkspace {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspacePatch {
+    pub description: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Member {
+    pub username: String,
+    pub role: RoleName,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRole {
+    pub role: RoleName,
+}
+
+pub fn workspace_target(name: &str) -> String {
+    format!("workspace/{name}")
+}
+
+/// Lists workspaces: all of them for platform admins, the caller's own for everyone else.
+#[utoipa::path(get, path = "/workspaces", tag = "workspaces", params(ListParams),
+    responses((status = 200, body = Page<Workspace>), ErrorResponses))]
+pub async fn list_workspaces(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Query(list): Query<ListParams>,
+) -> Result<Json<Page<Workspace>>, ApiError> {
+    let page = list.page()?;
+    let found = match rest::workspace_listing(&caller.subject) {
+        WorkspaceListing::Every => {
+            state
+                .store
+                .workspaces(None, &page.after, page.limit + 1)
+                .await?
+        }
+        WorkspaceListing::Memberships => {
+            let user = state
+                .store
+                .find_user(caller.name())
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            state
+                .store
+                .workspaces(Some(user.id), &page.after, page.limit + 1)
+                .await?
+        }
+        // A robot belongs to exactly one workspace, the one its name names.
+        WorkspaceListing::Own => {
+            let (workspace, _) =
+                principals::parse_robot_name(caller.name()).ok_or(ApiError::Unauthorized)?;
+            let own: Vec<WorkspaceRecord> = state
+                .store
+                .workspace(workspace)
+                .await?
+                .into_iter()
+                .collect();
+            let page = Page::from_all(own, &page, |w| w.name.clone(), Workspace::from);
+            return Ok(Json(page));
+        }
+        WorkspaceListing::Nothing => return Err(ApiError::Unauthorized),
+    };
+    Ok(Json(Page::from_fetched(
+        found.items,
+        found.total,
+        page.limit,
+        |w| w.name.clone(),
+        Workspace::from,
+    )))
+}
+
+/// Creates a workspace.
+#[utoipa::path(post, path = "/workspaces", tag = "workspaces", request_body = NewWorkspace,
+    responses((status = 201, body = Workspace), ErrorResponses))]
+pub async fn create_workspace(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Json(new): Json<NewWorkspace>,
+) -> Result<(StatusCode, Json<Workspace>), ApiError> {
+    caller.require_platform_admin()?;
+    input::resource_name("workspace name", &new.name)?;
+    let description = new.description.unwrap_or_default();
+    input::text("description", &description)?;
+    let event = caller.event(
+        "workspace.create",
+        workspace_target(&new.name),
+        Some(&new.name),
+        json!({ "description": description }),
+    );
+    let workspace = state
+        .store
+        .create_workspace(&new.name, &description, &event.borrow())
+        .await?;
+    Ok((StatusCode::CREATED, Json(workspace.into())))
+}
+
+/// One workspace, for its members and platform admins.
+#[utoipa::path(get, path = "/workspaces/{ws}", tag = "workspaces",
+    params(("ws" = String, Path, description = "Workspace name")),
+    responses((status = 200, body = Workspace), ErrorResponses))]
+pub async fn get_workspace(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Workspace>, ApiError> {
+    let workspace = caller.workspace(&state, &name, WorkspaceNeed::Read).await?;
+    Ok(Json(workspace.into()))
+}
+
+/// Changes a workspace's description (workspace admins).
+#[utoipa::path(patch, path = "/workspaces/{ws}", tag = "workspaces",
+    params(("ws" = String, Path, description = "Workspace name")),
+    request_body = WorkspacePatch,
+    responses((status = 200, body = Workspace), ErrorResponses))]
+pub async fn update_workspace(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(patch): Json<WorkspacePatch>,
+) -> Result<Json<Workspace>, ApiError> {
+    caller
+        .workspace(&state, &name, WorkspaceNeed::Admin)
+        .await?;
+    input::text("description", &patch.description)?;
+    let event = caller.event(
+        "workspace.update",
+        workspace_target(&name),
+        Some(&name),
+        json!({ "description": patch.description }),
+    );
+    let workspace = state
+        .store
+        .update_workspace(&name, &patch.description, &event.borrow())
+        .await?
+        .ok_or_else(|| ApiError::not_found(format_args!("workspace `{name}`")))?;
+    Ok(Json(workspace.into()))
+}
+
+/// Deletes a workspace with its members, bindings, robots and workspace registries
+/// (platform admins).
+#[utoipa::path(delete, path = "/workspaces/{ws}", tag = "workspaces",
+    params(("ws" = String, Path, description = "Workspace name")),
+    responses((status = 204, description = "Deleted"), ErrorResponses))]
+pub async fn delete_workspace(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_platform_admin()?;
+    let event = caller.event(
+        "workspace.delete",
+        workspace_target(&name),
+        Some(&name),
+        json!(null),
+    );
+    if !state.store.delete_workspace(&name, &event.borrow()).await? {
+        return Err(ApiError::not_found(format_args!("workspace `{name}`")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The workspace's members and their roles.
+#[utoipa::path(get, path = "/workspaces/{ws}/members", tag = "members",
+    params(("ws" = String, Path, description = "Workspace name"), ListParams),
+    responses((status = 200, body = Page<Member>), ErrorResponses))]
+pub async fn list_members(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(list): Query<ListParams>,
+) -> Result<Json<Page<Member>>, ApiError> {
+    let workspace = caller.workspace(&state, &name, WorkspaceNeed::Read).await?;
+    let page = list.page()?;
+    let members = state.store.members(workspace.id).await?;
+    Ok(Json(Page::from_all(
+        members,
+        &page,
+        |m| m.username.clone(),
+        |m| Member {
+            // The schema's CHECK admits only the three roles; the fallback is the least right.
+            role: RoleName::parse(&m.role).unwrap_or(RoleName::Viewer),
+            username: m.username,
+        },
+    )))
+}
+
+/// Adds a member, or changes their role (workspace admins).
+#[utoipa::path(put, path = "/workspaces/{ws}/members/{user}", tag = "members",
+    params(("ws" = String, Path, description = "Workspace name"),
+           ("user" = String, Path, description = "Username")),
+    request_body = MemberRole,
+    responses((status = 200, body = Member), ErrorResponses))]
+pub async fn set_member(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((name, username)): Path<(String, String)>,
+    Json(body): Json<MemberRole>,
+) -> Result<Json<Member>, ApiError> {
+    let workspace = caller
+        .workspace(&state, &name, WorkspaceNeed::Admin)
+        .await?;
+    let user = state
+        .store
+        .find_user(&username)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format_args!("user `{username}`")))?;
+    let event = caller.event(
+        "member.set",
+        format!("{}/member/{username}", workspace_target(&name)),
+        Some(&name),
+        json!({ "username": username, "role": body.role }),
+    );
+    state
+        .store
+        .set_member(workspace.id, user.id, body.role.as_str(), &event.borrow())
+        .await?;
+    Ok(Json(Member {
+        username,
+        role: body.role,
+    }))
+}
+
+/// Removes a member (workspace admins).
+#[utoipa::path(delete, path = "/workspaces/{ws}/members/{user}", tag = "members",
+    params(("ws" = String, Path, description = "Workspace name"),
+           ("user" = String, Path, description = "Username")),
+    responses((status = 204, description = "Removed"), ErrorResponses))]
+pub async fn remove_member(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((name, username)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let workspace = caller
+        .workspace(&state, &name, WorkspaceNeed::Admin)
+        .await?;
+    let not_member =
+        || ApiError::not_found(format_args!("member `{username}` of workspace `{name}`"));
+    let user = state
+        .store
+        .find_user(&username)
+        .await?
+        .ok_or_else(not_member)?;
+    let event = caller.event(
+        "member.remove",
+        format!("{}/member/{username}", workspace_target(&name)),
+        Some(&name),
+        json!({ "username": username }),
+    );
+    if !state
+        .store
+        .remove_member(workspace.id, user.id, &event.borrow())
+        .await?
+    {
+        return Err(not_member());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The spaces of platform registries bound to the workspace: the reverse view of bindings.
+#[utoipa::path(get, path = "/workspaces/{ws}/spaces", tag = "workspaces",
+    params(("ws" = String, Path, description = "Workspace name"), ListParams),
+    responses((status = 200, body = Page<Space>), ErrorResponses))]
+pub async fn list_workspace_spaces(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(list): Query<ListParams>,
+) -> Result<Json<Page<Space>>, ApiError> {
+    let workspace = caller.workspace(&state, &name, WorkspaceNeed::List).await?;
+    let page = list.page()?;
+    let spaces = state.store.workspace_spaces(workspace.id).await?;
+    Ok(Json(Page::from_all(
+        spaces,
+        &page,
+        // Spaces of several registries, ordered by registry, then space. A space sorts below
+        // every name character, so these keys sort in that same order.
+        |s| format!("{} {}", s.registry, s.name),
+        |s| space_view(&caller, s),
+    )))
+}
