@@ -8,24 +8,26 @@
 
 use std::collections::HashMap;
 
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
 use crate::audit::NewAuditEvent;
+use crate::db::Flag;
 use crate::registry::{ChildRecord, Platform};
 use crate::{now_millis, Store, StoreError};
 
 /// A space with what the image list needs of its registry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CatalogSpace {
     pub id: i64,
     pub name: String,
+    #[sqlx(try_from = "Flag")]
     pub public: bool,
     pub registry_id: i64,
     pub registry_name: String,
+    #[sqlx(rename = "kind")]
     pub registry_kind: String,
+    #[sqlx(rename = "url")]
     pub registry_url: String,
     /// The owning workspace of a workspace registry; `None` for platform registries.
+    #[sqlx(rename = "workspace_id")]
     pub registry_workspace_id: Option<i64>,
 }
 
@@ -48,6 +50,45 @@ pub struct CatalogRepository {
     pub tags: Vec<String>,
     /// The newest [`RECENT_TAGS_KEPT`] tags, newest first, filled with `tags`.
     pub recent_tags: Vec<TagRecord>,
+}
+
+/// The [`REPOSITORY_COLUMNS`] of a `repositories` row, which a [`CatalogRepository`] carries
+/// without the tags that loaders add from their own query.
+#[derive(sqlx::FromRow)]
+struct RepositoryRow {
+    id: i64,
+    registry_id: i64,
+    space_id: Option<i64>,
+    name: String,
+    artifact_count: i64,
+    tag_count: i64,
+    latest_tag: Option<String>,
+    pushed_at: Option<i64>,
+    latest_size: Option<i64>,
+    pulls: i64,
+    description: String,
+    created_at: i64,
+}
+
+impl From<RepositoryRow> for CatalogRepository {
+    fn from(row: RepositoryRow) -> CatalogRepository {
+        CatalogRepository {
+            id: row.id,
+            registry_id: row.registry_id,
+            space_id: row.space_id,
+            name: row.name,
+            artifact_count: row.artifact_count,
+            tag_count: row.tag_count,
+            latest_tag: row.latest_tag,
+            pushed_at: row.pushed_at,
+            latest_size: row.latest_size,
+            pulls: row.pulls,
+            description: row.description,
+            created_at: row.created_at,
+            tags: Vec::new(),
+            recent_tags: Vec::new(),
+        }
+    }
 }
 
 /// How many of its newest tags a repository loaded with its tag names carries in full: the
@@ -86,6 +127,41 @@ pub struct TagRecord {
     pub pull_count: i64,
 }
 
+/// The [`TAG_COLUMNS`] of one tag joined with its artifact, before [`Store::tags_from_rows`]
+/// gives it its platforms.
+#[derive(sqlx::FromRow)]
+struct TagRow {
+    name: String,
+    pushed_at: i64,
+    pulled_at: Option<i64>,
+    artifact_id: i64,
+    digest: String,
+    media_type: String,
+    artifact_type: Option<String>,
+    size: i64,
+    /// The artifact's own platform; an index has none.
+    #[sqlx(flatten)]
+    platform: Platform,
+    pushed_by: Option<String>,
+    pull_count: i64,
+}
+
+/// A [`TagRow`] of a query over several repositories, with the repository it belongs to.
+#[derive(sqlx::FromRow)]
+struct RepositoryTagRow {
+    repository_id: i64,
+    #[sqlx(flatten)]
+    tag: TagRow,
+}
+
+/// The platform of one child of an index, for [`Store::child_platforms`].
+#[derive(sqlx::FromRow)]
+struct ChildPlatformRow {
+    artifact_id: i64,
+    #[sqlx(flatten)]
+    platform: Platform,
+}
+
 /// A repository of an external registry as a sync sees it.
 #[derive(Debug, Clone)]
 pub struct SyncedRepository {
@@ -118,37 +194,22 @@ const TAG_COLUMNS: &str = "t.name, t.pushed_at, t.pulled_at, a.id AS artifact_id
 impl Store {
     /// Every space of every registry with its registry's facts.
     pub async fn catalog_spaces(&self) -> Result<Vec<CatalogSpace>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT s.id, s.name, s.public, g.id AS registry_id, g.name AS registry_name, \
              g.kind, g.url, g.workspace_id FROM spaces s JOIN registries g ON g.id = s.registry_id \
              ORDER BY s.id",
         )
         .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CatalogSpace {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    public: r.try_get::<i64, _>("public")? != 0,
-                    registry_id: r.try_get("registry_id")?,
-                    registry_name: r.try_get("registry_name")?,
-                    registry_kind: r.try_get("kind")?,
-                    registry_url: r.try_get("url")?,
-                    registry_workspace_id: r.try_get("workspace_id")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Every binding as `(space id, workspace id)`.
     pub async fn catalog_bindings(&self) -> Result<Vec<(i64, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT space_id, workspace_id FROM bindings")
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("space_id")?, r.try_get("workspace_id")?)))
-            .collect()
+        Ok(
+            sqlx::query_as("SELECT space_id, workspace_id FROM bindings")
+                .fetch_all(&self.reader)
+                .await?,
+        )
     }
 
     /// Repositories with ids after `after_id`, at most `limit`, in id order, each with its tag
@@ -158,7 +219,7 @@ impl Store {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<CatalogRepository>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows: Vec<RepositoryRow> = sqlx::query_as(&format!(
             "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE id > $1 \
              ORDER BY id LIMIT $2"
         ))
@@ -166,13 +227,12 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        let mut repositories: Vec<CatalogRepository> =
-            rows.iter().map(repository).collect::<Result<_, _>>()?;
+        let mut repositories: Vec<CatalogRepository> = rows.into_iter().map(Into::into).collect();
         let Some(last) = repositories.last().map(|r| r.id) else {
             return Ok(repositories);
         };
         // One range scan over the tags' primary key fetches every tag of the page.
-        let tags = sqlx::query(
+        let tags = sqlx::query_as(
             "SELECT repository_id, name FROM tags WHERE repository_id > $1 AND repository_id <= $2 \
              ORDER BY repository_id, name",
         )
@@ -180,14 +240,14 @@ impl Store {
         .bind(last)
         .fetch_all(&self.reader)
         .await?;
-        attach_tags(&mut repositories, &tags)?;
+        attach_tags(&mut repositories, tags);
         let sql = recent_tags_sql("t.repository_id > $1 AND t.repository_id <= $2");
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query_as(&sql)
             .bind(after_id)
             .bind(last)
             .fetch_all(&self.reader)
             .await?;
-        self.attach_recent_tags(&mut repositories, &rows).await?;
+        self.attach_recent_tags(&mut repositories, rows).await?;
         Ok(repositories)
     }
 
@@ -205,9 +265,9 @@ impl Store {
             let sql = format!(
                 "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE id IN ({placeholders}) ORDER BY id"
             );
-            let rows = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
+            let rows: Vec<RepositoryRow> = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
             let mut repositories: Vec<CatalogRepository> =
-                rows.iter().map(repository).collect::<Result<_, _>>()?;
+                rows.into_iter().map(Into::into).collect();
             if !with_tags {
                 found.extend(repositories);
                 continue;
@@ -217,10 +277,10 @@ impl Store {
                  ORDER BY repository_id, name"
             );
             let tags = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
-            attach_tags(&mut repositories, &tags)?;
+            attach_tags(&mut repositories, tags);
             let sql = recent_tags_sql(&format!("t.repository_id IN ({placeholders})"));
             let rows = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
-            self.attach_recent_tags(&mut repositories, &rows).await?;
+            self.attach_recent_tags(&mut repositories, rows).await?;
             found.extend(repositories);
         }
         Ok(found)
@@ -232,14 +292,14 @@ impl Store {
         registry_id: i64,
         name: &str,
     ) -> Result<Option<CatalogRepository>, StoreError> {
-        let row = sqlx::query(&format!(
+        let row: Option<RepositoryRow> = sqlx::query_as(&format!(
             "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE registry_id = $1 AND name = $2"
         ))
         .bind(registry_id)
         .bind(name)
         .fetch_optional(&self.reader)
         .await?;
-        row.as_ref().map(repository).transpose()
+        Ok(row.map(Into::into))
     }
 
     /// A page of a repository's tags, optionally only names containing `search` (any case),
@@ -253,14 +313,13 @@ impl Store {
         limit: i64,
     ) -> Result<(Vec<TagRecord>, i64), StoreError> {
         let pattern = search.map(like_pattern).unwrap_or_else(|| "%".into());
-        let total: i64 = sqlx::query(
+        let total: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) AS n FROM tags WHERE repository_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'",
         )
         .bind(repository_id)
         .bind(&pattern)
         .fetch_one(&self.reader)
-        .await?
-        .try_get("n")?;
+        .await?;
         let (after, order_by) = match order {
             TagOrder::Name => ("($3 = 0 OR t.name > $5)", "t.name"),
             TagOrder::NewestFirst => (
@@ -268,7 +327,7 @@ impl Store {
                 "t.pushed_at DESC, t.name",
             ),
         };
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as(&format!(
             "SELECT {TAG_COLUMNS} FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
              WHERE t.repository_id = $1 AND LOWER(t.name) LIKE $2 ESCAPE '\\' AND {after} \
              ORDER BY {order_by} LIMIT $6"
@@ -281,7 +340,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        let tags = self.tags_from_rows(&rows).await?;
+        let tags = self.tags_from_rows(rows).await?;
         Ok((tags, total))
     }
 
@@ -310,32 +369,26 @@ impl Store {
             })
             .collect();
         let sql = arms.join(" UNION ALL ");
-        let mut query = sqlx::query(&sql).bind(&pattern).bind(per_repository);
+        let mut query = sqlx::query_as(&sql).bind(&pattern).bind(per_repository);
         for id in repository_ids {
             query = query.bind(*id);
         }
         let rows = query.fetch_all(&self.reader).await?;
-        let tags = self.tags_from_rows(&rows).await?;
-        rows.iter()
-            .zip(tags)
-            .map(|(row, tag)| Ok((row.try_get("repository_id")?, tag)))
-            .collect()
+        self.repository_tags_from_rows(rows).await
     }
 
     /// Hands the rows of a [`recent_tags_sql`] query to their repositories.
     async fn attach_recent_tags(
         &self,
         repositories: &mut [CatalogRepository],
-        rows: &[AnyRow],
+        rows: Vec<RepositoryTagRow>,
     ) -> Result<(), StoreError> {
         let position: HashMap<i64, usize> = repositories
             .iter()
             .enumerate()
             .map(|(i, r)| (r.id, i))
             .collect();
-        let tags = self.tags_from_rows(rows).await?;
-        for (row, tag) in rows.iter().zip(tags) {
-            let id: i64 = row.try_get("repository_id")?;
+        for (id, tag) in self.repository_tags_from_rows(rows).await? {
             if let Some(&i) = position.get(&id) {
                 repositories[i].recent_tags.push(tag);
             }
@@ -343,41 +396,50 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::tags_from_rows`] for rows of several repositories, each tag with its
+    /// repository's id.
+    async fn repository_tags_from_rows(
+        &self,
+        rows: Vec<RepositoryTagRow>,
+    ) -> Result<Vec<(i64, TagRecord)>, StoreError> {
+        let (ids, rows): (Vec<i64>, Vec<TagRow>) =
+            rows.into_iter().map(|r| (r.repository_id, r.tag)).unzip();
+        let tags = self.tags_from_rows(rows).await?;
+        Ok(ids.into_iter().zip(tags).collect())
+    }
+
     /// Tags from rows of the tag-and-artifact join, with index children's platforms.
-    async fn tags_from_rows(&self, rows: &[AnyRow]) -> Result<Vec<TagRecord>, StoreError> {
+    async fn tags_from_rows(&self, rows: Vec<TagRow>) -> Result<Vec<TagRecord>, StoreError> {
         // Only indexes have children, and an index has no config, hence no platform of its
         // own; images skip the second query entirely.
-        let mut index_ids = Vec::new();
-        for row in rows {
-            let own = crate::registry::platform_of(row)?;
-            if own.os.is_none() && own.architecture.is_none() {
-                index_ids.push(row.try_get::<i64, _>("artifact_id")?);
-            }
-        }
+        let index_ids: Vec<i64> = rows
+            .iter()
+            .filter(|r| !has_platform(&r.platform))
+            .map(|r| r.artifact_id)
+            .collect();
         let mut children = self.child_platforms(&index_ids).await?;
-        rows.iter()
+        Ok(rows
+            .into_iter()
             .map(|r| {
-                let artifact_id: i64 = r.try_get("artifact_id")?;
-                let own = crate::registry::platform_of(r)?;
-                let platforms = match children.remove(&artifact_id) {
+                let platforms = match children.remove(&r.artifact_id) {
                     Some(list) => list,
-                    None if own.os.is_some() || own.architecture.is_some() => vec![own],
+                    None if has_platform(&r.platform) => vec![r.platform],
                     None => Vec::new(),
                 };
-                Ok(TagRecord {
-                    name: r.try_get("name")?,
-                    digest: r.try_get("digest")?,
-                    media_type: r.try_get("media_type")?,
-                    artifact_type: r.try_get("artifact_type")?,
-                    pushed_at: r.try_get("pushed_at")?,
-                    pulled_at: r.try_get("pulled_at")?,
-                    size: r.try_get("size")?,
+                TagRecord {
+                    name: r.name,
+                    digest: r.digest,
+                    media_type: r.media_type,
+                    artifact_type: r.artifact_type,
+                    pushed_at: r.pushed_at,
+                    pulled_at: r.pulled_at,
+                    size: r.size,
                     platforms,
-                    pushed_by: r.try_get("pushed_by")?,
-                    pull_count: r.try_get("pull_count")?,
-                })
+                    pushed_by: r.pushed_by,
+                    pull_count: r.pull_count,
+                }
             })
-            .collect::<Result<Vec<_>, StoreError>>()
+            .collect())
     }
 
     /// The platforms of the children of those artifacts that are indexes.
@@ -395,13 +457,13 @@ impl Store {
                 "SELECT artifact_id, os, architecture, variant FROM artifact_children \
                  WHERE artifact_id IN ({placeholders}) ORDER BY artifact_id, position"
             );
-            for row in bind_ids(&sql, batch).fetch_all(&self.reader).await? {
-                let platform = crate::registry::platform_of(&row)?;
-                if platform.os.is_some() || platform.architecture.is_some() {
+            let rows: Vec<ChildPlatformRow> = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
+            for row in rows {
+                if has_platform(&row.platform) {
                     platforms
-                        .entry(row.try_get("artifact_id")?)
+                        .entry(row.artifact_id)
                         .or_default()
-                        .push(platform);
+                        .push(row.platform);
                 }
             }
         }
@@ -410,11 +472,12 @@ impl Store {
 
     /// The stored manifest bytes of an artifact.
     pub async fn artifact_manifest(&self, artifact_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
-        let row = sqlx::query("SELECT manifest FROM artifacts WHERE id = $1")
-            .bind(artifact_id)
-            .fetch_optional(&self.reader)
-            .await?;
-        Ok(row.map(|r| r.try_get("manifest")).transpose()?)
+        Ok(
+            sqlx::query_scalar("SELECT manifest FROM artifacts WHERE id = $1")
+                .bind(artifact_id)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
     }
 
     /// Sets a repository's description (Markdown). `false` when it does not exist.
@@ -559,13 +622,12 @@ impl Store {
                 "SELECT id, name FROM repositories WHERE registry_id = $1 AND name IN ({})",
                 values(2, chunk.len(), 1, |p| p[0].clone())
             );
-            let mut query = sqlx::query(&sql).bind(registry_id);
+            let mut query = sqlx::query_as(&sql).bind(registry_id);
             for synced in chunk {
                 query = query.bind(synced.name.as_str());
             }
-            for row in query.fetch_all(&mut *tx).await? {
-                ids.insert(row.try_get("name")?, row.try_get("id")?);
-            }
+            let rows: Vec<(i64, String)> = query.fetch_all(&mut *tx).await?;
+            ids.extend(rows.into_iter().map(|(id, name)| (name, id)));
         }
         let repository_ids = listed
             .iter()
@@ -586,7 +648,8 @@ impl Store {
                     "DELETE FROM {table} WHERE repository_id IN ({})",
                     placeholders(chunk.len())
                 );
-                bind_ids(&sql, chunk).execute(&mut *tx).await?;
+                let query = chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
+                query.execute(&mut *tx).await?;
             }
         }
 
@@ -609,7 +672,7 @@ impl Store {
                  RETURNING id, repository_id, digest",
                 values(1, chunk.len(), 10, group)
             );
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query_as(&sql);
             for (repository_id, tag) in chunk {
                 query = query
                     .bind(*repository_id)
@@ -623,12 +686,11 @@ impl Store {
                     .bind(tag.platform.variant.as_deref())
                     .bind(tag.pushed_at);
             }
-            for row in query.fetch_all(&mut *tx).await? {
-                artifact_ids.insert(
-                    (row.try_get("repository_id")?, row.try_get("digest")?),
-                    row.try_get("id")?,
-                );
-            }
+            let rows: Vec<(i64, i64, String)> = query.fetch_all(&mut *tx).await?;
+            artifact_ids.extend(
+                rows.into_iter()
+                    .map(|(id, repository_id, digest)| ((repository_id, digest), id)),
+            );
         }
         let artifact_id = |repository_id: i64, digest: &str| {
             artifact_ids
@@ -713,40 +775,25 @@ impl Store {
     }
 }
 
-fn repository(row: &AnyRow) -> Result<CatalogRepository, StoreError> {
-    Ok(CatalogRepository {
-        id: row.try_get("id")?,
-        registry_id: row.try_get("registry_id")?,
-        space_id: row.try_get("space_id")?,
-        name: row.try_get("name")?,
-        artifact_count: row.try_get("artifact_count")?,
-        tag_count: row.try_get("tag_count")?,
-        latest_tag: row.try_get("latest_tag")?,
-        pushed_at: row.try_get("pushed_at")?,
-        latest_size: row.try_get("latest_size")?,
-        pulls: row.try_get("pulls")?,
-        description: row.try_get("description")?,
-        created_at: row.try_get("created_at")?,
-        tags: Vec::new(),
-        recent_tags: Vec::new(),
-    })
+/// Whether `platform` names one: an index's row has none of its own, and a child whose config
+/// gave none adds nothing to its index's list.
+fn has_platform(platform: &Platform) -> bool {
+    platform.os.is_some() || platform.architecture.is_some()
 }
 
 /// Distributes `(repository_id, name)` rows, sorted by repository, onto `repositories`
 /// (sorted by id).
-fn attach_tags(repositories: &mut [CatalogRepository], tags: &[AnyRow]) -> Result<(), StoreError> {
+fn attach_tags(repositories: &mut [CatalogRepository], tags: Vec<(i64, String)>) {
     let position: HashMap<i64, usize> = repositories
         .iter()
         .enumerate()
         .map(|(i, r)| (r.id, i))
         .collect();
-    for row in tags {
-        let id: i64 = row.try_get("repository_id")?;
+    for (id, name) in tags {
         if let Some(&i) = position.get(&id) {
-            repositories[i].tags.push(row.try_get("name")?);
+            repositories[i].tags.push(name);
         }
     }
-    Ok(())
 }
 
 /// The newest [`RECENT_TAGS_KEPT`] tags of each repository `filter` (over `tags t`) picks, in
@@ -768,13 +815,14 @@ fn placeholders(count: usize) -> String {
         .join(", ")
 }
 
-/// `sql`, whose `IN (…)` list [`placeholders`] made, with `ids` bound in order.
-fn bind_ids<'q>(
+/// `sql`, whose `IN (…)` list [`placeholders`] made, with `ids` bound in order, its rows read
+/// as `O`s.
+fn bind_ids<'q, O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>>(
     sql: &'q str,
     ids: &[i64],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
     ids.iter()
-        .fold(sqlx::query(sql), |query, id| query.bind(*id))
+        .fold(sqlx::query_as(sql), |query, id| query.bind(*id))
 }
 
 /// A LIKE pattern matching names that contain `search`, compared in lower case, with the
