@@ -805,12 +805,9 @@ async fn insert_artifact(
     let manifest = new.manifest;
     let config = new.config;
     let config_json = config.map(config_fields_json);
-    let annotations = json_object(
-        manifest
-            .annotations
-            .iter()
-            .map(|(k, v)| (k.as_str(), json_string(v))),
-    );
+    // A map of strings, sorted by key as before; serialising it cannot fail.
+    let annotations =
+        serde_json::to_string(&manifest.annotations).expect("a map of strings serialises");
     let artifact_id: i64 = sqlx::query_scalar(
         "INSERT INTO artifacts (repository_id, digest, media_type, artifact_type, manifest, manifest_size, \
          size, subject_digest, config_digest, annotations, created, author, os, architecture, variant, \
@@ -919,67 +916,17 @@ pub(crate) async fn refresh_summary(
     Ok(())
 }
 
-/// The config fields that have no column of their own, as a JSON object.
+/// The config fields that have no column of their own, as a JSON object. Readers parse it
+/// and look fields up by name, so the key order (serde_json's, sorted) is free to differ from
+/// rows written before.
 fn config_fields_json(config: &ImageConfig) -> String {
-    let list = |items: &[String]| {
-        format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|s| json_string(s))
-                .collect::<Vec<_>>()
-                .join(",")
-        )
-    };
-    json_object(
-        [
-            ("env", list(&config.env)),
-            ("entrypoint", list(&config.entrypoint)),
-            ("cmd", list(&config.cmd)),
-            (
-                "working_dir",
-                config
-                    .working_dir
-                    .as_deref()
-                    .map(json_string)
-                    .unwrap_or_else(|| "null".into()),
-            ),
-            ("exposed_ports", list(&config.exposed_ports)),
-            (
-                "labels",
-                json_object(
-                    config
-                        .labels
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), json_string(v))),
-                ),
-            ),
-        ]
-        .into_iter(),
-    )
-}
-
-fn json_object<'a>(entries: impl Iterator<Item = (&'a str, String)>) -> String {
-    let body: Vec<String> = entries
-        .map(|(k, v)| format!("{}:{v}", json_string(k)))
-        .collect();
-    format!("{{{}}}", body.join(","))
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    serde_json::json!({
+        "env": config.env,
+        "entrypoint": config.entrypoint,
+        "cmd": config.cmd,
+        "working_dir": config.working_dir,
+        "exposed_ports": config.exposed_ports,
+        "labels": config.labels,
+    })
+    .to_string()
 }

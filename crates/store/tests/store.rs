@@ -1037,7 +1037,7 @@ async fn referrers_by_subject_and_artifact_type(store: Store) {
     let sbom_layer = Blob::new("application/spdx+json", b"{\"spdx\":1}".to_vec());
     let annotations = json!({
         "org.opencontainers.image.created": "2024-01-02T03:04:05Z",
-        "org.example.note": "quote \" backslash \\ newline \n tab \t control \u{1} unicode é",
+        "org.example.note": "quote \" backslash \\ newline \n tab \t control \u{1} \u{8} \u{c} unicode é",
     });
     let mut extra = subject_descriptor.clone();
     extra["artifactType"] = json!("application/vnd.example.sbom");
