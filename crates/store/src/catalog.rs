@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use sqlx::{Any, Transaction};
+
 use crate::audit::NewAuditEvent;
 use crate::db::Flag;
 use crate::registry::{ChildRecord, Platform};
@@ -528,251 +530,362 @@ impl Store {
         registry_id: i64,
         repositories: &[SyncedRepository],
     ) -> Result<(), StoreError> {
-        // Rows go in with multi-row statements of at most this many parameters: a sync writes
-        // thousands of tags per call, and one statement per row made a large catalog take
-        // minutes on PostgreSQL. Not many more, though: SQLite looks `$n` parameters up by a
-        // linear scan, so binding one statement costs the square of its parameters (8,000 per
-        // statement made syncs 5 times slower than 500; PostgreSQL hardly notices either way).
-        const MAX_PARAMETERS: usize = 500;
-        /// `rows` groups of `per_row` consecutive placeholders from `$first`, each group
-        /// written by `row`.
-        fn values(
-            first: usize,
-            rows: usize,
-            per_row: usize,
-            row: impl Fn(&[String]) -> String,
-        ) -> String {
-            (0..rows)
-                .map(|r| {
-                    let placeholders: Vec<String> = (0..per_row)
-                        .map(|c| format!("${}", first + r * per_row + c))
-                        .collect();
-                    row(&placeholders)
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-        let group = |p: &[String]| format!("({})", p.join(", "));
-
         if registry_id == self.hosted_registry_id {
             return Err(StoreError::Conflict(
                 "the hosted registry's catalog is written by pushes, not by a sync".into(),
             ));
         }
-        // A repository listed twice ends as if each listing had been written in turn: with
-        // the tags of the last, and the first description that is not empty.
-        let mut position: HashMap<&str, usize> = HashMap::new();
-        let mut listed: Vec<&SyncedRepository> = Vec::with_capacity(repositories.len());
-        let mut descriptions: Vec<&str> = Vec::with_capacity(repositories.len());
-        for synced in repositories {
-            match position.get(synced.name.as_str()) {
-                Some(&i) => {
-                    listed[i] = synced;
-                    if descriptions[i].is_empty() {
-                        descriptions[i] = &synced.description;
-                    }
-                }
-                None => {
-                    position.insert(&synced.name, listed.len());
-                    listed.push(synced);
-                    descriptions.push(&synced.description);
-                }
-            }
-        }
-        if listed.is_empty() {
+        let listings = merge_listings(repositories);
+        if listings.is_empty() {
             return Ok(());
         }
-        let now = now_millis();
         let mut tx = self.writer.begin().await?;
+        let changed = write_listings(&mut tx, registry_id, &listings).await?;
+        tx.commit().await?;
+        self.changes.repositories_changed(changed);
+        Ok(())
+    }
+}
 
-        // The repository rows, created or given the upstream description when theirs is
-        // empty. The upsert also takes each existing row's lock (see `lock_repository`) before
-        // any artifact or tag row is touched; rows it creates are this transaction's alone
-        // until it commits.
-        let rows_per_statement = MAX_PARAMETERS / 3;
-        for (chunk, described) in listed
-            .chunks(rows_per_statement)
-            .zip(descriptions.chunks(rows_per_statement))
-        {
-            let sql = format!(
-                "INSERT INTO repositories (registry_id, space_id, name, created_at, description) \
-                 VALUES {} ON CONFLICT (registry_id, name) DO UPDATE SET description = \
-                 CASE WHEN repositories.description = '' THEN excluded.description \
-                 ELSE repositories.description END",
-                values(3, chunk.len(), 3, |p| {
-                    format!(
+// ---- the steps of a sync ---------------------------------------------------------------
+
+/// Rows go in with multi-row statements of at most this many parameters: a sync writes
+/// thousands of tags per call, and one statement per row made a large catalog take minutes on
+/// PostgreSQL. Not many more, though: SQLite looks `$n` parameters up by a linear scan, so
+/// binding one statement costs the square of its parameters (8,000 per statement made syncs 5
+/// times slower than 500; PostgreSQL hardly notices either way).
+const MAX_PARAMETERS: usize = 500;
+
+/// One repository as a sync writes it: the listing whose tags win, and the description it
+/// brings.
+struct Listing<'a> {
+    synced: &'a SyncedRepository,
+    description: &'a str,
+}
+
+/// An artifact of a sync: the repository it goes into, and the first tag naming its digest,
+/// which describes it.
+type SyncedArtifact<'a> = (i64, &'a SyncedTag);
+
+/// The ids of the artifacts a sync inserted, by repository id and digest.
+type ArtifactIds = HashMap<(i64, String), i64>;
+
+/// Writes `listings` into external registry `registry_id` on the caller's transaction, step by
+/// step, and returns the ids of the repositories written, which the caller records as changed
+/// once it commits. A sync that records more in the same transaction calls this.
+async fn write_listings(
+    tx: &mut Transaction<'_, Any>,
+    registry_id: i64,
+    listings: &[Listing<'_>],
+) -> Result<Vec<i64>, StoreError> {
+    upsert_repositories(tx, registry_id, listings).await?;
+    let repository_ids = repository_ids(tx, registry_id, listings).await?;
+    delete_tags_and_artifacts(tx, &repository_ids).await?;
+    let artifacts = distinct_artifacts(listings, &repository_ids);
+    let artifact_ids = insert_artifacts(tx, &artifacts).await?;
+    insert_children(tx, &artifacts, &artifact_ids).await?;
+    insert_tags(tx, listings, &repository_ids, &artifact_ids).await?;
+    refresh_synced_summaries(tx, &repository_ids).await?;
+    Ok(repository_ids)
+}
+
+/// Folds the listings of a repository listed twice into one, so that it ends as if each
+/// listing had been written in turn: with the tags of the last, and the first description
+/// that is not empty.
+fn merge_listings(repositories: &[SyncedRepository]) -> Vec<Listing<'_>> {
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    let mut listings: Vec<Listing<'_>> = Vec::with_capacity(repositories.len());
+    for synced in repositories {
+        match position.get(synced.name.as_str()) {
+            Some(&i) => {
+                let listing = &mut listings[i];
+                listing.synced = synced;
+                if listing.description.is_empty() {
+                    listing.description = &synced.description;
+                }
+            }
+            None => {
+                position.insert(&synced.name, listings.len());
+                listings.push(Listing {
+                    synced,
+                    description: &synced.description,
+                });
+            }
+        }
+    }
+    listings
+}
+
+/// Creates the listed repositories in their spaces, or gives an existing one the upstream
+/// description when its own is empty. The upsert also takes each existing row's lock (see
+/// `lock_repository`) before any artifact or tag row is touched; rows it creates are this
+/// transaction's alone until it commits.
+async fn upsert_repositories(
+    tx: &mut Transaction<'_, Any>,
+    registry_id: i64,
+    listings: &[Listing<'_>],
+) -> Result<(), StoreError> {
+    let now = now_millis();
+    for chunk in listings.chunks(MAX_PARAMETERS / 3) {
+        let sql = format!(
+            "INSERT INTO repositories (registry_id, space_id, name, created_at, description) \
+             VALUES {} ON CONFLICT (registry_id, name) DO UPDATE SET description = \
+             CASE WHEN repositories.description = '' THEN excluded.description \
+             ELSE repositories.description END",
+            values(3, chunk.len(), 3, |p| {
+                format!(
                     "($1, (SELECT id FROM spaces WHERE registry_id = $1 AND name = {}), {}, $2, {})",
                     p[1], p[0], p[2]
                 )
-                })
-            );
-            let mut query = sqlx::query(&sql).bind(registry_id).bind(now);
-            for (synced, description) in chunk.iter().zip(described) {
-                let space = synced.name.split('/').next().unwrap_or(&synced.name);
-                query = query
-                    .bind(synced.name.as_str())
-                    .bind(space)
-                    .bind(*description);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        let mut ids: HashMap<String, i64> = HashMap::with_capacity(listed.len());
-        for chunk in listed.chunks(MAX_PARAMETERS) {
-            let sql = format!(
-                "SELECT id, name FROM repositories WHERE registry_id = $1 AND name IN ({})",
-                values(2, chunk.len(), 1, |p| p[0].clone())
-            );
-            let mut query = sqlx::query_as(&sql).bind(registry_id);
-            for synced in chunk {
-                query = query.bind(synced.name.as_str());
-            }
-            let rows: Vec<(i64, String)> = query.fetch_all(&mut *tx).await?;
-            ids.extend(rows.into_iter().map(|(id, name)| (name, id)));
-        }
-        let repository_ids = listed
-            .iter()
-            .map(|synced| {
-                ids.get(&synced.name).copied().ok_or_else(|| {
-                    StoreError::Missing(format!(
-                        "repository `{}` is neither present nor insertable",
-                        synced.name
-                    ))
-                })
             })
-            .collect::<Result<Vec<i64>, StoreError>>()?;
-
-        // Out with the old tags and artifacts (children go with their artifacts).
-        for table in ["tags", "artifacts"] {
-            for chunk in repository_ids.chunks(MAX_PARAMETERS) {
-                let sql = format!(
-                    "DELETE FROM {table} WHERE repository_id IN ({})",
-                    placeholders(chunk.len())
-                );
-                let query = chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
-                query.execute(&mut *tx).await?;
-            }
+        );
+        let mut query = sqlx::query(&sql).bind(registry_id).bind(now);
+        for listing in chunk {
+            let name = listing.synced.name.as_str();
+            query = query
+                .bind(name)
+                .bind(berth_oci::space_of(name))
+                .bind(listing.description);
         }
-
-        // One artifact per digest of each repository, described by the first tag naming it.
-        let mut artifacts: Vec<(i64, &SyncedTag)> = Vec::new();
-        let mut seen: std::collections::HashSet<(i64, &str)> = std::collections::HashSet::new();
-        for (synced, &repository_id) in listed.iter().zip(&repository_ids) {
-            for tag in &synced.tags {
-                if seen.insert((repository_id, tag.digest.as_str())) {
-                    artifacts.push((repository_id, tag));
-                }
-            }
-        }
-        let mut artifact_ids: HashMap<(i64, String), i64> = HashMap::with_capacity(artifacts.len());
-        for chunk in artifacts.chunks(MAX_PARAMETERS / 10) {
-            // RETURNING hands rows back in no promised order, so each says which it is.
-            let sql = format!(
-                "INSERT INTO artifacts (repository_id, digest, media_type, manifest, manifest_size, \
-                 size, os, architecture, variant, pushed_at) VALUES {} \
-                 RETURNING id, repository_id, digest",
-                values(1, chunk.len(), 10, group)
-            );
-            let mut query = sqlx::query_as(&sql);
-            for (repository_id, tag) in chunk {
-                query = query
-                    .bind(*repository_id)
-                    .bind(tag.digest.as_str())
-                    .bind(tag.media_type.as_str())
-                    .bind(tag.manifest.as_slice())
-                    .bind(tag.manifest.len() as i64)
-                    .bind(tag.size)
-                    .bind(tag.platform.os.as_deref())
-                    .bind(tag.platform.architecture.as_deref())
-                    .bind(tag.platform.variant.as_deref())
-                    .bind(tag.pushed_at);
-            }
-            let rows: Vec<(i64, i64, String)> = query.fetch_all(&mut *tx).await?;
-            artifact_ids.extend(
-                rows.into_iter()
-                    .map(|(id, repository_id, digest)| ((repository_id, digest), id)),
-            );
-        }
-        let artifact_id = |repository_id: i64, digest: &str| {
-            artifact_ids
-                .get(&(repository_id, digest.to_string()))
-                .copied()
-                .ok_or_else(|| StoreError::Missing(format!("artifact {digest} was not recorded")))
-        };
-
-        let mut children = Vec::new();
-        for (repository_id, tag) in &artifacts {
-            let id = artifact_id(*repository_id, &tag.digest)?;
-            children.extend(
-                tag.children
-                    .iter()
-                    .enumerate()
-                    .map(|(position, child)| (id, position as i64, child)),
-            );
-        }
-        for chunk in children.chunks(MAX_PARAMETERS / 8) {
-            let sql = format!(
-                "INSERT INTO artifact_children (artifact_id, position, digest, media_type, size, os, \
-                 architecture, variant) VALUES {}",
-                values(1, chunk.len(), 8, group)
-            );
-            let mut query = sqlx::query(&sql);
-            for (id, position, child) in chunk {
-                query = query
-                    .bind(*id)
-                    .bind(*position)
-                    .bind(child.digest.as_str())
-                    .bind(child.media_type.as_str())
-                    .bind(child.size)
-                    .bind(child.platform.os.as_deref())
-                    .bind(child.platform.architecture.as_deref())
-                    .bind(child.platform.variant.as_deref());
-            }
-            query.execute(&mut *tx).await?;
-        }
-
-        let mut tags = Vec::new();
-        for (synced, &repository_id) in listed.iter().zip(&repository_ids) {
-            for tag in &synced.tags {
-                tags.push((repository_id, tag, artifact_id(repository_id, &tag.digest)?));
-            }
-        }
-        for chunk in tags.chunks(MAX_PARAMETERS / 4) {
-            let sql = format!(
-                "INSERT INTO tags (repository_id, name, artifact_id, pushed_at) VALUES {}",
-                values(1, chunk.len(), 4, group)
-            );
-            let mut query = sqlx::query(&sql);
-            for (repository_id, tag, artifact_id) in chunk {
-                query = query
-                    .bind(*repository_id)
-                    .bind(tag.name.as_str())
-                    .bind(*artifact_id)
-                    .bind(tag.pushed_at);
-            }
-            query.execute(&mut *tx).await?;
-        }
-
-        // A synced repository was last pushed when its newest tag was (never, without tags).
-        for chunk in repository_ids.chunks(MAX_PARAMETERS) {
-            let sql = format!(
-                "UPDATE repositories SET pushed_at = \
-                 (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = repositories.id) \
-                 WHERE id IN ({})",
-                values(1, chunk.len(), 1, |p| p[0].clone())
-            );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        for &repository_id in &repository_ids {
-            crate::registry::refresh_summary(&mut tx, repository_id, None).await?;
-        }
-        tx.commit().await?;
-        self.changes.repositories_changed(repository_ids);
-        Ok(())
+        query.execute(&mut **tx).await?;
     }
+    Ok(())
+}
+
+/// The listed repositories' ids in listing order, which every later step keys its rows by.
+async fn repository_ids(
+    tx: &mut Transaction<'_, Any>,
+    registry_id: i64,
+    listings: &[Listing<'_>],
+) -> Result<Vec<i64>, StoreError> {
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(listings.len());
+    for chunk in listings.chunks(MAX_PARAMETERS) {
+        let sql = format!(
+            "SELECT id, name FROM repositories WHERE registry_id = $1 AND name IN ({})",
+            values(2, chunk.len(), 1, |p| p[0].clone())
+        );
+        let mut query = sqlx::query_as(&sql).bind(registry_id);
+        for listing in chunk {
+            query = query.bind(listing.synced.name.as_str());
+        }
+        let rows: Vec<(i64, String)> = query.fetch_all(&mut **tx).await?;
+        ids.extend(rows.into_iter().map(|(id, name)| (name, id)));
+    }
+    listings
+        .iter()
+        .map(|listing| {
+            let name = &listing.synced.name;
+            ids.get(name).copied().ok_or_else(|| {
+                StoreError::Missing(format!(
+                    "repository `{name}` is neither present nor insertable"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Removes the listed repositories' old tags and artifacts (children go with their
+/// artifacts), since a sync replaces a repository's catalog whole.
+async fn delete_tags_and_artifacts(
+    tx: &mut Transaction<'_, Any>,
+    repository_ids: &[i64],
+) -> Result<(), StoreError> {
+    for table in ["tags", "artifacts"] {
+        execute_for_ids(tx, repository_ids, |list| {
+            format!("DELETE FROM {table} WHERE repository_id IN ({list})")
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// One artifact per digest of each repository, described by the first tag naming it: tags of
+/// one repository that name the same digest share its artifact, as pushed tags do.
+fn distinct_artifacts<'a>(
+    listings: &[Listing<'a>],
+    repository_ids: &[i64],
+) -> Vec<SyncedArtifact<'a>> {
+    let mut artifacts = Vec::new();
+    let mut seen: std::collections::HashSet<(i64, &str)> = std::collections::HashSet::new();
+    for (listing, &repository_id) in listings.iter().zip(repository_ids) {
+        for tag in &listing.synced.tags {
+            if seen.insert((repository_id, tag.digest.as_str())) {
+                artifacts.push((repository_id, tag));
+            }
+        }
+    }
+    artifacts
+}
+
+/// Inserts the artifacts and returns their new ids, which children and tags refer to.
+async fn insert_artifacts(
+    tx: &mut Transaction<'_, Any>,
+    artifacts: &[SyncedArtifact<'_>],
+) -> Result<ArtifactIds, StoreError> {
+    let mut artifact_ids = ArtifactIds::with_capacity(artifacts.len());
+    for chunk in artifacts.chunks(MAX_PARAMETERS / 10) {
+        // RETURNING hands rows back in no promised order, so each says which it is.
+        let sql = format!(
+            "INSERT INTO artifacts (repository_id, digest, media_type, manifest, manifest_size, \
+             size, os, architecture, variant, pushed_at) VALUES {} \
+             RETURNING id, repository_id, digest",
+            values(1, chunk.len(), 10, group)
+        );
+        let mut query = sqlx::query_as(&sql);
+        for (repository_id, tag) in chunk {
+            query = query
+                .bind(*repository_id)
+                .bind(tag.digest.as_str())
+                .bind(tag.media_type.as_str())
+                .bind(tag.manifest.as_slice())
+                .bind(tag.manifest.len() as i64)
+                .bind(tag.size)
+                .bind(tag.platform.os.as_deref())
+                .bind(tag.platform.architecture.as_deref())
+                .bind(tag.platform.variant.as_deref())
+                .bind(tag.pushed_at);
+        }
+        let rows: Vec<(i64, i64, String)> = query.fetch_all(&mut **tx).await?;
+        artifact_ids.extend(
+            rows.into_iter()
+                .map(|(id, repository_id, digest)| ((repository_id, digest), id)),
+        );
+    }
+    Ok(artifact_ids)
+}
+
+/// The id [`insert_artifacts`] gave the artifact of `digest` in `repository_id`.
+fn artifact_id(ids: &ArtifactIds, repository_id: i64, digest: &str) -> Result<i64, StoreError> {
+    ids.get(&(repository_id, digest.to_string()))
+        .copied()
+        .ok_or_else(|| StoreError::Missing(format!("artifact {digest} was not recorded")))
+}
+
+/// Records the children of the index artifacts with their platforms, which the image list
+/// shows for an index, since an index has no platform of its own.
+async fn insert_children(
+    tx: &mut Transaction<'_, Any>,
+    artifacts: &[SyncedArtifact<'_>],
+    artifact_ids: &ArtifactIds,
+) -> Result<(), StoreError> {
+    let mut children = Vec::new();
+    for (repository_id, tag) in artifacts {
+        let id = artifact_id(artifact_ids, *repository_id, &tag.digest)?;
+        children.extend(
+            tag.children
+                .iter()
+                .enumerate()
+                .map(|(position, child)| (id, position as i64, child)),
+        );
+    }
+    for chunk in children.chunks(MAX_PARAMETERS / 8) {
+        let sql = format!(
+            "INSERT INTO artifact_children (artifact_id, position, digest, media_type, size, os, \
+             architecture, variant) VALUES {}",
+            values(1, chunk.len(), 8, group)
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, position, child) in chunk {
+            query = query
+                .bind(*id)
+                .bind(*position)
+                .bind(child.digest.as_str())
+                .bind(child.media_type.as_str())
+                .bind(child.size)
+                .bind(child.platform.os.as_deref())
+                .bind(child.platform.architecture.as_deref())
+                .bind(child.platform.variant.as_deref());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Points every listed tag at its repository's artifact of the tag's digest.
+async fn insert_tags(
+    tx: &mut Transaction<'_, Any>,
+    listings: &[Listing<'_>],
+    repository_ids: &[i64],
+    artifact_ids: &ArtifactIds,
+) -> Result<(), StoreError> {
+    let mut tags = Vec::new();
+    for (listing, &repository_id) in listings.iter().zip(repository_ids) {
+        for tag in &listing.synced.tags {
+            let id = artifact_id(artifact_ids, repository_id, &tag.digest)?;
+            tags.push((repository_id, tag, id));
+        }
+    }
+    for chunk in tags.chunks(MAX_PARAMETERS / 4) {
+        let sql = format!(
+            "INSERT INTO tags (repository_id, name, artifact_id, pushed_at) VALUES {}",
+            values(1, chunk.len(), 4, group)
+        );
+        let mut query = sqlx::query(&sql);
+        for (repository_id, tag, artifact_id) in chunk {
+            query = query
+                .bind(*repository_id)
+                .bind(tag.name.as_str())
+                .bind(*artifact_id)
+                .bind(tag.pushed_at);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Brings the written repositories' summaries up to date, as a push does: a synced repository
+/// was last pushed when its newest tag was (never, without tags), and its counts and latest
+/// tag are recomputed from the new rows.
+async fn refresh_synced_summaries(
+    tx: &mut Transaction<'_, Any>,
+    repository_ids: &[i64],
+) -> Result<(), StoreError> {
+    execute_for_ids(tx, repository_ids, |list| {
+        format!(
+            "UPDATE repositories SET pushed_at = \
+             (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = repositories.id) \
+             WHERE id IN ({list})"
+        )
+    })
+    .await?;
+    for &repository_id in repository_ids {
+        crate::registry::refresh_summary(tx, repository_id, None).await?;
+    }
+    Ok(())
+}
+
+/// Runs the statement `sql` makes of an `IN (…)` list once per batch of at most
+/// [`MAX_PARAMETERS`] of `ids`, with the batch bound in order.
+async fn execute_for_ids(
+    tx: &mut Transaction<'_, Any>,
+    ids: &[i64],
+    sql: impl Fn(&str) -> String,
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(MAX_PARAMETERS) {
+        let sql = sql(&placeholders(chunk.len()));
+        let query = chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// `rows` groups of `per_row` consecutive placeholders from `$first`, each group written by
+/// `row`.
+fn values(first: usize, rows: usize, per_row: usize, row: impl Fn(&[String]) -> String) -> String {
+    (0..rows)
+        .map(|r| {
+            let placeholders: Vec<String> = (0..per_row)
+                .map(|c| format!("${}", first + r * per_row + c))
+                .collect();
+            row(&placeholders)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A row's placeholders as a parenthesised group, the usual `row` of [`values`].
+fn group(placeholders: &[String]) -> String {
+    format!("({})", placeholders.join(", "))
 }
 
 /// Whether `platform` names one: an index's row has none of its own, and a child whose config
