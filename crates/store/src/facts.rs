@@ -171,8 +171,15 @@ impl Store {
     }
 
     /// Creates a private, unbound space on the hosted registry if it does not exist (the
-    /// auto-create setting). Returns whether it was created.
-    pub async fn create_hosted_space_if_missing(&self, name: &str) -> Result<bool, StoreError> {
+    /// auto-create setting) and records `audit`, in one transaction, so the space is never
+    /// there without its event. Returns whether it was created; nothing is recorded when the
+    /// space already existed.
+    pub async fn create_hosted_space_if_missing(
+        &self,
+        name: &str,
+        audit: &crate::audit::NewAuditEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
         let result = sqlx::query(
             "INSERT INTO spaces (registry_id, name, public, description, created_at) \
              SELECT id, $2, 0, 'Created on first push', $3 FROM registries WHERE name = $1 AND workspace_id IS NULL \
@@ -181,13 +188,15 @@ impl Store {
         .bind(HOSTED)
         .bind(name)
         .bind(crate::now_millis())
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        let created = result.rows_affected() > 0;
-        if created {
-            self.changes.tenancy_changed();
+        if result.rows_affected() == 0 {
+            return Ok(false);
         }
-        Ok(created)
+        crate::audit::insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.changes.tenancy_changed();
+        Ok(true)
     }
 
     /// Whether the hosted space `name` is public; `None` when it does not exist.
