@@ -188,24 +188,18 @@ async fn create_missing_spaces(
             && !facts.repositories.contains_key(name)
             && well_named
         {
-            let created = state
+            let target = format!("hosted/{space}");
+            let audit = berth_store::audit::NewAuditEvent {
+                actor: subject.name(),
+                action: "space.auto_create",
+                target: &target,
+                ..Default::default()
+            };
+            state
                 .store
-                .create_hosted_space_if_missing(space)
+                .create_hosted_space_if_missing(space, &audit)
                 .await
                 .map_err(anyhow::Error::from)?;
-            if created {
-                let target = format!("hosted/{space}");
-                state
-                    .store
-                    .record_audit(berth_store::audit::NewAuditEvent {
-                        actor: subject.name(),
-                        action: "space.auto_create",
-                        target: &target,
-                        ..Default::default()
-                    })
-                    .await
-                    .map_err(anyhow::Error::from)?;
-            }
         }
     }
     Ok(())

@@ -1,11 +1,9 @@
 //! The audit log: who changed what, when, and from where.
 
-use sqlx::Row;
-
 use crate::{now_millis, Store, StoreError};
 
 /// One audit event as recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEvent {
     pub id: i64,
     /// Milliseconds since the epoch.
@@ -117,35 +115,21 @@ impl Store {
              ORDER BY at DESC, id DESC LIMIT $8"
         );
         let (before_at, before_id) = query.before.unwrap_or((i64::MAX, i64::MAX));
-        let rows = bind_filter(sqlx::query(&sql), &query)
+        Ok(bind_filter(sqlx::query_as(&sql), &query)
             .bind(before_at)
             .bind(before_id)
             .bind(query.limit)
             .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditEvent {
-                    id: row.try_get("id")?,
-                    at: row.try_get("at")?,
-                    actor: row.try_get("actor")?,
-                    action: row.try_get("action")?,
-                    target: row.try_get("target")?,
-                    workspace: row.try_get("workspace")?,
-                    source: row.try_get("source")?,
-                    detail: row.try_get("detail")?,
-                })
-            })
-            .collect()
+            .await?)
     }
 
     /// How many events match `query`'s filters across all pages (cursor and limit ignored).
     pub async fn audit_total(&self, query: &AuditQuery<'_>) -> Result<i64, StoreError> {
         let sql = format!("SELECT COUNT(*) AS n FROM audit_events WHERE {FILTER}");
-        let row = bind_filter(sqlx::query(&sql), query)
+        let (total,): (i64,) = bind_filter(sqlx::query_as(&sql), query)
             .fetch_one(&self.reader)
             .await?;
-        Ok(row.try_get("n")?)
+        Ok(total)
     }
 }
 
@@ -157,9 +141,10 @@ const FILTER: &str = "($1 = '' OR actor = $1) AND ($2 = '' OR action = $2) \
      AND ($3 = '' OR substr(action, 1, length($3)) = $3) \
      AND ($4 = '' OR workspace_id = (SELECT id FROM workspaces WHERE name = $4)) AND at >= $5";
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+/// A query whose rows become `O`s: the event list and the total share [`bind_filter`].
+type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>;
 
-fn bind_filter<'q>(sql: AnyQuery<'q>, query: &AuditQuery<'_>) -> AnyQuery<'q> {
+fn bind_filter<'q, O>(sql: AnyQueryAs<'q, O>, query: &AuditQuery<'_>) -> AnyQueryAs<'q, O> {
     // An action ending in `.` is a prefix (`space.` matches every space action).
     let (action_exact, action_prefix) = match query.action {
         Some(a) if a.ends_with('.') => ("", a),

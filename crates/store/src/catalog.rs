@@ -8,24 +8,28 @@
 
 use std::collections::HashMap;
 
-use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Any, Transaction};
 
 use crate::audit::NewAuditEvent;
+use crate::db::Flag;
 use crate::registry::{ChildRecord, Platform};
 use crate::{now_millis, Store, StoreError};
 
 /// A space with what the image list needs of its registry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CatalogSpace {
     pub id: i64,
     pub name: String,
+    #[sqlx(try_from = "Flag")]
     pub public: bool,
     pub registry_id: i64,
     pub registry_name: String,
+    #[sqlx(rename = "kind")]
     pub registry_kind: String,
+    #[sqlx(rename = "url")]
     pub registry_url: String,
     /// The owning workspace of a workspace registry; `None` for platform registries.
+    #[sqlx(rename = "workspace_id")]
     pub registry_workspace_id: Option<i64>,
 }
 
@@ -48,6 +52,45 @@ pub struct CatalogRepository {
     pub tags: Vec<String>,
     /// The newest [`RECENT_TAGS_KEPT`] tags, newest first, filled with `tags`.
     pub recent_tags: Vec<TagRecord>,
+}
+
+/// The [`REPOSITORY_COLUMNS`] of a `repositories` row, which a [`CatalogRepository`] carries
+/// without the tags that loaders add from their own query.
+#[derive(sqlx::FromRow)]
+struct RepositoryRow {
+    id: i64,
+    registry_id: i64,
+    space_id: Option<i64>,
+    name: String,
+    artifact_count: i64,
+    tag_count: i64,
+    latest_tag: Option<String>,
+    pushed_at: Option<i64>,
+    latest_size: Option<i64>,
+    pulls: i64,
+    description: String,
+    created_at: i64,
+}
+
+impl From<RepositoryRow> for CatalogRepository {
+    fn from(row: RepositoryRow) -> CatalogRepository {
+        CatalogRepository {
+            id: row.id,
+            registry_id: row.registry_id,
+            space_id: row.space_id,
+            name: row.name,
+            artifact_count: row.artifact_count,
+            tag_count: row.tag_count,
+            latest_tag: row.latest_tag,
+            pushed_at: row.pushed_at,
+            latest_size: row.latest_size,
+            pulls: row.pulls,
+            description: row.description,
+            created_at: row.created_at,
+            tags: Vec::new(),
+            recent_tags: Vec::new(),
+        }
+    }
 }
 
 /// How many of its newest tags a repository loaded with its tag names carries in full: the
@@ -86,6 +129,41 @@ pub struct TagRecord {
     pub pull_count: i64,
 }
 
+/// The [`TAG_COLUMNS`] of one tag joined with its artifact, before [`Store::tags_from_rows`]
+/// gives it its platforms.
+#[derive(sqlx::FromRow)]
+struct TagRow {
+    name: String,
+    pushed_at: i64,
+    pulled_at: Option<i64>,
+    artifact_id: i64,
+    digest: String,
+    media_type: String,
+    artifact_type: Option<String>,
+    size: i64,
+    /// The artifact's own platform; an index has none.
+    #[sqlx(flatten)]
+    platform: Platform,
+    pushed_by: Option<String>,
+    pull_count: i64,
+}
+
+/// A [`TagRow`] of a query over several repositories, with the repository it belongs to.
+#[derive(sqlx::FromRow)]
+struct RepositoryTagRow {
+    repository_id: i64,
+    #[sqlx(flatten)]
+    tag: TagRow,
+}
+
+/// The platform of one child of an index, for [`Store::child_platforms`].
+#[derive(sqlx::FromRow)]
+struct ChildPlatformRow {
+    artifact_id: i64,
+    #[sqlx(flatten)]
+    platform: Platform,
+}
+
 /// A repository of an external registry as a sync sees it.
 #[derive(Debug, Clone)]
 pub struct SyncedRepository {
@@ -118,37 +196,22 @@ const TAG_COLUMNS: &str = "t.name, t.pushed_at, t.pulled_at, a.id AS artifact_id
 impl Store {
     /// Every space of every registry with its registry's facts.
     pub async fn catalog_spaces(&self) -> Result<Vec<CatalogSpace>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT s.id, s.name, s.public, g.id AS registry_id, g.name AS registry_name, \
              g.kind, g.url, g.workspace_id FROM spaces s JOIN registries g ON g.id = s.registry_id \
              ORDER BY s.id",
         )
         .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CatalogSpace {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    public: r.try_get::<i64, _>("public")? != 0,
-                    registry_id: r.try_get("registry_id")?,
-                    registry_name: r.try_get("registry_name")?,
-                    registry_kind: r.try_get("kind")?,
-                    registry_url: r.try_get("url")?,
-                    registry_workspace_id: r.try_get("workspace_id")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Every binding as `(space id, workspace id)`.
     pub async fn catalog_bindings(&self) -> Result<Vec<(i64, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT space_id, workspace_id FROM bindings")
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("space_id")?, r.try_get("workspace_id")?)))
-            .collect()
+        Ok(
+            sqlx::query_as("SELECT space_id, workspace_id FROM bindings")
+                .fetch_all(&self.reader)
+                .await?,
+        )
     }
 
     /// Repositories with ids after `after_id`, at most `limit`, in id order, each with its tag
@@ -158,7 +221,7 @@ impl Store {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<CatalogRepository>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows: Vec<RepositoryRow> = sqlx::query_as(&format!(
             "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE id > $1 \
              ORDER BY id LIMIT $2"
         ))
@@ -166,13 +229,12 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        let mut repositories: Vec<CatalogRepository> =
-            rows.iter().map(repository).collect::<Result<_, _>>()?;
+        let mut repositories: Vec<CatalogRepository> = rows.into_iter().map(Into::into).collect();
         let Some(last) = repositories.last().map(|r| r.id) else {
             return Ok(repositories);
         };
         // One range scan over the tags' primary key fetches every tag of the page.
-        let tags = sqlx::query(
+        let tags = sqlx::query_as(
             "SELECT repository_id, name FROM tags WHERE repository_id > $1 AND repository_id <= $2 \
              ORDER BY repository_id, name",
         )
@@ -180,14 +242,14 @@ impl Store {
         .bind(last)
         .fetch_all(&self.reader)
         .await?;
-        attach_tags(&mut repositories, &tags)?;
+        attach_tags(&mut repositories, tags);
         let sql = recent_tags_sql("t.repository_id > $1 AND t.repository_id <= $2");
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query_as(&sql)
             .bind(after_id)
             .bind(last)
             .fetch_all(&self.reader)
             .await?;
-        self.attach_recent_tags(&mut repositories, &rows).await?;
+        self.attach_recent_tags(&mut repositories, rows).await?;
         Ok(repositories)
     }
 
@@ -205,9 +267,9 @@ impl Store {
             let sql = format!(
                 "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE id IN ({placeholders}) ORDER BY id"
             );
-            let rows = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
+            let rows: Vec<RepositoryRow> = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
             let mut repositories: Vec<CatalogRepository> =
-                rows.iter().map(repository).collect::<Result<_, _>>()?;
+                rows.into_iter().map(Into::into).collect();
             if !with_tags {
                 found.extend(repositories);
                 continue;
@@ -217,10 +279,10 @@ impl Store {
                  ORDER BY repository_id, name"
             );
             let tags = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
-            attach_tags(&mut repositories, &tags)?;
+            attach_tags(&mut repositories, tags);
             let sql = recent_tags_sql(&format!("t.repository_id IN ({placeholders})"));
             let rows = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
-            self.attach_recent_tags(&mut repositories, &rows).await?;
+            self.attach_recent_tags(&mut repositories, rows).await?;
             found.extend(repositories);
         }
         Ok(found)
@@ -232,14 +294,14 @@ impl Store {
         registry_id: i64,
         name: &str,
     ) -> Result<Option<CatalogRepository>, StoreError> {
-        let row = sqlx::query(&format!(
+        let row: Option<RepositoryRow> = sqlx::query_as(&format!(
             "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE registry_id = $1 AND name = $2"
         ))
         .bind(registry_id)
         .bind(name)
         .fetch_optional(&self.reader)
         .await?;
-        row.as_ref().map(repository).transpose()
+        Ok(row.map(Into::into))
     }
 
     /// A page of a repository's tags, optionally only names containing `search` (any case),
@@ -253,14 +315,13 @@ impl Store {
         limit: i64,
     ) -> Result<(Vec<TagRecord>, i64), StoreError> {
         let pattern = search.map(like_pattern).unwrap_or_else(|| "%".into());
-        let total: i64 = sqlx::query(
+        let total: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) AS n FROM tags WHERE repository_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'",
         )
         .bind(repository_id)
         .bind(&pattern)
         .fetch_one(&self.reader)
-        .await?
-        .try_get("n")?;
+        .await?;
         let (after, order_by) = match order {
             TagOrder::Name => ("($3 = 0 OR t.name > $5)", "t.name"),
             TagOrder::NewestFirst => (
@@ -268,7 +329,7 @@ impl Store {
                 "t.pushed_at DESC, t.name",
             ),
         };
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as(&format!(
             "SELECT {TAG_COLUMNS} FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
              WHERE t.repository_id = $1 AND LOWER(t.name) LIKE $2 ESCAPE '\\' AND {after} \
              ORDER BY {order_by} LIMIT $6"
@@ -281,7 +342,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        let tags = self.tags_from_rows(&rows).await?;
+        let tags = self.tags_from_rows(rows).await?;
         Ok((tags, total))
     }
 
@@ -310,32 +371,26 @@ impl Store {
             })
             .collect();
         let sql = arms.join(" UNION ALL ");
-        let mut query = sqlx::query(&sql).bind(&pattern).bind(per_repository);
+        let mut query = sqlx::query_as(&sql).bind(&pattern).bind(per_repository);
         for id in repository_ids {
             query = query.bind(*id);
         }
         let rows = query.fetch_all(&self.reader).await?;
-        let tags = self.tags_from_rows(&rows).await?;
-        rows.iter()
-            .zip(tags)
-            .map(|(row, tag)| Ok((row.try_get("repository_id")?, tag)))
-            .collect()
+        self.repository_tags_from_rows(rows).await
     }
 
     /// Hands the rows of a [`recent_tags_sql`] query to their repositories.
     async fn attach_recent_tags(
         &self,
         repositories: &mut [CatalogRepository],
-        rows: &[AnyRow],
+        rows: Vec<RepositoryTagRow>,
     ) -> Result<(), StoreError> {
         let position: HashMap<i64, usize> = repositories
             .iter()
             .enumerate()
             .map(|(i, r)| (r.id, i))
             .collect();
-        let tags = self.tags_from_rows(rows).await?;
-        for (row, tag) in rows.iter().zip(tags) {
-            let id: i64 = row.try_get("repository_id")?;
+        for (id, tag) in self.repository_tags_from_rows(rows).await? {
             if let Some(&i) = position.get(&id) {
                 repositories[i].recent_tags.push(tag);
             }
@@ -343,41 +398,50 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::tags_from_rows`] for rows of several repositories, each tag with its
+    /// repository's id.
+    async fn repository_tags_from_rows(
+        &self,
+        rows: Vec<RepositoryTagRow>,
+    ) -> Result<Vec<(i64, TagRecord)>, StoreError> {
+        let (ids, rows): (Vec<i64>, Vec<TagRow>) =
+            rows.into_iter().map(|r| (r.repository_id, r.tag)).unzip();
+        let tags = self.tags_from_rows(rows).await?;
+        Ok(ids.into_iter().zip(tags).collect())
+    }
+
     /// Tags from rows of the tag-and-artifact join, with index children's platforms.
-    async fn tags_from_rows(&self, rows: &[AnyRow]) -> Result<Vec<TagRecord>, StoreError> {
+    async fn tags_from_rows(&self, rows: Vec<TagRow>) -> Result<Vec<TagRecord>, StoreError> {
         // Only indexes have children, and an index has no config, hence no platform of its
         // own; images skip the second query entirely.
-        let mut index_ids = Vec::new();
-        for row in rows {
-            let own = crate::registry::platform_of(row)?;
-            if own.os.is_none() && own.architecture.is_none() {
-                index_ids.push(row.try_get::<i64, _>("artifact_id")?);
-            }
-        }
+        let index_ids: Vec<i64> = rows
+            .iter()
+            .filter(|r| !has_platform(&r.platform))
+            .map(|r| r.artifact_id)
+            .collect();
         let mut children = self.child_platforms(&index_ids).await?;
-        rows.iter()
+        Ok(rows
+            .into_iter()
             .map(|r| {
-                let artifact_id: i64 = r.try_get("artifact_id")?;
-                let own = crate::registry::platform_of(r)?;
-                let platforms = match children.remove(&artifact_id) {
+                let platforms = match children.remove(&r.artifact_id) {
                     Some(list) => list,
-                    None if own.os.is_some() || own.architecture.is_some() => vec![own],
+                    None if has_platform(&r.platform) => vec![r.platform],
                     None => Vec::new(),
                 };
-                Ok(TagRecord {
-                    name: r.try_get("name")?,
-                    digest: r.try_get("digest")?,
-                    media_type: r.try_get("media_type")?,
-                    artifact_type: r.try_get("artifact_type")?,
-                    pushed_at: r.try_get("pushed_at")?,
-                    pulled_at: r.try_get("pulled_at")?,
-                    size: r.try_get("size")?,
+                TagRecord {
+                    name: r.name,
+                    digest: r.digest,
+                    media_type: r.media_type,
+                    artifact_type: r.artifact_type,
+                    pushed_at: r.pushed_at,
+                    pulled_at: r.pulled_at,
+                    size: r.size,
                     platforms,
-                    pushed_by: r.try_get("pushed_by")?,
-                    pull_count: r.try_get("pull_count")?,
-                })
+                    pushed_by: r.pushed_by,
+                    pull_count: r.pull_count,
+                }
             })
-            .collect::<Result<Vec<_>, StoreError>>()
+            .collect())
     }
 
     /// The platforms of the children of those artifacts that are indexes.
@@ -395,13 +459,13 @@ impl Store {
                 "SELECT artifact_id, os, architecture, variant FROM artifact_children \
                  WHERE artifact_id IN ({placeholders}) ORDER BY artifact_id, position"
             );
-            for row in bind_ids(&sql, batch).fetch_all(&self.reader).await? {
-                let platform = crate::registry::platform_of(&row)?;
-                if platform.os.is_some() || platform.architecture.is_some() {
+            let rows: Vec<ChildPlatformRow> = bind_ids(&sql, batch).fetch_all(&self.reader).await?;
+            for row in rows {
+                if has_platform(&row.platform) {
                     platforms
-                        .entry(row.try_get("artifact_id")?)
+                        .entry(row.artifact_id)
                         .or_default()
-                        .push(platform);
+                        .push(row.platform);
                 }
             }
         }
@@ -410,11 +474,12 @@ impl Store {
 
     /// The stored manifest bytes of an artifact.
     pub async fn artifact_manifest(&self, artifact_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
-        let row = sqlx::query("SELECT manifest FROM artifacts WHERE id = $1")
-            .bind(artifact_id)
-            .fetch_optional(&self.reader)
-            .await?;
-        Ok(row.map(|r| r.try_get("manifest")).transpose()?)
+        Ok(
+            sqlx::query_scalar("SELECT manifest FROM artifacts WHERE id = $1")
+                .bind(artifact_id)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
     }
 
     /// Sets a repository's description (Markdown). `false` when it does not exist.
@@ -465,288 +530,383 @@ impl Store {
         registry_id: i64,
         repositories: &[SyncedRepository],
     ) -> Result<(), StoreError> {
-        // Rows go in with multi-row statements of at most this many parameters: a sync writes
-        // thousands of tags per call, and one statement per row made a large catalog take
-        // minutes on PostgreSQL. Not many more, though: SQLite looks `$n` parameters up by a
-        // linear scan, so binding one statement costs the square of its parameters (8,000 per
-        // statement made syncs 5 times slower than 500; PostgreSQL hardly notices either way).
-        const MAX_PARAMETERS: usize = 500;
-        /// `rows` groups of `per_row` consecutive placeholders from `$first`, each group
-        /// written by `row`.
-        fn values(
-            first: usize,
-            rows: usize,
-            per_row: usize,
-            row: impl Fn(&[String]) -> String,
-        ) -> String {
-            (0..rows)
-                .map(|r| {
-                    let placeholders: Vec<String> = (0..per_row)
-                        .map(|c| format!("${}", first + r * per_row + c))
-                        .collect();
-                    row(&placeholders)
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-        let group = |p: &[String]| format!("({})", p.join(", "));
-
         if registry_id == self.hosted_registry_id {
             return Err(StoreError::Conflict(
                 "the hosted registry's catalog is written by pushes, not by a sync".into(),
             ));
         }
-        // A repository listed twice ends as if each listing had been written in turn: with
-        // the tags of the last, and the first description that is not empty.
-        let mut position: HashMap<&str, usize> = HashMap::new();
-        let mut listed: Vec<&SyncedRepository> = Vec::with_capacity(repositories.len());
-        let mut descriptions: Vec<&str> = Vec::with_capacity(repositories.len());
-        for synced in repositories {
-            match position.get(synced.name.as_str()) {
-                Some(&i) => {
-                    listed[i] = synced;
-                    if descriptions[i].is_empty() {
-                        descriptions[i] = &synced.description;
-                    }
-                }
-                None => {
-                    position.insert(&synced.name, listed.len());
-                    listed.push(synced);
-                    descriptions.push(&synced.description);
-                }
-            }
-        }
-        if listed.is_empty() {
+        let listings = merge_listings(repositories);
+        if listings.is_empty() {
             return Ok(());
         }
-        let now = now_millis();
         let mut tx = self.writer.begin().await?;
-
-        // The repository rows, created or given the upstream description when theirs is
-        // empty. The upsert also takes each existing row's lock (see `lock_repository`) before
-        // any artifact or tag row is touched; rows it creates are this transaction's alone
-        // until it commits.
-        let rows_per_statement = MAX_PARAMETERS / 3;
-        for (chunk, described) in listed
-            .chunks(rows_per_statement)
-            .zip(descriptions.chunks(rows_per_statement))
-        {
-            let sql = format!(
-                "INSERT INTO repositories (registry_id, space_id, name, created_at, description) \
-                 VALUES {} ON CONFLICT (registry_id, name) DO UPDATE SET description = \
-                 CASE WHEN repositories.description = '' THEN excluded.description \
-                 ELSE repositories.description END",
-                values(3, chunk.len(), 3, |p| {
-                    format!(
-                    "($1, (SELECT id FROM spaces WHERE registry_id = $1 AND name = {}), {}, $2, {})",
-                    p[1], p[0], p[2]
-                )
-                })
-            );
-            let mut query = sqlx::query(&sql).bind(registry_id).bind(now);
-            for (synced, description) in chunk.iter().zip(described) {
-                let space = synced.name.split('/').next().unwrap_or(&synced.name);
-                query = query
-                    .bind(synced.name.as_str())
-                    .bind(space)
-                    .bind(*description);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        let mut ids: HashMap<String, i64> = HashMap::with_capacity(listed.len());
-        for chunk in listed.chunks(MAX_PARAMETERS) {
-            let sql = format!(
-                "SELECT id, name FROM repositories WHERE registry_id = $1 AND name IN ({})",
-                values(2, chunk.len(), 1, |p| p[0].clone())
-            );
-            let mut query = sqlx::query(&sql).bind(registry_id);
-            for synced in chunk {
-                query = query.bind(synced.name.as_str());
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                ids.insert(row.try_get("name")?, row.try_get("id")?);
-            }
-        }
-        let repository_ids = listed
-            .iter()
-            .map(|synced| {
-                ids.get(&synced.name).copied().ok_or_else(|| {
-                    StoreError::Missing(format!(
-                        "repository `{}` is neither present nor insertable",
-                        synced.name
-                    ))
-                })
-            })
-            .collect::<Result<Vec<i64>, StoreError>>()?;
-
-        // Out with the old tags and artifacts (children go with their artifacts).
-        for table in ["tags", "artifacts"] {
-            for chunk in repository_ids.chunks(MAX_PARAMETERS) {
-                let sql = format!(
-                    "DELETE FROM {table} WHERE repository_id IN ({})",
-                    placeholders(chunk.len())
-                );
-                bind_ids(&sql, chunk).execute(&mut *tx).await?;
-            }
-        }
-
-        // One artifact per digest of each repository, described by the first tag naming it.
-        let mut artifacts: Vec<(i64, &SyncedTag)> = Vec::new();
-        let mut seen: std::collections::HashSet<(i64, &str)> = std::collections::HashSet::new();
-        for (synced, &repository_id) in listed.iter().zip(&repository_ids) {
-            for tag in &synced.tags {
-                if seen.insert((repository_id, tag.digest.as_str())) {
-                    artifacts.push((repository_id, tag));
-                }
-            }
-        }
-        let mut artifact_ids: HashMap<(i64, String), i64> = HashMap::with_capacity(artifacts.len());
-        for chunk in artifacts.chunks(MAX_PARAMETERS / 10) {
-            // RETURNING hands rows back in no promised order, so each says which it is.
-            let sql = format!(
-                "INSERT INTO artifacts (repository_id, digest, media_type, manifest, manifest_size, \
-                 size, os, architecture, variant, pushed_at) VALUES {} \
-                 RETURNING id, repository_id, digest",
-                values(1, chunk.len(), 10, group)
-            );
-            let mut query = sqlx::query(&sql);
-            for (repository_id, tag) in chunk {
-                query = query
-                    .bind(*repository_id)
-                    .bind(tag.digest.as_str())
-                    .bind(tag.media_type.as_str())
-                    .bind(tag.manifest.as_slice())
-                    .bind(tag.manifest.len() as i64)
-                    .bind(tag.size)
-                    .bind(tag.platform.os.as_deref())
-                    .bind(tag.platform.architecture.as_deref())
-                    .bind(tag.platform.variant.as_deref())
-                    .bind(tag.pushed_at);
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                artifact_ids.insert(
-                    (row.try_get("repository_id")?, row.try_get("digest")?),
-                    row.try_get("id")?,
-                );
-            }
-        }
-        let artifact_id = |repository_id: i64, digest: &str| {
-            artifact_ids
-                .get(&(repository_id, digest.to_string()))
-                .copied()
-                .ok_or_else(|| StoreError::Missing(format!("artifact {digest} was not recorded")))
-        };
-
-        let mut children = Vec::new();
-        for (repository_id, tag) in &artifacts {
-            let id = artifact_id(*repository_id, &tag.digest)?;
-            children.extend(
-                tag.children
-                    .iter()
-                    .enumerate()
-                    .map(|(position, child)| (id, position as i64, child)),
-            );
-        }
-        for chunk in children.chunks(MAX_PARAMETERS / 8) {
-            let sql = format!(
-                "INSERT INTO artifact_children (artifact_id, position, digest, media_type, size, os, \
-                 architecture, variant) VALUES {}",
-                values(1, chunk.len(), 8, group)
-            );
-            let mut query = sqlx::query(&sql);
-            for (id, position, child) in chunk {
-                query = query
-                    .bind(*id)
-                    .bind(*position)
-                    .bind(child.digest.as_str())
-                    .bind(child.media_type.as_str())
-                    .bind(child.size)
-                    .bind(child.platform.os.as_deref())
-                    .bind(child.platform.architecture.as_deref())
-                    .bind(child.platform.variant.as_deref());
-            }
-            query.execute(&mut *tx).await?;
-        }
-
-        let mut tags = Vec::new();
-        for (synced, &repository_id) in listed.iter().zip(&repository_ids) {
-            for tag in &synced.tags {
-                tags.push((repository_id, tag, artifact_id(repository_id, &tag.digest)?));
-            }
-        }
-        for chunk in tags.chunks(MAX_PARAMETERS / 4) {
-            let sql = format!(
-                "INSERT INTO tags (repository_id, name, artifact_id, pushed_at) VALUES {}",
-                values(1, chunk.len(), 4, group)
-            );
-            let mut query = sqlx::query(&sql);
-            for (repository_id, tag, artifact_id) in chunk {
-                query = query
-                    .bind(*repository_id)
-                    .bind(tag.name.as_str())
-                    .bind(*artifact_id)
-                    .bind(tag.pushed_at);
-            }
-            query.execute(&mut *tx).await?;
-        }
-
-        // A synced repository was last pushed when its newest tag was (never, without tags).
-        for chunk in repository_ids.chunks(MAX_PARAMETERS) {
-            let sql = format!(
-                "UPDATE repositories SET pushed_at = \
-                 (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = repositories.id) \
-                 WHERE id IN ({})",
-                values(1, chunk.len(), 1, |p| p[0].clone())
-            );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        for &repository_id in &repository_ids {
-            crate::registry::refresh_summary(&mut tx, repository_id, None).await?;
-        }
+        let changed = write_listings(&mut tx, registry_id, &listings).await?;
         tx.commit().await?;
-        self.changes.repositories_changed(repository_ids);
+        self.changes.repositories_changed(changed);
         Ok(())
     }
 }
 
-fn repository(row: &AnyRow) -> Result<CatalogRepository, StoreError> {
-    Ok(CatalogRepository {
-        id: row.try_get("id")?,
-        registry_id: row.try_get("registry_id")?,
-        space_id: row.try_get("space_id")?,
-        name: row.try_get("name")?,
-        artifact_count: row.try_get("artifact_count")?,
-        tag_count: row.try_get("tag_count")?,
-        latest_tag: row.try_get("latest_tag")?,
-        pushed_at: row.try_get("pushed_at")?,
-        latest_size: row.try_get("latest_size")?,
-        pulls: row.try_get("pulls")?,
-        description: row.try_get("description")?,
-        created_at: row.try_get("created_at")?,
-        tags: Vec::new(),
-        recent_tags: Vec::new(),
+// ---- the steps of a sync ---------------------------------------------------------------
+
+/// Rows go in with multi-row statements of at most this many parameters: a sync writes
+/// thousands of tags per call, and one statement per row made a large catalog take minutes on
+/// PostgreSQL. Not many more, though: SQLite looks `$n` parameters up by a linear scan, so
+/// binding one statement costs the square of its parameters (8,000 per statement made syncs 5
+/// times slower than 500; PostgreSQL hardly notices either way).
+const MAX_PARAMETERS: usize = 500;
+
+/// One repository as a sync writes it: the listing whose tags win, and the description it
+/// brings.
+struct Listing<'a> {
+    synced: &'a SyncedRepository,
+    description: &'a str,
+}
+
+/// An artifact of a sync: the repository it goes into, and the first tag naming its digest,
+/// which describes it.
+type SyncedArtifact<'a> = (i64, &'a SyncedTag);
+
+/// The ids of the artifacts a sync inserted, by repository id and digest.
+type ArtifactIds = HashMap<(i64, String), i64>;
+
+/// Writes `listings` into external registry `registry_id` on the caller's transaction, step by
+/// step, and returns the ids of the repositories written, which the caller records as changed
+/// once it commits. A sync that records more in the same transaction calls this.
+async fn write_listings(
+    tx: &mut Transaction<'_, Any>,
+    registry_id: i64,
+    listings: &[Listing<'_>],
+) -> Result<Vec<i64>, StoreError> {
+    upsert_repositories(tx, registry_id, listings).await?;
+    let repository_ids = repository_ids(tx, registry_id, listings).await?;
+    delete_tags_and_artifacts(tx, &repository_ids).await?;
+    let artifacts = distinct_artifacts(listings, &repository_ids);
+    let artifact_ids = insert_artifacts(tx, &artifacts).await?;
+    insert_children(tx, &artifacts, &artifact_ids).await?;
+    insert_tags(tx, listings, &repository_ids, &artifact_ids).await?;
+    refresh_synced_summaries(tx, &repository_ids).await?;
+    Ok(repository_ids)
+}
+
+/// Folds the listings of a repository listed twice into one, so that it ends as if each
+/// listing had been written in turn: with the tags of the last, and the first description
+/// that is not empty.
+fn merge_listings(repositories: &[SyncedRepository]) -> Vec<Listing<'_>> {
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    let mut listings: Vec<Listing<'_>> = Vec::with_capacity(repositories.len());
+    for synced in repositories {
+        match position.get(synced.name.as_str()) {
+            Some(&i) => {
+                let listing = &mut listings[i];
+                listing.synced = synced;
+                if listing.description.is_empty() {
+                    listing.description = &synced.description;
+                }
+            }
+            None => {
+                position.insert(&synced.name, listings.len());
+                listings.push(Listing {
+                    synced,
+                    description: &synced.description,
+                });
+            }
+        }
+    }
+    listings
+}
+
+/// Creates the listed repositories in their spaces, or gives an existing one the upstream
+/// description when its own is empty. The upsert also takes each existing row's lock (see
+/// `lock_repository`) before any artifact or tag row is touched; rows it creates are this
+/// transaction's alone until it commits.
+async fn upsert_repositories(
+    tx: &mut Transaction<'_, Any>,
+    registry_id: i64,
+    listings: &[Listing<'_>],
+) -> Result<(), StoreError> {
+    let now = now_millis();
+    for chunk in listings.chunks(MAX_PARAMETERS / 3) {
+        let sql = format!(
+            "INSERT INTO repositories (registry_id, space_id, name, created_at, description) \
+             VALUES {} ON CONFLICT (registry_id, name) DO UPDATE SET description = \
+             CASE WHEN repositories.description = '' THEN excluded.description \
+             ELSE repositories.description END",
+            values(3, chunk.len(), 3, |p| {
+                format!(
+                    "($1, (SELECT id FROM spaces WHERE registry_id = $1 AND name = {}), {}, $2, {})",
+                    p[1], p[0], p[2]
+                )
+            })
+        );
+        let mut query = sqlx::query(&sql).bind(registry_id).bind(now);
+        for listing in chunk {
+            let name = listing.synced.name.as_str();
+            query = query
+                .bind(name)
+                .bind(berth_oci::space_of(name))
+                .bind(listing.description);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The listed repositories' ids in listing order, which every later step keys its rows by.
+async fn repository_ids(
+    tx: &mut Transaction<'_, Any>,
+    registry_id: i64,
+    listings: &[Listing<'_>],
+) -> Result<Vec<i64>, StoreError> {
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(listings.len());
+    for chunk in listings.chunks(MAX_PARAMETERS) {
+        let sql = format!(
+            "SELECT id, name FROM repositories WHERE registry_id = $1 AND name IN ({})",
+            values(2, chunk.len(), 1, |p| p[0].clone())
+        );
+        let mut query = sqlx::query_as(&sql).bind(registry_id);
+        for listing in chunk {
+            query = query.bind(listing.synced.name.as_str());
+        }
+        let rows: Vec<(i64, String)> = query.fetch_all(&mut **tx).await?;
+        ids.extend(rows.into_iter().map(|(id, name)| (name, id)));
+    }
+    listings
+        .iter()
+        .map(|listing| {
+            let name = &listing.synced.name;
+            ids.get(name).copied().ok_or_else(|| {
+                StoreError::Missing(format!(
+                    "repository `{name}` is neither present nor insertable"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Removes the listed repositories' old tags and artifacts (children go with their
+/// artifacts), since a sync replaces a repository's catalog whole.
+async fn delete_tags_and_artifacts(
+    tx: &mut Transaction<'_, Any>,
+    repository_ids: &[i64],
+) -> Result<(), StoreError> {
+    for table in ["tags", "artifacts"] {
+        execute_for_ids(tx, repository_ids, |list| {
+            format!("DELETE FROM {table} WHERE repository_id IN ({list})")
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// One artifact per digest of each repository, described by the first tag naming it: tags of
+/// one repository that name the same digest share its artifact, as pushed tags do.
+fn distinct_artifacts<'a>(
+    listings: &[Listing<'a>],
+    repository_ids: &[i64],
+) -> Vec<SyncedArtifact<'a>> {
+    let mut artifacts = Vec::new();
+    let mut seen: std::collections::HashSet<(i64, &str)> = std::collections::HashSet::new();
+    for (listing, &repository_id) in listings.iter().zip(repository_ids) {
+        for tag in &listing.synced.tags {
+            if seen.insert((repository_id, tag.digest.as_str())) {
+                artifacts.push((repository_id, tag));
+            }
+        }
+    }
+    artifacts
+}
+
+/// Inserts the artifacts and returns their new ids, which children and tags refer to.
+async fn insert_artifacts(
+    tx: &mut Transaction<'_, Any>,
+    artifacts: &[SyncedArtifact<'_>],
+) -> Result<ArtifactIds, StoreError> {
+    let mut artifact_ids = ArtifactIds::with_capacity(artifacts.len());
+    for chunk in artifacts.chunks(MAX_PARAMETERS / 10) {
+        // RETURNING hands rows back in no promised order, so each says which it is.
+        let sql = format!(
+            "INSERT INTO artifacts (repository_id, digest, media_type, manifest, manifest_size, \
+             size, os, architecture, variant, pushed_at) VALUES {} \
+             RETURNING id, repository_id, digest",
+            values(1, chunk.len(), 10, group)
+        );
+        let mut query = sqlx::query_as(&sql);
+        for (repository_id, tag) in chunk {
+            query = query
+                .bind(*repository_id)
+                .bind(tag.digest.as_str())
+                .bind(tag.media_type.as_str())
+                .bind(tag.manifest.as_slice())
+                .bind(tag.manifest.len() as i64)
+                .bind(tag.size)
+                .bind(tag.platform.os.as_deref())
+                .bind(tag.platform.architecture.as_deref())
+                .bind(tag.platform.variant.as_deref())
+                .bind(tag.pushed_at);
+        }
+        let rows: Vec<(i64, i64, String)> = query.fetch_all(&mut **tx).await?;
+        artifact_ids.extend(
+            rows.into_iter()
+                .map(|(id, repository_id, digest)| ((repository_id, digest), id)),
+        );
+    }
+    Ok(artifact_ids)
+}
+
+/// The id [`insert_artifacts`] gave the artifact of `digest` in `repository_id`.
+fn artifact_id(ids: &ArtifactIds, repository_id: i64, digest: &str) -> Result<i64, StoreError> {
+    ids.get(&(repository_id, digest.to_string()))
+        .copied()
+        .ok_or_else(|| StoreError::Missing(format!("artifact {digest} was not recorded")))
+}
+
+/// Records the children of the index artifacts with their platforms, which the image list
+/// shows for an index, since an index has no platform of its own.
+async fn insert_children(
+    tx: &mut Transaction<'_, Any>,
+    artifacts: &[SyncedArtifact<'_>],
+    artifact_ids: &ArtifactIds,
+) -> Result<(), StoreError> {
+    let mut children = Vec::new();
+    for (repository_id, tag) in artifacts {
+        let id = artifact_id(artifact_ids, *repository_id, &tag.digest)?;
+        children.extend(
+            tag.children
+                .iter()
+                .enumerate()
+                .map(|(position, child)| (id, position as i64, child)),
+        );
+    }
+    for chunk in children.chunks(MAX_PARAMETERS / 8) {
+        let sql = format!(
+            "INSERT INTO artifact_children (artifact_id, position, digest, media_type, size, os, \
+             architecture, variant) VALUES {}",
+            values(1, chunk.len(), 8, group)
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, position, child) in chunk {
+            query = query
+                .bind(*id)
+                .bind(*position)
+                .bind(child.digest.as_str())
+                .bind(child.media_type.as_str())
+                .bind(child.size)
+                .bind(child.platform.os.as_deref())
+                .bind(child.platform.architecture.as_deref())
+                .bind(child.platform.variant.as_deref());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Points every listed tag at its repository's artifact of the tag's digest.
+async fn insert_tags(
+    tx: &mut Transaction<'_, Any>,
+    listings: &[Listing<'_>],
+    repository_ids: &[i64],
+    artifact_ids: &ArtifactIds,
+) -> Result<(), StoreError> {
+    let mut tags = Vec::new();
+    for (listing, &repository_id) in listings.iter().zip(repository_ids) {
+        for tag in &listing.synced.tags {
+            let id = artifact_id(artifact_ids, repository_id, &tag.digest)?;
+            tags.push((repository_id, tag, id));
+        }
+    }
+    for chunk in tags.chunks(MAX_PARAMETERS / 4) {
+        let sql = format!(
+            "INSERT INTO tags (repository_id, name, artifact_id, pushed_at) VALUES {}",
+            values(1, chunk.len(), 4, group)
+        );
+        let mut query = sqlx::query(&sql);
+        for (repository_id, tag, artifact_id) in chunk {
+            query = query
+                .bind(*repository_id)
+                .bind(tag.name.as_str())
+                .bind(*artifact_id)
+                .bind(tag.pushed_at);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Brings the written repositories' summaries up to date, as a push does: a synced repository
+/// was last pushed when its newest tag was (never, without tags), and its counts and latest
+/// tag are recomputed from the new rows.
+async fn refresh_synced_summaries(
+    tx: &mut Transaction<'_, Any>,
+    repository_ids: &[i64],
+) -> Result<(), StoreError> {
+    execute_for_ids(tx, repository_ids, |list| {
+        format!(
+            "UPDATE repositories SET pushed_at = \
+             (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = repositories.id) \
+             WHERE id IN ({list})"
+        )
     })
+    .await?;
+    for &repository_id in repository_ids {
+        crate::registry::refresh_summary(tx, repository_id, None).await?;
+    }
+    Ok(())
+}
+
+/// Runs the statement `sql` makes of an `IN (…)` list once per batch of at most
+/// [`MAX_PARAMETERS`] of `ids`, with the batch bound in order.
+async fn execute_for_ids(
+    tx: &mut Transaction<'_, Any>,
+    ids: &[i64],
+    sql: impl Fn(&str) -> String,
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(MAX_PARAMETERS) {
+        let sql = sql(&placeholders(chunk.len()));
+        let query = chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// `rows` groups of `per_row` consecutive placeholders from `$first`, each group written by
+/// `row`.
+fn values(first: usize, rows: usize, per_row: usize, row: impl Fn(&[String]) -> String) -> String {
+    (0..rows)
+        .map(|r| {
+            let placeholders: Vec<String> = (0..per_row)
+                .map(|c| format!("${}", first + r * per_row + c))
+                .collect();
+            row(&placeholders)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A row's placeholders as a parenthesised group, the usual `row` of [`values`].
+fn group(placeholders: &[String]) -> String {
+    format!("({})", placeholders.join(", "))
+}
+
+/// Whether `platform` names one: an index's row has none of its own, and a child whose config
+/// gave none adds nothing to its index's list.
+fn has_platform(platform: &Platform) -> bool {
+    platform.os.is_some() || platform.architecture.is_some()
 }
 
 /// Distributes `(repository_id, name)` rows, sorted by repository, onto `repositories`
 /// (sorted by id).
-fn attach_tags(repositories: &mut [CatalogRepository], tags: &[AnyRow]) -> Result<(), StoreError> {
+fn attach_tags(repositories: &mut [CatalogRepository], tags: Vec<(i64, String)>) {
     let position: HashMap<i64, usize> = repositories
         .iter()
         .enumerate()
         .map(|(i, r)| (r.id, i))
         .collect();
-    for row in tags {
-        let id: i64 = row.try_get("repository_id")?;
+    for (id, name) in tags {
         if let Some(&i) = position.get(&id) {
-            repositories[i].tags.push(row.try_get("name")?);
+            repositories[i].tags.push(name);
         }
     }
-    Ok(())
 }
 
 /// The newest [`RECENT_TAGS_KEPT`] tags of each repository `filter` (over `tags t`) picks, in
@@ -768,13 +928,14 @@ fn placeholders(count: usize) -> String {
         .join(", ")
 }
 
-/// `sql`, whose `IN (…)` list [`placeholders`] made, with `ids` bound in order.
-fn bind_ids<'q>(
+/// `sql`, whose `IN (…)` list [`placeholders`] made, with `ids` bound in order, its rows read
+/// as `O`s.
+fn bind_ids<'q, O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>>(
     sql: &'q str,
     ids: &[i64],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
     ids.iter()
-        .fold(sqlx::query(sql), |query, id| query.bind(*id))
+        .fold(sqlx::query_as(sql), |query, id| query.bind(*id))
 }
 
 /// A LIKE pattern matching names that contain `search`, compared in lower case, with the

@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
-
+use crate::db::Flag;
 use crate::registry::HOSTED;
 use crate::{Store, StoreError};
 
@@ -17,17 +16,30 @@ pub struct SpaceRecord {
     pub bound: Vec<i64>,
 }
 
+/// One row of a space joined with its bindings: the space once per bound workspace, or once
+/// with no workspace, folded into a [`SpaceRecord`].
+#[derive(sqlx::FromRow)]
+struct SpaceBindingRow {
+    id: i64,
+    #[sqlx(try_from = "Flag")]
+    public: bool,
+    workspace_id: Option<i64>,
+}
+
 /// A robot account as the token service needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RobotRecord {
     pub id: i64,
     pub workspace_id: i64,
     pub workspace: String,
     pub name: String,
     pub secret_sha256: String,
+    #[sqlx(try_from = "Flag")]
     pub can_pull: bool,
+    #[sqlx(try_from = "Flag")]
     pub can_push: bool,
     pub expires_at: Option<i64>,
+    #[sqlx(try_from = "Flag")]
     pub disabled: bool,
     /// The one space the robot is limited to, by id.
     pub space_id: Option<i64>,
@@ -51,7 +63,7 @@ impl Store {
             if spaces.contains_key(*name) {
                 continue;
             }
-            let rows = sqlx::query(
+            let rows: Vec<SpaceBindingRow> = sqlx::query_as(
                 "SELECT s.id, s.public, b.workspace_id FROM spaces s \
                  JOIN registries r ON r.id = s.registry_id \
                  LEFT JOIN bindings b ON b.space_id = s.id \
@@ -62,16 +74,11 @@ impl Store {
             .fetch_all(&self.reader)
             .await?;
             let Some(first) = rows.first() else { continue };
-            let mut space = SpaceRecord {
-                id: first.try_get("id")?,
-                public: first.try_get::<i64, _>("public")? != 0,
-                bound: Vec::new(),
+            let space = SpaceRecord {
+                id: first.id,
+                public: first.public,
+                bound: rows.iter().filter_map(|row| row.workspace_id).collect(),
             };
-            for row in &rows {
-                if let Some(workspace) = row.try_get::<Option<i64>, _>("workspace_id")? {
-                    space.bound.push(workspace);
-                }
-            }
             spaces.insert(name.to_string(), space);
         }
         Ok(spaces)
@@ -79,14 +86,12 @@ impl Store {
 
     /// The workspaces `user_id` belongs to, with the role name in each.
     pub async fn memberships(&self, user_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT workspace_id, role FROM workspace_members WHERE user_id = $1")
+        Ok(
+            sqlx::query_as("SELECT workspace_id, role FROM workspace_members WHERE user_id = $1")
                 .bind(user_id)
                 .fetch_all(&self.reader)
-                .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("workspace_id")?, r.try_get("role")?)))
-            .collect()
+                .await?,
+        )
     }
 
     /// The robot `name` of workspace `workspace`.
@@ -95,7 +100,7 @@ impl Store {
         workspace: &str,
         name: &str,
     ) -> Result<Option<RobotRecord>, StoreError> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT r.id, r.workspace_id, w.name AS workspace, r.name, r.secret_sha256, r.can_pull, \
              r.can_push, r.expires_at, r.disabled, r.space_id FROM robots r JOIN workspaces w ON w.id = r.workspace_id \
              WHERE w.name = $1 AND r.name = $2",
@@ -103,22 +108,7 @@ impl Store {
         .bind(workspace)
         .bind(name)
         .fetch_optional(&self.reader)
-        .await?;
-        row.map(|row| {
-            Ok(RobotRecord {
-                id: row.try_get("id")?,
-                workspace_id: row.try_get("workspace_id")?,
-                workspace: row.try_get("workspace")?,
-                name: row.try_get("name")?,
-                secret_sha256: row.try_get("secret_sha256")?,
-                can_pull: row.try_get::<i64, _>("can_pull")? != 0,
-                can_push: row.try_get::<i64, _>("can_push")? != 0,
-                expires_at: row.try_get("expires_at")?,
-                disabled: row.try_get::<i64, _>("disabled")? != 0,
-                space_id: row.try_get("space_id")?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 
     /// The deployment's access settings. Every token request needs them and they almost never
@@ -136,16 +126,15 @@ impl Store {
     }
 
     async fn read_access_settings(&self) -> Result<AccessSettings, StoreError> {
-        let rows = sqlx::query("SELECT name, value FROM settings")
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT name, value FROM settings")
             .fetch_all(&self.reader)
             .await?;
         let mut settings = AccessSettings {
             anonymous_pull: true,
             auto_create_spaces: false,
         };
-        for row in rows {
-            let name: String = row.try_get("name")?;
-            let on = row.try_get::<String, _>("value")? == "true";
+        for (name, value) in rows {
+            let on = value == "true";
             match name.as_str() {
                 "anonymous_pull" => settings.anonymous_pull = on,
                 "auto_create_spaces" => settings.auto_create_spaces = on,
@@ -182,8 +171,15 @@ impl Store {
     }
 
     /// Creates a private, unbound space on the hosted registry if it does not exist (the
-    /// auto-create setting). Returns whether it was created.
-    pub async fn create_hosted_space_if_missing(&self, name: &str) -> Result<bool, StoreError> {
+    /// auto-create setting) and records `audit`, in one transaction, so the space is never
+    /// there without its event. Returns whether it was created; nothing is recorded when the
+    /// space already existed.
+    pub async fn create_hosted_space_if_missing(
+        &self,
+        name: &str,
+        audit: &crate::audit::NewAuditEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
         let result = sqlx::query(
             "INSERT INTO spaces (registry_id, name, public, description, created_at) \
              SELECT id, $2, 0, 'Created on first push', $3 FROM registries WHERE name = $1 AND workspace_id IS NULL \
@@ -192,13 +188,15 @@ impl Store {
         .bind(HOSTED)
         .bind(name)
         .bind(crate::now_millis())
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        let created = result.rows_affected() > 0;
-        if created {
-            self.changes.tenancy_changed();
+        if result.rows_affected() == 0 {
+            return Ok(false);
         }
-        Ok(created)
+        crate::audit::insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.changes.tenancy_changed();
+        Ok(true)
     }
 
     /// Whether the hosted space `name` is public; `None` when it does not exist.

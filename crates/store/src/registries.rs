@@ -5,10 +5,8 @@
 //! this layer never sees a plaintext credential. Every change runs in one transaction with
 //! its audit event.
 
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
 use crate::audit::{insert_audit, NewAuditEvent};
+use crate::db::Flag;
 use crate::registry::HOSTED;
 use crate::tenancy::Page;
 use crate::{now_millis, Store, StoreError};
@@ -40,7 +38,7 @@ impl RegistryOwner {
 }
 
 /// A registry as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RegistryRecord {
     pub id: i64,
     pub name: String,
@@ -50,6 +48,7 @@ pub struct RegistryRecord {
     pub username: String,
     /// The encrypted password (nonce first), when one is stored.
     pub secret: Option<Vec<u8>>,
+    #[sqlx(try_from = "Flag")]
     pub insecure: bool,
     pub description: String,
     pub workspace_id: Option<i64>,
@@ -110,25 +109,6 @@ const REGISTRY_FROM: &str = "registries r LEFT JOIN workspaces w ON w.id = r.wor
 /// Selects the registries of the owner bound as `$1` (see [`RegistryOwner::bind_value`]).
 const OWNED_BY: &str = "(($1 < 0 AND r.workspace_id IS NULL) OR r.workspace_id = $1)";
 
-fn registry_row(row: &AnyRow) -> Result<RegistryRecord, sqlx::Error> {
-    Ok(RegistryRecord {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        kind: row.try_get("kind")?,
-        url: row.try_get("url")?,
-        username: row.try_get("username")?,
-        secret: row.try_get("secret")?,
-        insecure: row.try_get::<i64, _>("insecure")? != 0,
-        description: row.try_get("description")?,
-        workspace_id: row.try_get("workspace_id")?,
-        workspace: row.try_get("workspace")?,
-        health: row.try_get("health")?,
-        health_reason: row.try_get("health_reason")?,
-        health_checked_at: row.try_get("health_checked_at")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
 impl Store {
     /// The owner's registries by name after `after`, at most `limit`, with the total.
     pub async fn registries(
@@ -137,7 +117,7 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> Result<Page<RegistryRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let items = sqlx::query_as(&format!(
             "SELECT {REGISTRY_COLUMNS} FROM {REGISTRY_FROM} WHERE {OWNED_BY} AND r.name > $2 \
              ORDER BY r.name LIMIT $3"
         ))
@@ -146,17 +126,13 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        let total: i64 = sqlx::query(&format!(
+        let total = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) AS n FROM registries r WHERE {OWNED_BY}"
         ))
         .bind(owner.bind_value())
         .fetch_one(&self.reader)
-        .await?
-        .try_get("n")?;
-        Ok(Page {
-            items: rows.iter().map(registry_row).collect::<Result<_, _>>()?,
-            total,
-        })
+        .await?;
+        Ok(Page { items, total })
     }
 
     /// The owner's registry `name`.
@@ -305,14 +281,13 @@ async fn registry_in(
     owner: RegistryOwner,
     name: &str,
 ) -> Result<Option<RegistryRecord>, StoreError> {
-    let row = sqlx::query(&format!(
+    Ok(sqlx::query_as(&format!(
         "SELECT {REGISTRY_COLUMNS} FROM {REGISTRY_FROM} WHERE {OWNED_BY} AND r.name = $2"
     ))
     .bind(owner.bind_value())
     .bind(name)
     .fetch_optional(conn)
-    .await?;
-    Ok(row.as_ref().map(registry_row).transpose()?)
+    .await?)
 }
 
 /// `hosted` is Berth's own registry: its configuration is the server's, and removing it would

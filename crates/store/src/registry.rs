@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use berth_oci::{Digest, ImageConfig, Manifest, ManifestKind, RepoName, Tag};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::audit::{insert_audit, NewAuditEvent};
+use crate::db::Flag;
 use crate::{now_millis, Store, StoreError};
 
 /// The registry name of Berth's own registry. Repository rows are keyed by registry id, so
@@ -38,10 +38,12 @@ pub struct NewManifest<'a> {
 }
 
 /// A referrer of a subject manifest, as the referrers API lists it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Referrer {
     pub digest: String,
     pub media_type: String,
+    /// The referrer's own manifest size, as its descriptor states it.
+    #[sqlx(rename = "manifest_size")]
     pub size: i64,
     pub artifact_type: Option<String>,
     pub annotations: serde_json_text::Annotations,
@@ -60,14 +62,14 @@ pub struct PullKey {
     pub tag: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::FromRow)]
 pub struct Platform {
     pub os: Option<String>,
     pub architecture: Option<String>,
     pub variant: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LayerRecord {
     pub digest: String,
     pub media_type: String,
@@ -76,20 +78,22 @@ pub struct LayerRecord {
     pub created: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HistoryRecord {
     pub created: Option<String>,
     pub created_by: Option<String>,
     pub author: Option<String>,
     pub comment: Option<String>,
+    #[sqlx(try_from = "Flag")]
     pub empty_layer: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChildRecord {
     pub digest: String,
     pub media_type: String,
     pub size: i64,
+    #[sqlx(flatten)]
     pub platform: Platform,
 }
 
@@ -119,8 +123,67 @@ pub struct ArtifactRecord {
     pub children: Vec<ChildRecord>,
 }
 
+/// The columns of an `artifacts` row that [`ArtifactRecord`] carries; the tags, layers,
+/// history and children come from their own tables.
+#[derive(sqlx::FromRow)]
+struct ArtifactRow {
+    id: i64,
+    digest: String,
+    media_type: String,
+    artifact_type: Option<String>,
+    size: i64,
+    manifest_size: i64,
+    subject_digest: Option<String>,
+    config_digest: Option<String>,
+    created: Option<String>,
+    author: Option<String>,
+    #[sqlx(flatten)]
+    platform: Platform,
+    config: Option<String>,
+    pushed_by: Option<String>,
+    pushed_at: i64,
+    pull_count: i64,
+    pulled_at: Option<i64>,
+}
+
+/// A stored manifest as read, before its digest is parsed into a [`StoredManifest`].
+#[derive(sqlx::FromRow)]
+struct ManifestRow {
+    id: i64,
+    digest: String,
+    media_type: String,
+    manifest: Vec<u8>,
+    subject_digest: Option<String>,
+}
+
+impl TryFrom<ManifestRow> for StoredManifest {
+    type Error = StoreError;
+
+    fn try_from(row: ManifestRow) -> Result<StoredManifest, StoreError> {
+        let digest = Digest::parse(&row.digest)
+            .map_err(|e| corrupt(format!("stored digest {}: {e}", row.digest)))?;
+        Ok(StoredManifest {
+            artifact_id: row.id,
+            digest,
+            media_type: row.media_type,
+            bytes: row.manifest,
+            subject: row.subject_digest,
+        })
+    }
+}
+
+/// What a child manifest of an index being pushed must match: its sizes, and the platform its
+/// config gave it, for an index entry that names none.
+#[derive(sqlx::FromRow)]
+struct ChildFacts {
+    size: i64,
+    manifest_size: i64,
+    #[sqlx(flatten)]
+    platform: Platform,
+}
+
 /// The per-repository summary kept up to date on every change.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RepositorySummary {
     pub name: String,
     pub artifact_count: i64,
@@ -162,7 +225,7 @@ impl Store {
         repository: &RepoName,
         digest: &Digest,
     ) -> Result<Option<u64>, StoreError> {
-        let row = sqlx::query(
+        let size: Option<i64> = sqlx::query_scalar(
             "SELECT b.size FROM repository_blobs b JOIN repositories r ON r.id = b.repository_id \
              WHERE r.registry_id = $1 AND r.name = $2 AND b.digest = $3",
         )
@@ -171,25 +234,19 @@ impl Store {
         .bind(digest.to_string())
         .fetch_optional(&self.reader)
         .await?;
-        Ok(row
-            .map(|r| r.try_get::<i64, _>("size"))
-            .transpose()?
-            .map(|s| s as u64))
+        Ok(size.map(|s| s as u64))
     }
 
     /// The names of repositories that hold `digest`, for mounting without `from`.
     pub async fn repositories_with_blob(&self, digest: &Digest) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_scalar(
             "SELECT r.name FROM repository_blobs b JOIN repositories r ON r.id = b.repository_id \
              WHERE r.registry_id = $1 AND b.digest = $2 ORDER BY r.name",
         )
         .bind(self.hosted_registry_id)
         .bind(digest.to_string())
         .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>("name").map_err(StoreError::from))
-            .collect()
+        .await?)
     }
 
     /// Removes `digest` from `repository`. The file itself stays until garbage collection,
@@ -240,17 +297,16 @@ impl Store {
                 referenced_size += descriptor.size as i64;
                 continue;
             }
-            let row = sqlx::query(
+            let size: Option<i64> = sqlx::query_scalar(
                 "SELECT size FROM repository_blobs WHERE repository_id = $1 AND digest = $2",
             )
             .bind(repository_id)
             .bind(descriptor.digest.to_string())
             .fetch_optional(&mut *tx)
             .await?;
-            match row {
+            match size {
                 None => missing.push(descriptor.digest.to_string()),
-                Some(row) => {
-                    let size: i64 = row.try_get("size")?;
+                Some(size) => {
                     if size != descriptor.size as i64 {
                         missing.push(format!(
                             "{} (descriptor says {} bytes, the blob has {size})",
@@ -263,7 +319,7 @@ impl Store {
         }
         let mut child_platforms = Vec::with_capacity(new.manifest.children.len());
         for child in &new.manifest.children {
-            let row = sqlx::query(
+            let facts: Option<ChildFacts> = sqlx::query_as(
                 "SELECT size, manifest_size, os, architecture, variant FROM artifacts \
                  WHERE repository_id = $1 AND digest = $2",
             )
@@ -271,20 +327,20 @@ impl Store {
             .bind(child.descriptor.digest.to_string())
             .fetch_optional(&mut *tx)
             .await?;
-            match row {
+            match facts {
                 None => missing.push(child.descriptor.digest.to_string()),
-                Some(row) => {
+                Some(facts) => {
                     // Clients check a fetched manifest against its descriptor's size, so an
                     // entry with the wrong size makes that platform unpullable, just like a
                     // layer descriptor with the wrong size.
-                    let manifest_size: i64 = row.try_get("manifest_size")?;
+                    let manifest_size = facts.manifest_size;
                     if manifest_size != child.descriptor.size as i64 {
                         missing.push(format!(
                             "{} (descriptor says {} bytes, the manifest has {manifest_size})",
                             child.descriptor.digest, child.descriptor.size
                         ));
                     }
-                    referenced_size += row.try_get::<i64, _>("size")?;
+                    referenced_size += facts.size;
                     // The index's own platform entry wins; the child's config fills the gap.
                     let platform = match &child.platform {
                         Some(p) => Platform {
@@ -292,11 +348,7 @@ impl Store {
                             architecture: Some(p.architecture.clone()),
                             variant: p.variant.clone(),
                         },
-                        None => Platform {
-                            os: row.try_get("os")?,
-                            architecture: row.try_get("architecture")?,
-                            variant: row.try_get("variant")?,
-                        },
+                        None => facts.platform,
                     };
                     child_platforms.push(platform);
                 }
@@ -307,14 +359,14 @@ impl Store {
         }
 
         let digest_text = new.digest.to_string();
-        let existing =
-            sqlx::query("SELECT id FROM artifacts WHERE repository_id = $1 AND digest = $2")
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM artifacts WHERE repository_id = $1 AND digest = $2")
                 .bind(repository_id)
                 .bind(&digest_text)
                 .fetch_optional(&mut *tx)
                 .await?;
         let artifact_id: i64 = match existing {
-            Some(row) => row.try_get("id")?,
+            Some(id) => id,
             None => {
                 insert_artifact(
                     &mut tx,
@@ -372,22 +424,13 @@ impl Store {
                 t.to_string(),
             ),
         };
-        let row = sqlx::query(sql)
+        let row: Option<ManifestRow> = sqlx::query_as(sql)
             .bind(self.hosted_registry_id)
             .bind(repository.as_str())
             .bind(key)
             .fetch_optional(&self.reader)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let digest: String = row.try_get("digest")?;
-        Ok(Some(StoredManifest {
-            artifact_id: row.try_get("id")?,
-            digest: Digest::parse(&digest)
-                .map_err(|e| corrupt(format!("stored digest {digest}: {e}")))?,
-            media_type: row.try_get("media_type")?,
-            bytes: row.try_get("manifest")?,
-            subject: row.try_get("subject_digest")?,
-        }))
+        row.map(StoredManifest::try_from).transpose()
     }
 
     /// Deletes a manifest and every tag pointing at it, with `audit` (when given) in the same
@@ -469,7 +512,7 @@ impl Store {
         if summary.is_none_or(|s| s.artifact_count == 0) {
             return Ok(None);
         }
-        let rows = sqlx::query(
+        let names = sqlx::query_scalar(
             "SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repository_id \
              WHERE r.registry_id = $1 AND r.name = $2 AND t.name > $3 ORDER BY t.name LIMIT $4",
         )
@@ -479,12 +522,12 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        Ok(Some(names(&rows)?))
+        Ok(Some(names))
     }
 
     /// Repository names holding at least one manifest, in byte order, after `last`.
     pub async fn catalog(&self, last: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_scalar(
             "SELECT name FROM repositories WHERE registry_id = $1 AND artifact_count > 0 AND name > $2 \
              ORDER BY name LIMIT $3",
         )
@@ -492,8 +535,7 @@ impl Store {
         .bind(last.unwrap_or(""))
         .bind(limit)
         .fetch_all(&self.reader)
-        .await?;
-        names(&rows)
+        .await?)
     }
 
     /// Manifests in `repository` whose `subject` is `subject`, optionally of one artifact type.
@@ -520,7 +562,7 @@ impl Store {
         subject: &Digest,
         artifact_type: Option<&str>,
     ) -> Result<Vec<Referrer>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT a.digest, a.media_type, a.manifest_size, a.artifact_type, a.annotations \
              FROM artifacts a JOIN repositories r ON r.id = a.repository_id \
              WHERE r.registry_id = $1 AND r.name = $2 AND a.subject_digest = $3 \
@@ -531,18 +573,7 @@ impl Store {
         .bind(subject.to_string())
         .bind(artifact_type.unwrap_or(""))
         .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Referrer {
-                    digest: row.try_get("digest")?,
-                    media_type: row.try_get("media_type")?,
-                    size: row.try_get("manifest_size")?,
-                    artifact_type: row.try_get("artifact_type")?,
-                    annotations: row.try_get("annotations")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Adds buffered pull counts. One transaction for the whole batch keeps the cost of
@@ -560,7 +591,7 @@ impl Store {
         for (key, count) in pulls {
             // The repository row first, like every other writer (see `lock_repository`): taking
             // the artifact row first could deadlock against a concurrent `delete_manifest`.
-            let row = sqlx::query(
+            let repository_id: Option<i64> = sqlx::query_scalar(
                 "UPDATE repositories SET pulls = pulls + $1 \
                  WHERE id = (SELECT repository_id FROM artifacts WHERE id = $2) RETURNING id",
             )
@@ -568,7 +599,7 @@ impl Store {
             .bind(key.artifact_id)
             .fetch_optional(&mut *tx)
             .await?;
-            counted.extend(row.map(|r| r.try_get::<i64, _>("id")).transpose()?);
+            counted.extend(repository_id);
             sqlx::query(
                 "UPDATE artifacts SET pull_count = pull_count + $1, pulled_at = $2 WHERE id = $3",
             )
@@ -595,26 +626,14 @@ impl Store {
         &self,
         repository: &RepoName,
     ) -> Result<Option<RepositorySummary>, StoreError> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT name, artifact_count, tag_count, latest_tag, pushed_at, latest_size, pulls \
              FROM repositories WHERE registry_id = $1 AND name = $2",
         )
         .bind(self.hosted_registry_id)
         .bind(repository.as_str())
         .fetch_optional(&self.reader)
-        .await?;
-        row.map(|row| {
-            Ok(RepositorySummary {
-                name: row.try_get("name")?,
-                artifact_count: row.try_get("artifact_count")?,
-                tag_count: row.try_get("tag_count")?,
-                latest_tag: row.try_get("latest_tag")?,
-                pushed_at: row.try_get("pushed_at")?,
-                latest_size: row.try_get("latest_size")?,
-                pulls: row.try_get("pulls")?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 
     /// The full catalog record of one artifact of the hosted registry, with layers, history,
@@ -635,7 +654,7 @@ impl Store {
         repository: &str,
         digest: &Digest,
     ) -> Result<Option<ArtifactRecord>, StoreError> {
-        let row = sqlx::query(
+        let row: Option<ArtifactRow> = sqlx::query_as(
             "SELECT a.* FROM artifacts a JOIN repositories r ON r.id = a.repository_id \
              WHERE r.registry_id = $1 AND r.name = $2 AND a.digest = $3",
         )
@@ -645,26 +664,26 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let id: i64 = row.try_get("id")?;
-        let tags = sqlx::query("SELECT name FROM tags WHERE artifact_id = $1 ORDER BY name")
+        let id = row.id;
+        let tags = sqlx::query_scalar("SELECT name FROM tags WHERE artifact_id = $1 ORDER BY name")
             .bind(id)
             .fetch_all(&self.reader)
             .await?;
-        let layers = sqlx::query(
+        let layers = sqlx::query_as(
             "SELECT digest, media_type, size, created_by, created FROM artifact_layers \
              WHERE artifact_id = $1 ORDER BY position",
         )
         .bind(id)
         .fetch_all(&self.reader)
         .await?;
-        let history = sqlx::query(
+        let history = sqlx::query_as(
             "SELECT created, created_by, author, comment, empty_layer FROM artifact_history \
              WHERE artifact_id = $1 ORDER BY position",
         )
         .bind(id)
         .fetch_all(&self.reader)
         .await?;
-        let children = sqlx::query(
+        let children = sqlx::query_as(
             "SELECT digest, media_type, size, os, architecture, variant FROM artifact_children \
              WHERE artifact_id = $1 ORDER BY position",
         )
@@ -673,73 +692,27 @@ impl Store {
         .await?;
         Ok(Some(ArtifactRecord {
             id,
-            digest: row.try_get("digest")?,
-            media_type: row.try_get("media_type")?,
-            artifact_type: row.try_get("artifact_type")?,
-            size: row.try_get("size")?,
-            manifest_size: row.try_get("manifest_size")?,
-            subject_digest: row.try_get("subject_digest")?,
-            config_digest: row.try_get("config_digest")?,
-            created: row.try_get("created")?,
-            author: row.try_get("author")?,
-            platform: platform_of(&row)?,
-            config_json: row.try_get("config")?,
-            pushed_by: row.try_get("pushed_by")?,
-            pushed_at: row.try_get("pushed_at")?,
-            pull_count: row.try_get("pull_count")?,
-            pulled_at: row.try_get("pulled_at")?,
-            tags: names(&tags)?,
-            layers: layers
-                .iter()
-                .map(|r| {
-                    Ok(LayerRecord {
-                        digest: r.try_get("digest")?,
-                        media_type: r.try_get("media_type")?,
-                        size: r.try_get("size")?,
-                        created_by: r.try_get("created_by")?,
-                        created: r.try_get("created")?,
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?,
-            history: history
-                .iter()
-                .map(|r| {
-                    Ok(HistoryRecord {
-                        created: r.try_get("created")?,
-                        created_by: r.try_get("created_by")?,
-                        author: r.try_get("author")?,
-                        comment: r.try_get("comment")?,
-                        empty_layer: r.try_get::<i64, _>("empty_layer")? != 0,
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?,
-            children: children
-                .iter()
-                .map(|r| {
-                    Ok(ChildRecord {
-                        digest: r.try_get("digest")?,
-                        media_type: r.try_get("media_type")?,
-                        size: r.try_get("size")?,
-                        platform: platform_of(r)?,
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?,
+            digest: row.digest,
+            media_type: row.media_type,
+            artifact_type: row.artifact_type,
+            size: row.size,
+            manifest_size: row.manifest_size,
+            subject_digest: row.subject_digest,
+            config_digest: row.config_digest,
+            created: row.created,
+            author: row.author,
+            platform: row.platform,
+            config_json: row.config,
+            pushed_by: row.pushed_by,
+            pushed_at: row.pushed_at,
+            pull_count: row.pull_count,
+            pulled_at: row.pulled_at,
+            tags,
+            layers,
+            history,
+            children,
         }))
     }
-}
-
-pub(crate) fn platform_of(row: &AnyRow) -> Result<Platform, sqlx::Error> {
-    Ok(Platform {
-        os: row.try_get("os")?,
-        architecture: row.try_get("architecture")?,
-        variant: row.try_get("variant")?,
-    })
-}
-
-fn names(rows: &[AnyRow]) -> Result<Vec<String>, StoreError> {
-    rows.iter()
-        .map(|r| r.try_get::<String, _>("name").map_err(StoreError::from))
-        .collect()
 }
 
 fn corrupt(message: String) -> StoreError {
@@ -751,12 +724,13 @@ async fn repository_id(
     registry_id: i64,
     repository: &RepoName,
 ) -> Result<Option<i64>, StoreError> {
-    let row = sqlx::query("SELECT id FROM repositories WHERE registry_id = $1 AND name = $2")
-        .bind(registry_id)
-        .bind(repository.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(row.map(|r| r.try_get("id")).transpose()?)
+    Ok(
+        sqlx::query_scalar("SELECT id FROM repositories WHERE registry_id = $1 AND name = $2")
+            .bind(registry_id)
+            .bind(repository.as_str())
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
 }
 
 /// The id of `repository`, creating its row on first use.
@@ -831,13 +805,10 @@ async fn insert_artifact(
     let manifest = new.manifest;
     let config = new.config;
     let config_json = config.map(config_fields_json);
-    let annotations = json_object(
-        manifest
-            .annotations
-            .iter()
-            .map(|(k, v)| (k.as_str(), json_string(v))),
-    );
-    let row = sqlx::query(
+    // A map of strings, sorted by key as before; serialising it cannot fail.
+    let annotations =
+        serde_json::to_string(&manifest.annotations).expect("a map of strings serialises");
+    let artifact_id: i64 = sqlx::query_scalar(
         "INSERT INTO artifacts (repository_id, digest, media_type, artifact_type, manifest, manifest_size, \
          size, subject_digest, config_digest, annotations, created, author, os, architecture, variant, \
          config, pushed_by, pushed_at) \
@@ -863,7 +834,6 @@ async fn insert_artifact(
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
-    let artifact_id: i64 = row.try_get("id")?;
 
     if manifest.kind == ManifestKind::Image {
         let history_of_layer = config
@@ -946,67 +916,17 @@ pub(crate) async fn refresh_summary(
     Ok(())
 }
 
-/// The config fields that have no column of their own, as a JSON object.
+/// The config fields that have no column of their own, as a JSON object. Readers parse it
+/// and look fields up by name, so the key order (serde_json's, sorted) is free to differ from
+/// rows written before.
 fn config_fields_json(config: &ImageConfig) -> String {
-    let list = |items: &[String]| {
-        format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|s| json_string(s))
-                .collect::<Vec<_>>()
-                .join(",")
-        )
-    };
-    json_object(
-        [
-            ("env", list(&config.env)),
-            ("entrypoint", list(&config.entrypoint)),
-            ("cmd", list(&config.cmd)),
-            (
-                "working_dir",
-                config
-                    .working_dir
-                    .as_deref()
-                    .map(json_string)
-                    .unwrap_or_else(|| "null".into()),
-            ),
-            ("exposed_ports", list(&config.exposed_ports)),
-            (
-                "labels",
-                json_object(
-                    config
-                        .labels
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), json_string(v))),
-                ),
-            ),
-        ]
-        .into_iter(),
-    )
-}
-
-fn json_object<'a>(entries: impl Iterator<Item = (&'a str, String)>) -> String {
-    let body: Vec<String> = entries
-        .map(|(k, v)| format!("{}:{v}", json_string(k)))
-        .collect();
-    format!("{{{}}}", body.join(","))
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    serde_json::json!({
+        "env": config.env,
+        "entrypoint": config.entrypoint,
+        "cmd": config.cmd,
+        "working_dir": config.working_dir,
+        "exposed_ports": config.exposed_ports,
+        "labels": config.labels,
+    })
+    .to_string()
 }

@@ -3,13 +3,13 @@
 //! Every change runs in one transaction together with the audit event describing it, so a
 //! change is either recorded and done, or neither.
 
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::audit::{insert_audit, NewAuditEvent};
+use crate::db::Flag;
 use crate::{now_millis, Store, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct WorkspaceRecord {
     pub id: i64,
     pub name: String,
@@ -18,7 +18,7 @@ pub struct WorkspaceRecord {
     pub members: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MemberRecord {
     pub user_id: i64,
     pub username: String,
@@ -45,20 +45,54 @@ impl SpaceRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RobotRow {
     pub id: i64,
     pub workspace_id: i64,
     pub workspace: String,
     pub name: String,
+    #[sqlx(try_from = "Flag")]
     pub can_pull: bool,
+    #[sqlx(try_from = "Flag")]
     pub can_push: bool,
     pub expires_at: Option<i64>,
+    #[sqlx(try_from = "Flag")]
     pub disabled: bool,
     pub created_by: String,
     pub created_at: i64,
     /// The one hosted space the robot is limited to, as (id, name), if any.
+    #[sqlx(flatten, try_from = "LimitedSpace")]
     pub space: Option<(i64, String)>,
+}
+
+/// The columns [`RobotRow::space`] is read from: the robot's `space_id` and, from the joined
+/// space, its name.
+#[derive(sqlx::FromRow)]
+struct LimitedSpace {
+    space_id: Option<i64>,
+    space: Option<String>,
+}
+
+impl From<LimitedSpace> for Option<(i64, String)> {
+    fn from(columns: LimitedSpace) -> Self {
+        columns.space_id.zip(columns.space)
+    }
+}
+
+/// One row of a space joined with its bindings (the space once per bound workspace, or once
+/// with no workspace), folded into [`SpaceRow`]s by [`spaces_from_rows`].
+#[derive(sqlx::FromRow)]
+struct SpaceBindingRow {
+    id: i64,
+    registry_id: i64,
+    registry: String,
+    name: String,
+    #[sqlx(try_from = "Flag")]
+    public: bool,
+    description: String,
+    created_at: i64,
+    workspace_id: Option<i64>,
+    workspace: Option<String>,
 }
 
 pub struct NewRobot<'a> {
@@ -86,38 +120,6 @@ pub enum PutRobot {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
-}
-
-fn workspace_row(row: &AnyRow) -> Result<WorkspaceRecord, sqlx::Error> {
-    Ok(WorkspaceRecord {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        created_at: row.try_get("created_at")?,
-        members: row.try_get("members")?,
-    })
-}
-
-fn robot_row(row: &AnyRow) -> Result<RobotRow, sqlx::Error> {
-    Ok(RobotRow {
-        id: row.try_get("id")?,
-        workspace_id: row.try_get("workspace_id")?,
-        workspace: row.try_get("workspace")?,
-        name: row.try_get("name")?,
-        can_pull: row.try_get::<i64, _>("can_pull")? != 0,
-        can_push: row.try_get::<i64, _>("can_push")? != 0,
-        expires_at: row.try_get("expires_at")?,
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        space: match (
-            row.try_get::<Option<i64>, _>("space_id")?,
-            row.try_get::<Option<String>, _>("space")?,
-        ) {
-            (Some(id), Some(name)) => Some((id, name)),
-            _ => None,
-        },
-    })
 }
 
 const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.description, w.created_at, \
@@ -165,13 +167,12 @@ impl Store {
     }
 
     pub async fn workspace(&self, name: &str) -> Result<Option<WorkspaceRecord>, StoreError> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.name = $1"
         ))
         .bind(name)
         .fetch_optional(&self.reader)
-        .await?;
-        Ok(row.as_ref().map(workspace_row).transpose()?)
+        .await?)
     }
 
     /// Workspaces by name after `after`; only those `member` (a user id) belongs to, when given.
@@ -182,7 +183,7 @@ impl Store {
         limit: i64,
     ) -> Result<Page<WorkspaceRecord>, StoreError> {
         let filter = "($1 < 0 OR EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = $1))";
-        let rows = sqlx::query(&format!(
+        let items = sqlx::query_as(&format!(
             "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE {filter} AND w.name > $2 ORDER BY w.name LIMIT $3"
         ))
         .bind(member.unwrap_or(-1))
@@ -190,17 +191,13 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        let total: i64 = sqlx::query(&format!(
+        let total = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) AS n FROM workspaces w WHERE {filter}"
         ))
         .bind(member.unwrap_or(-1))
         .fetch_one(&self.reader)
-        .await?
-        .try_get("n")?;
-        Ok(Page {
-            items: rows.iter().map(workspace_row).collect::<Result<_, _>>()?,
-            total,
-        })
+        .await?;
+        Ok(Page { items, total })
     }
 
     /// Changes a workspace's description. `None` when it does not exist.
@@ -244,22 +241,13 @@ impl Store {
     // ---- members ---------------------------------------------------------------------
 
     pub async fn members(&self, workspace_id: i64) -> Result<Vec<MemberRecord>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT m.user_id, u.username, m.role FROM workspace_members m JOIN users u ON u.id = m.user_id \
              WHERE m.workspace_id = $1 ORDER BY u.username",
         )
         .bind(workspace_id)
         .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MemberRecord {
-                    user_id: r.try_get("user_id")?,
-                    username: r.try_get("username")?,
-                    role: r.try_get("role")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Adds a member or changes their role. `role` must be `admin`, `editor` or `viewer`.
@@ -303,16 +291,13 @@ impl Store {
 
     /// The workspaces user `user_id` belongs to as (workspace name, role), by name.
     pub async fn user_workspaces(&self, user_id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT w.name, m.role FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id \
              WHERE m.user_id = $1 ORDER BY w.name",
         )
         .bind(user_id)
         .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("name")?, r.try_get("role")?)))
-            .collect()
+        .await?)
     }
 
     // ---- spaces and bindings -----------------------------------------------------------
@@ -322,14 +307,14 @@ impl Store {
         registry_id: i64,
         name: &str,
     ) -> Result<Option<SpaceRow>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as(&format!(
             "{SPACES_WITH_BINDINGS} WHERE s.registry_id = $1 AND s.name = $2 ORDER BY w.name"
         ))
         .bind(registry_id)
         .bind(name)
         .fetch_all(&self.reader)
         .await?;
-        Ok(spaces_from_rows(&rows)?.into_iter().next())
+        Ok(spaces_from_rows(rows).into_iter().next())
     }
 
     /// Spaces of a registry by name after `after`, keeping only those `visible` admits (the
@@ -345,11 +330,11 @@ impl Store {
         // the visible spaces before the cursor too.
         let sql =
             format!("{SPACES_WITH_BINDINGS} WHERE s.registry_id = $1 ORDER BY s.name, w.name");
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query_as(&sql)
             .bind(registry_id)
             .fetch_all(&self.reader)
             .await?;
-        let visible: Vec<SpaceRow> = spaces_from_rows(&rows)?
+        let visible: Vec<SpaceRow> = spaces_from_rows(rows)
             .into_iter()
             .filter(|space| visible(space))
             .collect();
@@ -369,11 +354,11 @@ impl Store {
             "{SPACES_WITH_BINDINGS} WHERE s.id IN (SELECT space_id FROM bindings WHERE workspace_id = $1) \
              ORDER BY r.name, s.name, w.name"
         );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query_as(&sql)
             .bind(workspace_id)
             .fetch_all(&self.reader)
             .await?;
-        spaces_from_rows(&rows)
+        Ok(spaces_from_rows(rows))
     }
 
     pub async fn create_space(
@@ -445,7 +430,7 @@ impl Store {
         audit: &NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let holding: i64 = sqlx::query(
+        let holding: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) AS n FROM repositories r JOIN registries g ON g.id = r.registry_id \
              WHERE g.id = $1 AND g.workspace_id IS NULL AND r.artifact_count > 0 \
              AND (r.name = $2 OR substr(r.name, 1, length($2) + 1) = $2 || '/')",
@@ -453,8 +438,7 @@ impl Store {
         .bind(registry_id)
         .bind(name)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
+        .await?;
         if holding > 0 {
             return Err(StoreError::Conflict(format!(
                 "space `{name}` still holds {holding} repositories; delete them first"
@@ -494,12 +478,12 @@ impl Store {
             .await?;
         let mut wanted = Vec::with_capacity(workspaces.len());
         for name in workspaces {
-            let row = sqlx::query("SELECT id FROM workspaces WHERE name = $1")
+            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM workspaces WHERE name = $1")
                 .bind(name)
                 .fetch_optional(&mut *tx)
                 .await?;
-            match row {
-                Some(row) => wanted.push((row.try_get::<i64, _>("id")?, name.clone())),
+            match id {
+                Some(id) => wanted.push((id, name.clone())),
                 None => {
                     return Err(StoreError::Missing(format!(
                         "workspace `{name}` does not exist"
@@ -509,16 +493,13 @@ impl Store {
         }
         wanted.sort();
         wanted.dedup();
-        let current: Vec<(i64, String)> = sqlx::query(
+        let current: Vec<(i64, String)> = sqlx::query_as(
             "SELECT w.id, w.name FROM bindings b JOIN workspaces w ON w.id = b.workspace_id \
              WHERE b.space_id = $1",
         )
         .bind(space_id)
         .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+        .await?;
         sqlx::query("DELETE FROM bindings WHERE space_id = $1")
             .bind(space_id)
             .execute(&mut *tx)
@@ -640,17 +621,14 @@ impl Store {
         audit: &NewAuditEvent<'_>,
     ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let names: Vec<String> = sqlx::query(
+        let names: Vec<String> = sqlx::query_scalar(
             "DELETE FROM robots WHERE workspace_id = $1 AND space_id IS NOT NULL \
              AND expires_at IS NOT NULL AND expires_at < $2 RETURNING name",
         )
         .bind(workspace_id)
         .bind(before)
         .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|row| row.try_get("name"))
-        .collect::<Result<_, _>>()?;
+        .await?;
         if names.is_empty() {
             return Ok(names);
         }
@@ -670,24 +648,22 @@ impl Store {
         workspace_id: i64,
         name: &str,
     ) -> Result<Option<RobotRow>, StoreError> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {ROBOT_COLUMNS} FROM {ROBOTS_FROM} WHERE r.workspace_id = $1 AND r.name = $2"
         ))
         .bind(workspace_id)
         .bind(name)
         .fetch_optional(&self.reader)
-        .await?;
-        Ok(row.as_ref().map(robot_row).transpose()?)
+        .await?)
     }
 
     pub async fn robots(&self, workspace_id: i64) -> Result<Vec<RobotRow>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {ROBOT_COLUMNS} FROM {ROBOTS_FROM} WHERE r.workspace_id = $1 ORDER BY r.name"
         ))
         .bind(workspace_id)
         .fetch_all(&self.reader)
-        .await?;
-        Ok(rows.iter().map(robot_row).collect::<Result<_, _>>()?)
+        .await?)
     }
 
     pub async fn set_robot_disabled(
@@ -779,43 +755,34 @@ async fn workspace_in(
     tx: &mut Transaction<'_, Any>,
     name: &str,
 ) -> Result<Option<WorkspaceRecord>, StoreError> {
-    let row = sqlx::query(&format!(
+    Ok(sqlx::query_as(&format!(
         "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.name = $1"
     ))
     .bind(name)
     .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.as_ref().map(workspace_row).transpose()?)
+    .await?)
 }
 
 /// Folds rows of spaces joined with their bindings (one row per binding, or one with no
 /// workspace) into one record per space, in row order.
-fn spaces_from_rows(rows: &[AnyRow]) -> Result<Vec<SpaceRow>, StoreError> {
+fn spaces_from_rows(rows: Vec<SpaceBindingRow>) -> Vec<SpaceRow> {
     let mut spaces: Vec<SpaceRow> = Vec::new();
     for row in rows {
-        let id: i64 = row.try_get("id")?;
-        if spaces.last().is_none_or(|s| s.id != id) {
+        if spaces.last().is_none_or(|s| s.id != row.id) {
             spaces.push(SpaceRow {
-                id,
-                registry_id: row.try_get("registry_id")?,
-                registry: row.try_get("registry")?,
-                name: row.try_get("name")?,
-                public: row.try_get::<i64, _>("public")? != 0,
-                description: row.try_get("description")?,
-                created_at: row.try_get("created_at")?,
+                id: row.id,
+                registry_id: row.registry_id,
+                registry: row.registry,
+                name: row.name,
+                public: row.public,
+                description: row.description,
+                created_at: row.created_at,
                 bound: Vec::new(),
             });
         }
-        if let (Some(workspace_id), Some(workspace)) = (
-            row.try_get::<Option<i64>, _>("workspace_id")?,
-            row.try_get::<Option<String>, _>("workspace")?,
-        ) {
-            spaces
-                .last_mut()
-                .expect("pushed above")
-                .bound
-                .push((workspace_id, workspace));
+        if let Some(binding) = row.workspace_id.zip(row.workspace) {
+            spaces.last_mut().expect("pushed above").bound.push(binding);
         }
     }
-    Ok(spaces)
+    spaces
 }

@@ -1,16 +1,17 @@
-use sqlx::Row;
-
 use crate::audit::{insert_audit, NewAuditEvent};
+use crate::db::Flag;
 use crate::tenancy::Page;
 use crate::{now_millis, Store, StoreError};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
     pub email: Option<String>,
+    #[sqlx(try_from = "Flag")]
     pub is_admin: bool,
+    #[sqlx(try_from = "Flag")]
     pub disabled: bool,
     pub created_at: i64,
 }
@@ -30,13 +31,12 @@ impl Store {
     }
 
     pub async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
         ))
         .bind(username)
         .fetch_optional(&self.reader)
-        .await?;
-        Ok(row.as_ref().map(user_row).transpose()?)
+        .await?)
     }
 }
 
@@ -52,18 +52,6 @@ pub struct UserChange<'a> {
 }
 
 const USER_COLUMNS: &str = "id, username, password_hash, email, is_admin, disabled, created_at";
-
-fn user_row(row: &sqlx::any::AnyRow) -> Result<User, sqlx::Error> {
-    Ok(User {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        password_hash: row.try_get("password_hash")?,
-        email: row.try_get("email")?,
-        is_admin: row.try_get::<i64, _>("is_admin")? != 0,
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        created_at: row.try_get("created_at")?,
-    })
-}
 
 impl Store {
     /// Creates a user and records `audit` in the same transaction.
@@ -82,21 +70,17 @@ impl Store {
 
     /// Users by name after `after`, at most `limit`, with the total count.
     pub async fn users(&self, after: &str, limit: i64) -> Result<Page<User>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let items = sqlx::query_as(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE username > $1 ORDER BY username LIMIT $2"
         ))
         .bind(after)
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
+        let total = sqlx::query_scalar("SELECT COUNT(*) AS n FROM users")
             .fetch_one(&self.reader)
-            .await?
-            .try_get("n")?;
-        Ok(Page {
-            items: rows.iter().map(user_row).collect::<Result<_, _>>()?,
-            total,
-        })
+            .await?;
+        Ok(Page { items, total })
     }
 
     /// Applies `change` to user `username` and records `audit`, in one transaction. `None`
@@ -110,7 +94,7 @@ impl Store {
     ) -> Result<Option<User>, StoreError> {
         let mut tx = self.writer.begin().await?;
         lock_admins(&mut tx).await?;
-        let row = sqlx::query(&format!(
+        let updated: Option<User> = sqlx::query_as(&format!(
             "UPDATE users SET \
              email = CASE WHEN $1 = 1 THEN $2 ELSE email END, \
              disabled = COALESCE($3, disabled), \
@@ -126,10 +110,9 @@ impl Store {
         .bind(username)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else {
+        let Some(updated) = updated else {
             return Ok(None);
         };
-        let updated = user_row(&row)?;
         ensure_an_admin_remains(&mut tx).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
@@ -166,7 +149,7 @@ async fn insert_user(
     conn: &mut sqlx::AnyConnection,
     user: &NewUser<'_>,
 ) -> Result<User, StoreError> {
-    let row = sqlx::query(&format!(
+    sqlx::query_as(&format!(
         "INSERT INTO users (username, password_hash, email, is_admin, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
     ))
@@ -177,8 +160,7 @@ async fn insert_user(
     .bind(now_millis())
     .fetch_one(conn)
     .await
-    .map_err(|e| StoreError::on_unique(e, || format!("user `{}` already exists", user.username)))?;
-    Ok(user_row(&row)?)
+    .map_err(|e| StoreError::on_unique(e, || format!("user `{}` already exists", user.username)))
 }
 
 /// Locks every admin row, so that changes that could remove the last admin run one after the
@@ -195,10 +177,9 @@ async fn lock_admins(conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
 /// transaction then rolls back when it is dropped.
 async fn ensure_an_admin_remains(conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
     let admins: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_admin = 1 AND disabled = 0")
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM users WHERE is_admin = 1 AND disabled = 0")
             .fetch_one(conn)
-            .await?
-            .try_get("n")?;
+            .await?;
     if admins == 0 {
         return Err(StoreError::Conflict(
             "the platform must keep at least one enabled platform admin".into(),

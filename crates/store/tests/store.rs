@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use berth_oci::media_types::{OCI_EMPTY, OCI_INDEX, OCI_MANIFEST};
 use berth_oci::{Digest, ImageConfig, Manifest, Reference, RepoName, Tag};
-use berth_store::audit::NewAuditEvent;
+use berth_store::audit::{AuditQuery, NewAuditEvent};
 use berth_store::catalog::{CatalogRepository, SyncedRepository, SyncedTag, TagOrder};
 use berth_store::registries::{NewRegistry, RegistryOwner};
 use berth_store::registry::{
@@ -396,6 +396,50 @@ async fn users(_: Backend, url: String) {
     assert!(store.find_user("bob").await.unwrap().unwrap().disabled);
     assert!(!store.find_user("alice").await.unwrap().unwrap().disabled);
     store.close().await;
+}
+
+// Auto-created spaces.
+
+store_test!(auto_created_spaces_are_recorded_with_their_event);
+async fn auto_created_spaces_are_recorded_with_their_event(store: Store) {
+    let event = NewAuditEvent {
+        actor: "admin",
+        action: "space.auto_create",
+        target: "hosted/fresh",
+        ..Default::default()
+    };
+    let changes = store.catalog_changes();
+    let generation = changes.tenancy_generation();
+    assert!(store
+        .create_hosted_space_if_missing("fresh", &event)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.hosted_space_is_public("fresh").await.unwrap(),
+        Some(false)
+    );
+    assert!(changes.tenancy_generation() > generation);
+
+    // A space that exists is neither created again nor recorded again.
+    let generation = changes.tenancy_generation();
+    assert!(!store
+        .create_hosted_space_if_missing("fresh", &event)
+        .await
+        .unwrap());
+    assert_eq!(changes.tenancy_generation(), generation);
+    let events = store
+        .audit_events(AuditQuery {
+            action: Some("space.auto_create"),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let recorded: Vec<_> = events
+        .iter()
+        .map(|e| (e.actor.as_str(), e.target.as_str()))
+        .collect();
+    assert_eq!(recorded, [("admin", "hosted/fresh")]);
 }
 
 // Blob links.
@@ -1037,7 +1081,7 @@ async fn referrers_by_subject_and_artifact_type(store: Store) {
     let sbom_layer = Blob::new("application/spdx+json", b"{\"spdx\":1}".to_vec());
     let annotations = json!({
         "org.opencontainers.image.created": "2024-01-02T03:04:05Z",
-        "org.example.note": "quote \" backslash \\ newline \n tab \t control \u{1} unicode é",
+        "org.example.note": "quote \" backslash \\ newline \n tab \t control \u{1} \u{8} \u{c} unicode é",
     });
     let mut extra = subject_descriptor.clone();
     extra["artifactType"] = json!("application/vnd.example.sbom");

@@ -258,7 +258,7 @@ async fn create_crash_space(data_dir: &Path, database_url: Option<&str>) {
 
 /// Starts the binary on `data_dir`. Starting blocks until the server logs its address, so it
 /// runs off the async worker threads.
-async fn start(data_dir: &Path, database_url: Option<&str>) -> BinaryServer {
+pub(crate) async fn start(data_dir: &Path, database_url: Option<&str>) -> BinaryServer {
     let data_dir = data_dir.to_path_buf();
     let database_url = database_url.map(str::to_string);
     tokio::task::spawn_blocking(move || BinaryServer::spawn(&data_dir, database_url.as_deref()))

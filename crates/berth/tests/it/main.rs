@@ -3,6 +3,7 @@
 
 mod access_matrix;
 mod api;
+mod auto_create_crash;
 mod cli;
 mod console;
 mod crash;
