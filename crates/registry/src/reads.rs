@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use berth_store::audit::OwnedAuditEvent;
-use berth_store::registry::PullKey;
+use berth_store::hosted::PullKey;
 use berth_store::Store;
 
 /// Pull audit events held at most while the database is unreachable; past this, new ones are

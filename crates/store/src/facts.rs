@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::db::Flag;
-use crate::registry::HOSTED;
+use crate::hosted::HOSTED;
 use crate::{Store, StoreError};
 
 /// A space of the hosted registry as the rule sees it.

@@ -7,18 +7,21 @@
 
 /// The audit log.
 pub mod audit;
-/// The catalog as image lists and detail pages read it, and what a registry sync writes.
-pub mod catalog;
 /// Connecting, pooling (one SQLite writer beside a read pool) and migrations.
 mod db;
 /// The error type of this layer.
 mod error;
 /// The facts the access rule needs: spaces with bindings, memberships, robots, settings.
 pub mod facts;
-/// Platform and workspace registries, their stored credentials and health.
-pub mod registries;
-/// Repositories, blob links, manifests, tags, referrers and pull counts of a registry.
-pub mod registry;
+/// The hosted registry's protocol state: blob links, manifests, tags, referrers and pull
+/// counts, keyed by repository name inside `hosted`.
+pub mod hosted;
+/// Registry records: `hosted`, platform and workspace registries, their stored credentials
+/// and health.
+pub mod registry_records;
+/// Every registry's repositories by registry id, as image lists and detail pages read them,
+/// and what the API and a registry sync write (descriptions, deletes, synced listings).
+pub mod repositories;
 /// Catalog sizes, stored bytes and connection pool use, for metrics.
 pub mod statistics;
 /// Workspaces, members, spaces, bindings and robots.

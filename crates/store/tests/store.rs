@@ -12,11 +12,11 @@ use std::time::Duration;
 use berth_oci::media_types::{OCI_EMPTY, OCI_INDEX, OCI_MANIFEST};
 use berth_oci::{Digest, ImageConfig, Manifest, Reference, RepoName, Tag};
 use berth_store::audit::{AuditQuery, NewAuditEvent};
-use berth_store::catalog::{CatalogRepository, SyncedRepository, SyncedTag, TagOrder};
-use berth_store::registries::{NewRegistry, RegistryOwner};
-use berth_store::registry::{
+use berth_store::hosted::{
     ChildRecord, NewManifest, Platform, PullKey, RepositorySummary, StoredManifest,
 };
+use berth_store::registry_records::{NewRegistry, RegistryOwner};
+use berth_store::repositories::{CatalogRepository, SyncedRepository, SyncedTag, TagOrder};
 use berth_store::users::NewUser;
 use berth_store::{Store, StoreError};
 use berth_testkit::db::{Backend, TestDatabase};
@@ -1426,15 +1426,19 @@ fn setup_event(target: &str) -> berth_store::audit::NewAuditEvent<'_> {
     }
 }
 
-fn synced_tag(name: &str, digest_seed: u64, pushed_at: i64) -> berth_store::catalog::SyncedTag {
-    berth_store::catalog::SyncedTag {
+fn synced_tag(
+    name: &str,
+    digest_seed: u64,
+    pushed_at: i64,
+) -> berth_store::repositories::SyncedTag {
+    berth_store::repositories::SyncedTag {
         name: name.into(),
         digest: format!("sha256:{digest_seed:064x}"),
         media_type: OCI_MANIFEST.into(),
         manifest: b"{}".to_vec(),
         size: 1000 + digest_seed as i64,
         pushed_at,
-        platform: berth_store::registry::Platform {
+        platform: berth_store::hosted::Platform {
             os: Some("linux".into()),
             architecture: Some("amd64".into()),
             variant: None,
@@ -1445,8 +1449,8 @@ fn synced_tag(name: &str, digest_seed: u64, pushed_at: i64) -> berth_store::cata
 
 store_test!(catalog_reads_syncs_and_records_changes);
 async fn catalog_reads_syncs_and_records_changes(store: Store) {
-    use berth_store::catalog::{SyncedRepository, TagCursor, TagOrder};
-    use berth_store::registries::{NewRegistry, RegistryOwner};
+    use berth_store::registry_records::{NewRegistry, RegistryOwner};
+    use berth_store::repositories::{SyncedRepository, TagCursor, TagOrder};
 
     let changes = store.catalog_changes();
     let generation = changes.tenancy_generation();

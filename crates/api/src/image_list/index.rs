@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use berth_access::{list_sources, ListSources, ListedSpace, WorkspaceId};
-use berth_store::catalog::{CatalogRepository, CatalogSpace, TagRecord, RECENT_TAGS_KEPT};
-use berth_store::registry::Platform;
+use berth_store::hosted::Platform;
+use berth_store::repositories::{CatalogRepository, CatalogSpace, TagRecord, RECENT_TAGS_KEPT};
 
 /// A space and what the list shows of its registry.
 #[derive(Debug, Clone)]

@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 
-use berth_store::catalog::CatalogSpace;
+use berth_store::repositories::CatalogSpace;
 use berth_store::{RepositoryChanges, Store, StoreError};
 
 pub mod index;

@@ -17,7 +17,7 @@ mod layout;
 use axum::body::Body;
 use berth_blobs::BlobStore;
 use berth_oci::{Algorithm, Digest, RepoName, Tag};
-use berth_store::registry::NewManifest;
+use berth_store::hosted::NewManifest;
 use bytes::Bytes;
 use futures::StreamExt;
 

@@ -9,9 +9,11 @@ use axum::http::StatusCode;
 use berth_access::rest::{self, Refusal};
 use berth_access::{Action, ListSources, SpaceFacts};
 use berth_oci::{Digest, RepoName, Tag};
-use berth_store::catalog::{CatalogRepository, TagCursor, TagOrder, TagRecord, RECENT_TAGS_KEPT};
-use berth_store::registries::RegistryOwner;
-use berth_store::registry::{ArtifactRecord, Platform};
+use berth_store::hosted::{ArtifactRecord, Platform};
+use berth_store::registry_records::RegistryOwner;
+use berth_store::repositories::{
+    CatalogRepository, TagCursor, TagOrder, TagRecord, RECENT_TAGS_KEPT,
+};
 use berth_store::tenancy::WorkspaceRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -897,7 +899,7 @@ pub async fn get_artifact(
 fn artifact_view(
     located: &Located,
     artifact: ArtifactRecord,
-    referrers: Vec<berth_store::registry::Referrer>,
+    referrers: Vec<berth_store::hosted::Referrer>,
     manifest: serde_json::Value,
     reference: &str,
 ) -> ArtifactView {

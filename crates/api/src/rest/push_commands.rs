@@ -11,7 +11,7 @@ use axum::extract::State;
 use berth_access::rest::{self, Refusal};
 use berth_access::ListedSpace;
 use berth_oci::{RepoName, Tag};
-use berth_store::registries::{RegistryOwner, RegistryRecord};
+use berth_store::registry_records::{RegistryOwner, RegistryRecord};
 use berth_store::tenancy::{NewRobot, WorkspaceRecord};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};

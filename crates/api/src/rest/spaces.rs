@@ -7,7 +7,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use berth_access::rest::{self, SpaceFilter};
-use berth_store::registries::{RegistryOwner, RegistryRecord};
+use berth_store::registry_records::{RegistryOwner, RegistryRecord};
 use berth_store::tenancy::SpaceRow;
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -81,7 +81,7 @@ pub async fn upload(
     request: Request,
 ) -> Result<(StatusCode, Json<Upload>), ApiError> {
     let workspace = caller.workspace(&state, &ws, WorkspaceNeed::Push).await?;
-    let space = visible_space(&state, &caller, berth_store::registry::HOSTED, &space).await?;
+    let space = visible_space(&state, &caller, berth_store::hosted::HOSTED, &space).await?;
     let facts = principals::facts_for(&state.store, [space.name.as_str()]).await?;
     if !berth_access::may(
         &caller.subject.acting_for(workspace.id),

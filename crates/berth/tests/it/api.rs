@@ -717,7 +717,10 @@ async fn registries(backend: Backend) {
         .server
         .state
         .store
-        .registry(berth_store::registries::RegistryOwner::Platform, "mirror")
+        .registry(
+            berth_store::registry_records::RegistryOwner::Platform,
+            "mirror",
+        )
         .await
         .unwrap()
         .unwrap();

@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use berth_store::catalog::{SyncedRepository, SyncedTag};
-use berth_store::registries::RegistryOwner;
-use berth_store::registry::{ChildRecord, Platform};
+use berth_store::hosted::{ChildRecord, Platform};
+use berth_store::registry_records::RegistryOwner;
+use berth_store::repositories::{SyncedRepository, SyncedTag};
 use berth_testkit::image::{sha256_digest, OCI_INDEX, OCI_MANIFEST};
 use berth_testkit::{index, layer, random_layer, Image, ImageBuilder, Index};
 use reqwest::Method;

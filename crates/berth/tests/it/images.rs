@@ -2,8 +2,8 @@
 //! its reasons, every query option, keyset paging, and changes showing on the next request.
 //! Every body runs on SQLite and PostgreSQL.
 
-use berth_store::catalog::{SyncedRepository, SyncedTag};
-use berth_store::registry::Platform;
+use berth_store::hosted::Platform;
+use berth_store::repositories::{SyncedRepository, SyncedTag};
 use berth_testkit::{layer, ImageBuilder};
 use serde_json::{json, Value};
 
@@ -130,8 +130,8 @@ async fn world(backend: Backend) -> World {
 
 async fn registry_id(api: &Api, workspace: Option<&str>, name: &str) -> i64 {
     let owner = match workspace {
-        None => berth_store::registries::RegistryOwner::Platform,
-        Some(ws) => berth_store::registries::RegistryOwner::Workspace(
+        None => berth_store::registry_records::RegistryOwner::Platform,
+        Some(ws) => berth_store::registry_records::RegistryOwner::Workspace(
             api.server
                 .state
                 .store

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use berth_oci::{Digest, RepoName};
-use berth_store::registry::Platform;
+use berth_store::hosted::Platform;
 use berth_testkit::image::{
     Blob, Image, ImageBuilder, LayoutContent, DEFAULT_CREATED, DOCKER_MANIFEST,
     DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use berth_oci::{Digest, RepoName};
-use berth_store::registry::{ArtifactRecord, Platform};
+use berth_store::hosted::{ArtifactRecord, Platform};
 use berth_testkit::image::{
     DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX,
     OCI_MANIFEST, REF_NAME_ANNOTATION,

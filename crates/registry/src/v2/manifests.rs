@@ -1,19 +1,18 @@
 //! Manifests: GET/HEAD with content negotiation, PUT with validation and catalog facts,
 //! DELETE by tag or digest.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use berth_http::{BYTES_RECEIVED, BYTES_SENT};
+use berth_identity::tokens::Claims;
 use berth_oci::{
     media_types, Digest, ImageConfig, Manifest, Reference, RepoName, Tag, MAX_MANIFEST_BYTES,
 };
-use berth_store::registry::{NewManifest, PullKey};
-use futures::StreamExt;
+use berth_store::hosted::{NewManifest, PullKey};
 
 use super::{audit_event, RegistryError, RegistryRequest};
 use crate::RegistryState;
-use berth_http::{BYTES_RECEIVED, BYTES_SENT};
-use berth_identity::tokens::Claims;
 
 /// Image configs larger than this are not read into the catalog (the push still succeeds).
 const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
@@ -220,19 +219,19 @@ pub(super) async fn put(
 }
 
 /// Reads a request body into memory, refusing more than `limit` bytes.
-async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, RegistryError> {
-    let mut stream = body.into_data_stream();
-    let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            RegistryError::ManifestInvalid(format!("reading the manifest failed: {e}"))
-        })?;
-        metrics::counter!(BYTES_RECEIVED).increment(chunk.len() as u64);
-        if bytes.len() + chunk.len() > limit {
-            return Err(RegistryError::ManifestTooLarge);
+/// Reads a manifest body of at most `limit` bytes; a longer one is refused as too large
+/// without reading the rest.
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, RegistryError> {
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let too_large = std::error::Error::source(&error)
+            .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            RegistryError::ManifestTooLarge
+        } else {
+            RegistryError::ManifestInvalid(format!("reading the manifest failed: {error}"))
         }
-        bytes.extend_from_slice(&chunk);
-    }
+    })?;
+    metrics::counter!(BYTES_RECEIVED).increment(bytes.len() as u64);
     Ok(bytes)
 }
 

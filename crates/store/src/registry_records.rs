@@ -7,7 +7,7 @@
 
 use crate::audit::{insert_audit, NewAuditEvent};
 use crate::db::Flag;
-use crate::registry::HOSTED;
+use crate::hosted::HOSTED;
 use crate::tenancy::Page;
 use crate::{now_millis, Store, StoreError};
 

@@ -2,7 +2,7 @@
 //! with their summaries, tag pages, one repository's record, and the writes the API makes
 //! (descriptions, repository deletes) and a registry sync makes (external repositories).
 //!
-//! The hosted registry's own writes (pushes, tag and manifest deletes) live in `registry.rs`,
+//! The hosted registry's own writes (pushes, tag and manifest deletes) live in `hosted.rs`,
 //! which keys everything by repository name inside `hosted`; this module keys by registry id,
 //! so it serves external platform and workspace registries too.
 
@@ -12,7 +12,7 @@ use sqlx::{Any, Transaction};
 
 use crate::audit::NewAuditEvent;
 use crate::db::Flag;
-use crate::registry::{ChildRecord, Platform};
+use crate::hosted::{ChildRecord, Platform};
 use crate::{now_millis, Store, StoreError};
 
 /// A space with what the image list needs of its registry.
@@ -849,7 +849,7 @@ async fn refresh_synced_summaries(
     })
     .await?;
     for &repository_id in repository_ids {
-        crate::registry::refresh_summary(tx, repository_id, None).await?;
+        crate::hosted::refresh_summary(tx, repository_id, None).await?;
     }
     Ok(())
 }
