@@ -47,6 +47,8 @@ pub enum Refusal {
     NeedsPush,
     /// Deleting images takes delete rights in their space.
     NeedsDelete,
+    /// Only platform admins read the audit log of every workspace.
+    WholeAuditLog,
 }
 
 impl Refusal {
@@ -69,6 +71,10 @@ impl Refusal {
             }
             Refusal::NeedsPush => "that needs push rights in the repository's space",
             Refusal::NeedsDelete => "that needs delete rights in the repository's space",
+            Refusal::WholeAuditLog => {
+                "only platform admins may read the whole audit log; workspace admins pass \
+                 workspace=<name>"
+            }
         }
     }
 }
@@ -139,6 +145,22 @@ pub fn workspace(subject: &Subject, id: WorkspaceId, need: WorkspaceNeed) -> Dec
             }
         }
         Subject::Robot { .. } | Subject::Anonymous => Decision::Hidden,
+    }
+}
+
+/// What reading the audit log takes. Platform admins read all of it (`Ok(None)`); anyone else
+/// reads one workspace's events when they meet the returned need on it, its admins, and
+/// without naming a workspace is refused.
+pub fn audit_log(
+    subject: &Subject,
+    names_workspace: bool,
+) -> Result<Option<WorkspaceNeed>, Refusal> {
+    if subject.is_platform_admin() {
+        Ok(None)
+    } else if names_workspace {
+        Ok(Some(WorkspaceNeed::Admin))
+    } else {
+        Err(Refusal::WholeAuditLog)
     }
 }
 
@@ -410,6 +432,15 @@ mod tests {
             vec![Action::Pull, Action::Push, Action::Delete]
         );
         assert_eq!(workspace_listing(&robot(OTHER)), WorkspaceListing::Own);
+        assert_eq!(audit_log(&platform_admin(), false), Ok(None));
+        assert_eq!(
+            audit_log(&user(Some(Role::Admin)), true),
+            Ok(Some(WorkspaceNeed::Admin))
+        );
+        assert_eq!(
+            audit_log(&user(Some(Role::Admin)), false),
+            Err(Refusal::WholeAuditLog)
+        );
         assert_eq!(
             workspace_listing(&platform_admin()),
             WorkspaceListing::Every

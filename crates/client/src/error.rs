@@ -43,17 +43,8 @@ impl Error {
 
     /// Builds the error for a non-success answer from its status and body.
     pub(crate) fn from_answer(status: reqwest::StatusCode, body: &[u8]) -> Error {
-        #[derive(serde::Deserialize)]
-        struct Envelope {
-            error: Body,
-        }
-        #[derive(serde::Deserialize)]
-        struct Body {
-            code: String,
-            message: String,
-        }
-        match serde_json::from_slice::<Envelope>(body) {
-            Ok(Envelope { error }) => Error::Api {
+        match serde_json::from_slice::<berth_api_types::ErrorBody>(body) {
+            Ok(berth_api_types::ErrorBody { error }) => Error::Api {
                 status: status.as_u16(),
                 code: error.code,
                 message: error.message,

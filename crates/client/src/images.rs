@@ -1,131 +1,22 @@
 //! The image list, image details, deletes and the image selector.
 
+use berth_api_types::{
+    ArtifactView, ConfirmParams, ImageFilters, Page, RepositoryPatch, RepositoryView,
+    SelectorAnswer, SelectorItem, SelectorParams, TagFilters, TagView,
+};
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 
-use crate::{Client, Extra, List, Result, NO_BODY};
-
-/// One row of a workspace's image list.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ImageRow {
-    pub registry: String,
-    pub space: String,
-    pub repository: String,
-    pub reference: String,
-    pub visibility: String,
-    pub sources: Vec<String>,
-    pub tag_count: i64,
-    pub latest_tag: Option<String>,
-    pub pushed_at: Option<String>,
-    pub size: Option<i64>,
-    pub pulls: i64,
-    pub description: String,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// Filters and order of the image list; `None` leaves a filter off.
-#[derive(Debug, Clone, Default)]
-pub struct ImageQuery {
-    pub q: Option<String>,
-    pub tag: Option<String>,
-    pub registry: Option<String>,
-    pub space: Option<String>,
-    pub visibility: Option<String>,
-    pub source: Option<String>,
-    pub sort: Option<String>,
-    pub order: Option<String>,
-}
-
-impl ImageQuery {
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        [
-            ("q", &self.q),
-            ("tag", &self.tag),
-            ("registry", &self.registry),
-            ("space", &self.space),
-            ("visibility", &self.visibility),
-            ("source", &self.source),
-            ("sort", &self.sort),
-            ("order", &self.order),
-        ]
-        .into_iter()
-        .filter_map(|(key, value)| value.clone().map(|v| (key, v)))
-        .collect()
-    }
-}
-
-/// A repository's detail record: the list row plus detail-only fields.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RepositoryDetail {
-    #[serde(flatten)]
-    pub row: ImageRow,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ImageTag {
-    pub name: String,
-    pub digest: String,
-    pub pushed_at: String,
-    pub pulled_at: Option<String>,
-    pub size: i64,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Layer {
-    pub digest: String,
-    pub media_type: String,
-    pub size: i64,
-    pub created_by: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// One artifact with its config, layers, history, children and referrers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Artifact {
-    pub digest: String,
-    pub media_type: String,
-    pub size: i64,
-    pub tags: Vec<String>,
-    pub layers: Vec<Layer>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// A deployable reference from the image selector.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Selection {
-    pub repository: String,
-    pub tag: String,
-    pub reference: String,
-    pub pinned: String,
-    pub needs_pull_secret: bool,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct SelectorAnswer {
-    items: Vec<Selection>,
-}
-
-#[derive(Debug, Serialize)]
-struct DescriptionPatch<'a> {
-    description: &'a str,
-}
+use crate::{Client, Result, NO_BODY, NO_QUERY};
 
 impl Client {
     /// `GET /workspaces/{ws}/images`, at most `max` rows (following cursors).
     pub async fn images(
         &self,
         workspace: &str,
-        query: &ImageQuery,
+        filters: &ImageFilters,
         max: Option<usize>,
-    ) -> Result<List<ImageRow>> {
-        self.list(&["workspaces", workspace, "images"], &query.pairs(), max)
+    ) -> Result<Page<berth_api_types::ImageRow>> {
+        self.list(&["workspaces", workspace, "images"], filters, max)
             .await
     }
 
@@ -135,9 +26,9 @@ impl Client {
         workspace: &str,
         registry: &str,
         repository: &str,
-    ) -> Result<RepositoryDetail> {
+    ) -> Result<RepositoryView> {
         let path = repository_path(workspace, registry, repository, &[]);
-        self.send(Method::GET, &path, &[], NO_BODY).await
+        self.send(Method::GET, &path, NO_QUERY, NO_BODY).await
     }
 
     /// `PATCH …/repositories/{repo}` with a new description (Markdown).
@@ -147,15 +38,13 @@ impl Client {
         registry: &str,
         repository: &str,
         description: &str,
-    ) -> Result<RepositoryDetail> {
+    ) -> Result<RepositoryView> {
         let path = repository_path(workspace, registry, repository, &[]);
-        self.send(
-            Method::PATCH,
-            &path,
-            &[],
-            Some(&DescriptionPatch { description }),
-        )
-        .await
+        let patch = RepositoryPatch {
+            description: description.to_string(),
+        };
+        self.send(Method::PATCH, &path, NO_QUERY, Some(&patch))
+            .await
     }
 
     /// `GET …/repositories/{repo}/tags`, optionally searched, at most `max` tags.
@@ -164,19 +53,11 @@ impl Client {
         workspace: &str,
         registry: &str,
         repository: &str,
-        search: Option<&str>,
-        sort: Option<&str>,
+        filters: &TagFilters,
         max: Option<usize>,
-    ) -> Result<List<ImageTag>> {
+    ) -> Result<Page<TagView>> {
         let path = repository_path(workspace, registry, repository, &["tags"]);
-        let mut query = Vec::new();
-        if let Some(search) = search {
-            query.push(("q", search.to_string()));
-        }
-        if let Some(sort) = sort {
-            query.push(("sort", sort.to_string()));
-        }
-        self.list(&path, &query, max).await
+        self.list(&path, filters, max).await
     }
 
     /// `GET …/repositories/{repo}/artifacts/{digest}`.
@@ -186,9 +67,9 @@ impl Client {
         registry: &str,
         repository: &str,
         digest: &str,
-    ) -> Result<Artifact> {
+    ) -> Result<ArtifactView> {
         let path = repository_path(workspace, registry, repository, &["artifacts", digest]);
-        self.send(Method::GET, &path, &[], NO_BODY).await
+        self.send(Method::GET, &path, NO_QUERY, NO_BODY).await
     }
 
     /// Deletes a repository; `confirm` must repeat its path.
@@ -200,13 +81,10 @@ impl Client {
         confirm: &str,
     ) -> Result<()> {
         let path = repository_path(workspace, registry, repository, &[]);
-        self.send(
-            Method::DELETE,
-            &path,
-            &[("confirm", confirm.to_string())],
-            NO_BODY,
-        )
-        .await
+        let guard = ConfirmParams {
+            confirm: Some(confirm.to_string()),
+        };
+        self.send(Method::DELETE, &path, &guard, NO_BODY).await
     }
 
     /// Deletes one tag.
@@ -218,7 +96,7 @@ impl Client {
         tag: &str,
     ) -> Result<()> {
         let path = repository_path(workspace, registry, repository, &["tags", tag]);
-        self.send(Method::DELETE, &path, &[], NO_BODY).await
+        self.send(Method::DELETE, &path, NO_QUERY, NO_BODY).await
     }
 
     /// Deletes an artifact with its tags.
@@ -230,31 +108,17 @@ impl Client {
         digest: &str,
     ) -> Result<()> {
         let path = repository_path(workspace, registry, repository, &["artifacts", digest]);
-        self.send(Method::DELETE, &path, &[], NO_BODY).await
+        self.send(Method::DELETE, &path, NO_QUERY, NO_BODY).await
     }
 
     /// `GET /workspaces/{ws}/selector?q=`.
     pub async fn select(
         &self,
         workspace: &str,
-        search: Option<&str>,
-        limit: Option<usize>,
-    ) -> Result<Vec<Selection>> {
-        let mut query = Vec::new();
-        if let Some(search) = search {
-            query.push(("q", search.to_string()));
-        }
-        if let Some(limit) = limit {
-            query.push(("limit", limit.to_string()));
-        }
-        let answer: SelectorAnswer = self
-            .send(
-                Method::GET,
-                &["workspaces", workspace, "selector"],
-                &query,
-                NO_BODY,
-            )
-            .await?;
+        params: &SelectorParams,
+    ) -> Result<Vec<SelectorItem>> {
+        let path = ["workspaces", workspace, "selector"];
+        let answer: SelectorAnswer = self.send(Method::GET, &path, params, NO_BODY).await?;
         Ok(answer.items)
     }
 }

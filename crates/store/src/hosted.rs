@@ -23,6 +23,9 @@ pub struct StoredManifest {
     pub media_type: String,
     pub bytes: Vec<u8>,
     pub subject: Option<String>,
+    /// The image's size, the one figure Berth gives for it everywhere: the manifest's bytes,
+    /// its config's and its layers'; for an index, its own bytes and each child's size.
+    pub size: i64,
 }
 
 /// Everything needed to record a pushed manifest.
@@ -154,6 +157,7 @@ struct ManifestRow {
     media_type: String,
     manifest: Vec<u8>,
     subject_digest: Option<String>,
+    size: i64,
 }
 
 impl TryFrom<ManifestRow> for StoredManifest {
@@ -168,6 +172,7 @@ impl TryFrom<ManifestRow> for StoredManifest {
             media_type: row.media_type,
             bytes: row.manifest,
             subject: row.subject_digest,
+            size: row.size,
         })
     }
 }
@@ -365,18 +370,14 @@ impl Store {
                 .bind(&digest_text)
                 .fetch_optional(&mut *tx)
                 .await?;
+        // An image's size: its manifest and everything the manifest references (config and
+        // layers, or each child's own size for an index). The same digest always has the same
+        // size, so a repeated push leaves the stored row as it is.
+        let size = new.bytes.len() as i64 + referenced_size;
         let artifact_id: i64 = match existing {
             Some(id) => id,
             None => {
-                insert_artifact(
-                    &mut tx,
-                    repository_id,
-                    &new,
-                    referenced_size,
-                    &child_platforms,
-                    now,
-                )
-                .await?
+                insert_artifact(&mut tx, repository_id, &new, size, &child_platforms, now).await?
             }
         };
         for tag in new.tags {
@@ -401,6 +402,7 @@ impl Store {
             media_type: new.manifest.media_type.clone(),
             bytes: new.bytes.to_vec(),
             subject: new.manifest.subject.as_ref().map(|s| s.digest.to_string()),
+            size,
         })
     }
 
@@ -412,13 +414,13 @@ impl Store {
     ) -> Result<Option<StoredManifest>, StoreError> {
         let (sql, key) = match reference {
             berth_oci::Reference::Digest(d) => (
-                "SELECT a.id, a.digest, a.media_type, a.manifest, a.subject_digest FROM artifacts a \
+                "SELECT a.id, a.digest, a.media_type, a.manifest, a.subject_digest, a.size FROM artifacts a \
                  JOIN repositories r ON r.id = a.repository_id \
                  WHERE r.registry_id = $1 AND r.name = $2 AND a.digest = $3",
                 d.to_string(),
             ),
             berth_oci::Reference::Tag(t) => (
-                "SELECT a.id, a.digest, a.media_type, a.manifest, a.subject_digest FROM tags t \
+                "SELECT a.id, a.digest, a.media_type, a.manifest, a.subject_digest, a.size FROM tags t \
                  JOIN repositories r ON r.id = t.repository_id JOIN artifacts a ON a.id = t.artifact_id \
                  WHERE r.registry_id = $1 AND r.name = $2 AND t.name = $3",
                 t.to_string(),
@@ -798,7 +800,7 @@ async fn insert_artifact(
     tx: &mut Transaction<'_, Any>,
     repository_id: i64,
     new: &NewManifest<'_>,
-    referenced_size: i64,
+    size: i64,
     child_platforms: &[Platform],
     now: i64,
 ) -> Result<i64, StoreError> {
@@ -820,7 +822,7 @@ async fn insert_artifact(
     .bind(manifest.effective_artifact_type())
     .bind(new.bytes.to_vec())
     .bind(new.bytes.len() as i64)
-    .bind(new.bytes.len() as i64 + referenced_size)
+    .bind(size)
     .bind(manifest.subject.as_ref().map(|s| s.digest.to_string()))
     .bind(manifest.config.as_ref().map(|c| c.digest.to_string()))
     .bind(annotations)

@@ -53,9 +53,6 @@ pub struct PlannedManifest {
     pub manifest: Manifest,
     /// The parsed image config, for the catalog.
     pub config: Option<ImageConfig>,
-    /// Bytes of the config and layers (for an index, of every child's), as the catalog counts
-    /// an artifact's size.
-    pub content_size: u64,
 }
 
 /// A blob to store: its digest and the file in the archive that holds it.
@@ -239,9 +236,9 @@ impl Planner<'_> {
         size: u64,
         named_by: &str,
         depth: usize,
-    ) -> Result<u64, String> {
-        if let Some(done) = self.plan.manifests.iter().find(|m| &m.digest == digest) {
-            return Ok(done.content_size);
+    ) -> Result<(), String> {
+        if self.plan.manifests.iter().any(|m| &m.digest == digest) {
+            return Ok(());
         }
         if !media_types::MANIFEST_TYPES.contains(&media_type) {
             return Err(format!(
@@ -262,7 +259,6 @@ impl Planner<'_> {
         let bytes = document(self.archive, &path, "manifest")?.clone();
         let manifest = Manifest::parse(Some(media_type), &bytes)
             .map_err(|e| format!("manifest {digest}: {e}"))?;
-        let mut content_size = 0;
         let mut config = None;
         let what = format!("manifest {digest}");
         match manifest.kind {
@@ -278,7 +274,6 @@ impl Planner<'_> {
                     } else {
                         format!("layer {i}")
                     };
-                    content_size += descriptor.size;
                     let blob = blob_path(&descriptor.digest);
                     let Some((path, file)) = self.archive.get(&blob) else {
                         // Non-distributable layers live elsewhere; clients fetch them from
@@ -304,7 +299,7 @@ impl Planner<'_> {
             ManifestKind::Index => {
                 for child in &manifest.children {
                     let descriptor = &child.descriptor;
-                    content_size += self.manifest(
+                    self.manifest(
                         &descriptor.digest,
                         &descriptor.media_type,
                         descriptor.size,
@@ -319,9 +314,8 @@ impl Planner<'_> {
             bytes,
             manifest,
             config,
-            content_size,
         });
-        Ok(content_size)
+        Ok(())
     }
 
     fn blob(&mut self, digest: &Digest, path: &str, size: u64) {
@@ -445,7 +439,6 @@ fn docker_legacy(archive: &Archive, wanted: &Wanted<'_>) -> Result<Plan, String>
         size: config_file.size,
     }];
     let mut layers = Vec::new();
-    let mut content_size = config_file.size;
     for (i, layer) in entry.layers.iter().enumerate() {
         let (path, file) = archive.get(&entry_path(layer)).ok_or_else(|| {
             format!("manifest.json names layer `{layer}`, which the tarball does not contain")
@@ -464,7 +457,6 @@ fn docker_legacy(archive: &Archive, wanted: &Wanted<'_>) -> Result<Plan, String>
             "digest": file.digest.to_string(),
             "size": file.size,
         }));
-        content_size += file.size;
         if !blobs.iter().any(|b| b.digest == file.digest) {
             blobs.push(PlannedBlob {
                 digest: file.digest.clone(),
@@ -494,7 +486,6 @@ fn docker_legacy(archive: &Archive, wanted: &Wanted<'_>) -> Result<Plan, String>
             bytes,
             manifest,
             config: ImageConfig::parse(config_bytes).ok(),
-            content_size,
         }],
         blobs,
         name,
@@ -649,10 +640,6 @@ mod tests {
         assert_eq!(blobs, [&config_digest, &layer_digest]);
         assert_eq!((plan.name, plan.tag.as_deref()), (None, Some("v1")));
         assert!(plan.manifests[0].config.is_some());
-        assert_eq!(
-            plan.manifests[1].content_size,
-            (config.len() + layer.len()) as u64
-        );
 
         // Without the layer, the manifest names what is missing.
         let without_layer: Vec<(&str, &[u8])> = files

@@ -49,8 +49,8 @@ pub struct Imported {
     /// The digest of the root manifest (or index).
     pub digest: Digest,
     pub media_type: String,
-    /// Bytes of the config and layers (of every child, for an index).
-    pub size: u64,
+    /// The image's size as the catalog records it (see `StoredManifest::size`).
+    pub size: i64,
     pub format: Format,
 }
 
@@ -221,6 +221,7 @@ async fn commit(
         .manifests
         .last()
         .expect("a plan holds at least its root manifest");
+    let mut size = 0;
     for planned in &plan.manifests {
         let is_root = std::ptr::eq(planned, root);
         let tags = if is_root {
@@ -228,7 +229,7 @@ async fn commit(
         } else {
             &[]
         };
-        state
+        let stored = state
             .store
             .put_manifest(NewManifest {
                 repository,
@@ -240,6 +241,11 @@ async fn commit(
                 pushed_by: &request.pushed_by,
             })
             .await?;
+        if is_root {
+            // The answer gives the size the catalog recorded, so the upload, the image list
+            // and the details all say the same for the same image.
+            size = stored.size;
+        }
     }
     tracing::info!(%repository, %tag, digest = %root.digest, format = plan.format.as_str(), pushed_by = %request.pushed_by, "tarball imported");
     Ok(Imported {
@@ -247,7 +253,7 @@ async fn commit(
         tag: tag.clone(),
         digest: root.digest.clone(),
         media_type: root.manifest.media_type.clone(),
-        size: root.content_size,
+        size,
         format: plan.format,
     })
 }

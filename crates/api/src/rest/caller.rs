@@ -64,10 +64,6 @@ impl Caller {
         self.subject.name()
     }
 
-    pub fn is_platform_admin(&self) -> bool {
-        self.subject.is_platform_admin()
-    }
-
     /// Platform-wide changes and reads (users, settings, the whole audit log, platform
     /// registries' configuration) are for platform admins.
     pub fn require_platform_admin(&self) -> Result<(), ApiError> {

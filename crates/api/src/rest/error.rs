@@ -4,9 +4,9 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use berth_api_types::{ErrorBody, ErrorDetail};
 use berth_store::StoreError;
-use serde::Serialize;
-use utoipa::{IntoResponses, ToSchema};
+use utoipa::IntoResponses;
 
 /// Every way an API request fails. The message of each client error is a sentence naming
 /// what was wrong; internal errors keep their cause for the log only.
@@ -52,22 +52,6 @@ impl ApiError {
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
-}
-
-/// The body of every error answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// One of `invalid`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `too_large`,
-    /// `internal`.
-    #[schema(example = "not_found")]
-    pub code: String,
-    /// A sentence for people.
-    pub message: String,
 }
 
 /// The error answers any endpoint may give, listed once for the OpenAPI document. It only

@@ -1,13 +1,19 @@
 //! The workspace image list, repository and artifact details, deletes, and the image selector.
 //!
-//! The list and the selector read the in-memory index (`crate::catalog`), which applies the
-//! visibility rule of DESIGN.md section 3 per workspace; details read the catalog tables.
+//! The list and the selector read the in-memory index (`crate::image_list`), which applies the
+//! image-list rule (`berth_access::list_sources`) per workspace; details read the catalog
+//! tables.
 //! A repository outside the workspace's list answers 404 exactly like a missing one.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use berth_access::rest::{self, Refusal};
 use berth_access::{Action, ListSources, SpaceFacts};
+use berth_api_types::{
+    ArtifactView, ChildView, ConfigView, ConfirmParams, HistoryView, ImageFilters, ImageRow,
+    LayerView, ListParams, Page, PlatformView, PullCommands, ReferrerView, RepositoryPatch,
+    RepositoryView, SelectorAnswer, SelectorItem, SelectorParams, TagFilters, TagView,
+};
 use berth_oci::{Digest, RepoName, Tag};
 use berth_store::hosted::{ArtifactRecord, Platform};
 use berth_store::registry_records::RegistryOwner;
@@ -15,269 +21,20 @@ use berth_store::repositories::{
     CatalogRepository, TagCursor, TagOrder, TagRecord, RECENT_TAGS_KEPT,
 };
 use berth_store::tenancy::WorkspaceRecord;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{Caller, WorkspaceNeed};
 use super::error::{ApiError, ErrorResponses};
-use super::input::{decode_cursor, encode_cursor, timestamp, Json, Page, Path, Query};
+use super::input::{self, decode_cursor, encode_cursor, timestamp, Json, Path, Query};
 use crate::image_list::index::{
     ListCursor, ListQuery, ListRow, RecentTags, SelectableTag, SortKey, SourceFilter, SpaceEntry,
     Visibility,
 };
 use crate::ApiState;
 
-const DEFAULT_LIMIT: usize = 50;
-const MAX_LIMIT: usize = 500;
-
-// ---- shapes --------------------------------------------------------------------------------
-
-/// One repository of a workspace's image list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImageRow {
-    pub registry: String,
-    /// `hosted`, `harbor`, `distribution` or `oci`.
-    pub registry_kind: String,
-    pub space: String,
-    /// The path inside the registry, space first (`team-a/api`).
-    pub repository: String,
-    /// Pullable, with host: `<registry host>/<repository>`.
-    pub reference: String,
-    /// `public` or `private`.
-    pub visibility: String,
-    /// Why the workspace sees it: any of `public`, `bound`, `workspace-registry`.
-    pub sources: Vec<String>,
-    pub tag_count: i64,
-    pub latest_tag: Option<String>,
-    /// Time of the last push (RFC 3339).
-    pub pushed_at: Option<String>,
-    /// Size in bytes of the artifact the latest tag points at.
-    pub size: Option<i64>,
-    pub pulls: i64,
-    /// Markdown.
-    pub description: String,
-    /// The vulnerability summary; null until the repository is scanned.
-    #[schema(value_type = Option<Object>)]
-    pub scan: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ImageListParams {
-    /// Case-insensitive substring of the repository path.
-    pub q: Option<String>,
-    /// Case-insensitive substring of a tag name: repositories with a matching tag.
-    pub tag: Option<String>,
-    /// Registry name.
-    pub registry: Option<String>,
-    /// Space name.
-    pub space: Option<String>,
-    /// `public` or `private`.
-    pub visibility: Option<String>,
-    /// `public`, `bound` or `workspace-registry`.
-    pub source: Option<String>,
-    /// `name` (default), `pushed_at`, `pulls` or `size`.
-    pub sort: Option<String>,
-    /// `asc` or `desc`; default `asc` for `name`, `desc` otherwise.
-    pub order: Option<String>,
-    /// Rows per page, 1–500 (default 50).
-    pub limit: Option<usize>,
-    /// `next_cursor` of the previous page (with the same sort and order).
-    pub cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImagePage {
-    pub items: Vec<ImageRow>,
-    pub next_cursor: Option<String>,
-    pub total: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PlatformView {
-    pub os: Option<String>,
-    pub architecture: Option<String>,
-    pub variant: Option<String>,
-}
-
-/// One tag with the artifact it points at.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TagView {
-    pub name: String,
-    pub digest: String,
-    pub media_type: String,
-    pub artifact_type: Option<String>,
-    pub pushed_at: String,
-    pub pulled_at: Option<String>,
-    pub size: i64,
-    pub platforms: Vec<PlatformView>,
-    pub pushed_by: Option<String>,
-    /// Pulls of the artifact the tag points at.
-    pub pulls: i64,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TagListParams {
-    /// Case-insensitive substring of the tag name.
-    pub q: Option<String>,
-    /// `pushed_at` (default, newest first) or `name`.
-    pub sort: Option<String>,
-    /// Tags per page, 1–500 (default 100).
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
-/// A repository's page: the list row plus what only the detail page shows.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RepositoryView {
-    #[serde(flatten)]
-    pub row: ImageRow,
-    pub created_at: String,
-    pub artifact_count: i64,
-    /// `docker pull` of the latest tag.
-    pub pull_command: Option<String>,
-    /// What the caller may do here: `edit` (the description), `delete`.
-    pub permissions: Vec<String>,
-    /// The description rendered from Markdown to sanitised HTML: raw HTML in the Markdown shows
-    /// as text, and links keep only `http`, `https` and `mailto` URLs.
-    pub description_html: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RepositoryPatch {
-    /// Markdown, up to 64 KiB.
-    pub description: String,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ConfirmParams {
-    /// Must repeat the repository path, as a guard against deleting the wrong one.
-    pub confirm: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConfigView {
-    pub created: Option<String>,
-    pub author: Option<String>,
-    pub os: Option<String>,
-    pub architecture: Option<String>,
-    pub variant: Option<String>,
-    pub env: Vec<String>,
-    pub entrypoint: Vec<String>,
-    pub cmd: Vec<String>,
-    pub working_dir: Option<String>,
-    pub exposed_ports: Vec<String>,
-    #[schema(value_type = Object)]
-    pub labels: serde_json::Map<String, serde_json::Value>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LayerView {
-    pub digest: String,
-    pub media_type: String,
-    /// Compressed size in bytes.
-    pub size: i64,
-    /// The history line (`created_by`) of the build step that made the layer.
-    pub created_by: Option<String>,
-    pub created: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HistoryView {
-    pub created: Option<String>,
-    pub created_by: Option<String>,
-    pub author: Option<String>,
-    pub comment: Option<String>,
-    pub empty_layer: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChildView {
-    pub digest: String,
-    pub media_type: String,
-    pub size: i64,
-    pub platform: PlatformView,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReferrerView {
-    pub digest: String,
-    pub media_type: String,
-    pub artifact_type: Option<String>,
-    pub size: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PullCommands {
-    /// By the first tag; null when untagged.
-    pub by_tag: Option<String>,
-    pub by_digest: String,
-}
-
-/// One artifact (manifest) with everything known about it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ArtifactView {
-    pub registry: String,
-    pub repository: String,
-    pub digest: String,
-    pub media_type: String,
-    pub artifact_type: Option<String>,
-    /// The manifest plus everything it references, in bytes.
-    pub size: i64,
-    pub platforms: Vec<PlatformView>,
-    pub children: Vec<ChildView>,
-    pub config: Option<ConfigView>,
-    pub layers: Vec<LayerView>,
-    pub history: Vec<HistoryView>,
-    pub tags: Vec<String>,
-    pub pushed_by: Option<String>,
-    pub pushed_at: String,
-    pub pull_count: i64,
-    pub pulled_at: Option<String>,
-    pub referrers: Vec<ReferrerView>,
-    pub pull_command: PullCommands,
-    /// The manifest as stored, parsed.
-    #[schema(value_type = Object)]
-    pub manifest: serde_json::Value,
-    #[schema(value_type = Option<Object>)]
-    pub scan: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SelectorParams {
-    /// Substring of the repository path, optionally `repo:tag` to match tags too.
-    pub q: Option<String>,
-    /// References to return, 1–100 (default 20).
-    pub limit: Option<usize>,
-}
-
-/// A deployable image.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SelectorItem {
-    pub registry: String,
-    pub repository: String,
-    pub tag: String,
-    /// By tag: `<host>/<repository>:<tag>`.
-    pub reference: String,
-    /// Pinned by digest: `<host>/<repository>@sha256:…`.
-    pub pinned: String,
-    pub digest: String,
-    pub platforms: Vec<PlatformView>,
-    /// Whether pulling needs credentials (`POST /workspaces/{ws}/pull-secret` makes them).
-    pub needs_pull_secret: bool,
-    pub pushed_at: String,
-    pub size: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SelectorAnswer {
-    pub items: Vec<SelectorItem>,
-}
+/// Rows of the image list per page when the request does not say.
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = input::MAX_LIMIT;
 
 // ---- helpers -------------------------------------------------------------------------------
 
@@ -551,14 +308,15 @@ fn repository_row(located: &Located) -> ImageRow {
 /// registry, platform registries and the workspace's own registries. Answered from the
 /// catalog, never by calling a registry.
 #[utoipa::path(get, path = "/workspaces/{ws}/images", tag = "images",
-    params(("ws" = String, Path, description = "Workspace name"), ImageListParams),
-    responses((status = 200, body = ImagePage), ErrorResponses))]
+    params(("ws" = String, Path, description = "Workspace name"), ImageFilters, ListParams),
+    responses((status = 200, body = Page<ImageRow>), ErrorResponses))]
 pub async fn list_images(
     State(state): State<ApiState>,
     caller: Caller,
     Path(ws): Path<String>,
-    Query(params): Query<ImageListParams>,
-) -> Result<Json<ImagePage>, ApiError> {
+    Query(params): Query<ImageFilters>,
+    Query(list): Query<ListParams>,
+) -> Result<Json<Page<ImageRow>>, ApiError> {
     let workspace = caller.workspace(&state, &ws, WorkspaceNeed::List).await?;
     let sort = match params.sort.as_deref().unwrap_or("name") {
         "name" => SortKey::Name,
@@ -602,13 +360,13 @@ pub async fn list_images(
             )))
         }
     };
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    let limit = list.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::Invalid(format!(
             "limit must be between 1 and {MAX_LIMIT}"
         )));
     }
-    let after = match &params.cursor {
+    let after = match &list.cursor {
         None => None,
         Some(cursor) => Some(parse_list_cursor(
             &decode_cursor(cursor)?,
@@ -630,10 +388,10 @@ pub async fn list_images(
         sort,
         descending,
         after,
-        limit,
+        limit: limit as usize,
     };
     let page = state.image_list.read().await?.list(&query);
-    Ok(Json(ImagePage {
+    Ok(Json(Page {
         next_cursor: page
             .next
             .map(|c| encode_cursor(&list_cursor_text(sort, descending, &c))),
@@ -768,13 +526,14 @@ pub async fn delete_repository(
 
 /// A page of a repository's tags, searchable, newest first by default.
 #[utoipa::path(get, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/tags", tag = "images",
-    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), TagListParams),
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), TagFilters, ListParams),
     responses((status = 200, body = Page<TagView>), ErrorResponses))]
 pub async fn list_tags(
     State(state): State<ApiState>,
     caller: Caller,
     Path((ws, reg, repo)): Path<(String, String, String)>,
-    Query(params): Query<TagListParams>,
+    Query(params): Query<TagFilters>,
+    Query(list): Query<ListParams>,
 ) -> Result<Json<Page<TagView>>, ApiError> {
     let located = locate(&state, &caller, &ws, &reg, &repo).await?;
     let order = match params.sort.as_deref().unwrap_or("pushed_at") {
@@ -786,13 +545,13 @@ pub async fn list_tags(
             )))
         }
     };
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=MAX_LIMIT as i64).contains(&limit) {
+    let limit = list.limit.unwrap_or(input::DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::Invalid(format!(
             "limit must be between 1 and {MAX_LIMIT}"
         )));
     }
-    let cursor = match &params.cursor {
+    let cursor = match &list.cursor {
         None => None,
         Some(text) => {
             let text = decode_cursor(text)?;
@@ -816,7 +575,7 @@ pub async fn list_tags(
             limit + 1,
         )
         .await?;
-    Ok(Json(Page::from_fetched(
+    Ok(Json(input::fetched_page(
         tags,
         total,
         limit,

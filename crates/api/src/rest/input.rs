@@ -6,8 +6,8 @@ use axum::extract::FromRequest;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use berth_api_types::{ListParams, Page};
+use serde::Serialize;
 
 use super::error::ApiError;
 
@@ -139,17 +139,7 @@ fn printable(value: &str) -> String {
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 500;
 
-/// `limit` and `cursor` of every list.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Items per page, 1–500 (default 100).
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// Where a page starts and how long it is, decoded from [`ListParams`].
+/// Where a page starts and how long it is, decoded from a [`ListParams`].
 #[derive(Debug, Clone)]
 pub struct PageRequest {
     /// The sort key of the last item of the previous page; empty for the first page.
@@ -157,15 +147,16 @@ pub struct PageRequest {
     pub limit: i64,
 }
 
-impl ListParams {
-    pub fn page(&self) -> Result<PageRequest, ApiError> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+impl PageRequest {
+    /// Where the page `params` asks for starts, and how long it is.
+    pub fn of(params: &ListParams) -> Result<PageRequest, ApiError> {
+        let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::Invalid(format!(
                 "limit must be between 1 and {MAX_LIMIT}"
             )));
         }
-        let after = match &self.cursor {
+        let after = match &params.cursor {
             None => String::new(),
             Some(cursor) => decode_cursor(cursor)?,
         };
@@ -187,53 +178,41 @@ pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::Invalid("cursor is not one this server handed out".into()))
 }
 
-/// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-    /// How many items there are across all pages.
-    pub total: i64,
+/// A page from up to `limit + 1` items fetched after the cursor: the extra item only tells
+/// that another page exists. `key` gives an item's sort key for the cursor.
+pub fn fetched_page<R, T>(
+    mut fetched: Vec<R>,
+    total: i64,
+    limit: i64,
+    key: impl Fn(&R) -> String,
+    convert: impl FnMut(R) -> T,
+) -> Page<T> {
+    let limit = limit as usize;
+    let next_cursor = (fetched.len() > limit).then(|| {
+        fetched.truncate(limit);
+        encode_cursor(&key(fetched.last().expect("limit is at least 1")))
+    });
+    Page {
+        items: fetched.into_iter().map(convert).collect(),
+        next_cursor,
+        total,
+    }
 }
 
-impl<T> Page<T> {
-    /// A page from up to `limit + 1` items fetched after the cursor: the extra item only
-    /// tells that another page exists. `key` gives an item's sort key for the cursor.
-    pub fn from_fetched<R>(
-        mut fetched: Vec<R>,
-        total: i64,
-        limit: i64,
-        key: impl Fn(&R) -> String,
-        convert: impl FnMut(R) -> T,
-    ) -> Page<T> {
-        let limit = limit as usize;
-        let next_cursor = (fetched.len() > limit).then(|| {
-            fetched.truncate(limit);
-            encode_cursor(&key(fetched.last().expect("limit is at least 1")))
-        });
-        Page {
-            items: fetched.into_iter().map(convert).collect(),
-            next_cursor,
-            total,
-        }
-    }
-
-    /// A page of a list held whole in memory, sorted by `key`.
-    pub fn from_all<R>(
-        all: Vec<R>,
-        page: &PageRequest,
-        key: impl Fn(&R) -> String,
-        convert: impl FnMut(R) -> T,
-    ) -> Page<T> {
-        let total = all.len() as i64;
-        let fetched: Vec<R> = all
-            .into_iter()
-            .filter(|item| page.after.is_empty() || key(item) > page.after)
-            .take(page.limit as usize + 1)
-            .collect();
-        Page::from_fetched(fetched, total, page.limit, key, convert)
-    }
+/// A page of a list held whole in memory, sorted by `key`.
+pub fn page_of_all<R, T>(
+    all: Vec<R>,
+    page: &PageRequest,
+    key: impl Fn(&R) -> String,
+    convert: impl FnMut(R) -> T,
+) -> Page<T> {
+    let total = all.len() as i64;
+    let fetched: Vec<R> = all
+        .into_iter()
+        .filter(|item| page.after.is_empty() || key(item) > page.after)
+        .take(page.limit as usize + 1)
+        .collect();
+    fetched_page(fetched, total, page.limit, key, convert)
 }
 
 // ---- time ----------------------------------------------------------------------------------
@@ -328,27 +307,25 @@ mod tests {
         };
         let all = vec!["a", "b", "c"];
         let page: Page<String> =
-            Page::from_all(all.clone(), &request, |s| s.to_string(), String::from);
+            page_of_all(all.clone(), &request, |s| s.to_string(), String::from);
         assert_eq!(page.items, ["a", "b"]);
         assert_eq!(page.total, 3);
         let next = PageRequest {
             after: decode_cursor(page.next_cursor.as_deref().unwrap()).unwrap(),
             limit: 2,
         };
-        let last: Page<String> = Page::from_all(all, &next, |s| s.to_string(), String::from);
+        let last: Page<String> = page_of_all(all, &next, |s| s.to_string(), String::from);
         assert_eq!(last.items, ["c"]);
         assert!(last.next_cursor.is_none());
-        assert!(ListParams {
+        assert!(PageRequest::of(&ListParams {
             limit: Some(501),
             cursor: None
-        }
-        .page()
+        })
         .is_err());
-        assert!(ListParams {
+        assert!(PageRequest::of(&ListParams {
             limit: Some(0),
             cursor: None
-        }
-        .page()
+        })
         .is_err());
     }
 

@@ -35,7 +35,6 @@ mod robots;
 mod session;
 mod settings;
 mod spaces;
-mod types;
 mod uploads;
 mod users;
 mod workspaces;
@@ -68,7 +67,7 @@ mod workspaces;
     ),
     modifiers(&Security),
     security(("bearer" = []), ("basic" = [])),
-    components(schemas(error::ErrorBody))
+    components(schemas(berth_api_types::ErrorBody))
 )]
 struct ApiDoc;
 

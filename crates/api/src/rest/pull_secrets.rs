@@ -12,49 +12,17 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use berth_api_types::{KubernetesSecret, PullSecretRequest, Secret, SecretMetadata};
+use berth_identity::principals;
 use berth_store::tenancy::{NewRobot, PutRobot};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Digest as _;
-use utoipa::ToSchema;
 
 use super::caller::{Caller, WorkspaceNeed};
 use super::error::{ApiError, ErrorResponses};
 use super::input::{Json, Path};
 use super::robots::{new_secret, robot_target};
 use crate::ApiState;
-use berth_identity::principals;
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PullSecretRequest {
-    /// The Kubernetes namespace the Secret is for (a DNS-1123 label).
-    pub namespace: String,
-    /// The Secret's name (a DNS-1123 subdomain).
-    pub name: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SecretMetadata {
-    pub name: String,
-    pub namespace: String,
-}
-
-/// A Kubernetes Secret of type `kubernetes.io/dockerconfigjson`, ready for `kubectl apply`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct KubernetesSecret {
-    #[serde(rename = "apiVersion")]
-    #[schema(example = "v1")]
-    pub api_version: String,
-    #[schema(example = "Secret")]
-    pub kind: String,
-    pub metadata: SecretMetadata,
-    #[serde(rename = "type")]
-    #[schema(example = "kubernetes.io/dockerconfigjson")]
-    pub secret_type: String,
-    /// `.dockerconfigjson`: base64 of `{"auths": {"<host>": {"username", "password", "auth"}}}`.
-    pub data: BTreeMap<String, String>,
-}
 
 /// Checks a DNS-1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters), the
 /// grammar of Kubernetes namespaces.
@@ -240,7 +208,7 @@ pub async fn pull_secret(
         secret_type: "kubernetes.io/dockerconfigjson".into(),
         data: BTreeMap::from([(
             ".dockerconfigjson".to_string(),
-            base64.encode(config.to_string()),
+            Secret::new(base64.encode(config.to_string())),
         )]),
     };
     if wants_yaml(&headers) {
@@ -341,7 +309,7 @@ mod tests {
                 namespace: "default".into(),
             },
             secret_type: "kubernetes.io/dockerconfigjson".into(),
-            data: BTreeMap::from([(".dockerconfigjson".to_string(), "e30=".to_string())]),
+            data: BTreeMap::from([(".dockerconfigjson".to_string(), Secret::new("e30="))]),
         };
         let yaml = serde_saphyr::to_string(&secret).unwrap();
         assert!(yaml.contains("apiVersion: v1"), "{yaml}");

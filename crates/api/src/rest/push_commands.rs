@@ -10,20 +10,19 @@
 use axum::extract::State;
 use berth_access::rest::{self, Refusal};
 use berth_access::ListedSpace;
+use berth_api_types::{PushCommand, PushCommandQuery, PushCommands, PushLogin};
+use berth_identity::principals;
 use berth_oci::{RepoName, Tag};
 use berth_store::registry_records::{RegistryOwner, RegistryRecord};
 use berth_store::tenancy::{NewRobot, WorkspaceRecord};
 use rand::Rng as _;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{Caller, WorkspaceNeed};
 use super::error::{ApiError, ErrorResponses};
 use super::input::{self, timestamp, Json, Path, Query};
 use super::robots::{new_secret, robot_target};
 use crate::ApiState;
-use berth_identity::principals;
 
 /// How long a temporary login lasts when the request does not say: long enough for a build
 /// and a push, short enough that a secret pasted into a chat soon stops mattering.
@@ -36,57 +35,6 @@ const DEFAULT_TAG: &str = "latest";
 /// Expired temporary robots are deleted once they have been expired this long; until then
 /// the robot list still shows who pushed with which login.
 const EXPIRED_ROBOT_GRACE_MILLIS: i64 = 24 * 3600 * 1000;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PushCommandQuery {
-    /// Create a temporary robot of the workspace, limited to this space, and put its secret
-    /// in the login lines (hosted registry only; editors and admins of a bound workspace).
-    pub temporary: Option<bool>,
-    /// The temporary robot's lifetime, 1–86400 seconds (default 3600). Only with
-    /// `temporary=true`.
-    pub expires_in_seconds: Option<u64>,
-    /// The repository path inside the space (default `my-image`).
-    pub repository: Option<String>,
-    /// The tag (default `latest`).
-    pub tag: Option<String>,
-}
-
-/// The lines of each client, in the order they are run: log in, tag (where the client needs
-/// it), push.
-#[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
-pub struct Commands {
-    pub docker: Vec<String>,
-    pub podman: Vec<String>,
-    pub nerdctl: Vec<String>,
-    pub skopeo: Vec<String>,
-    pub helm: Vec<String>,
-    pub oras: Vec<String>,
-}
-
-/// Who the login lines sign in as.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Login {
-    pub username: String,
-    /// When a temporary login stops working; `null` otherwise.
-    pub expires_at: Option<String>,
-    pub temporary: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PushCommand {
-    pub registry: String,
-    pub space: String,
-    /// `host[:port]` as clients address the registry.
-    pub host: String,
-    /// The repository path inside the space.
-    pub repository: String,
-    pub tag: String,
-    pub commands: Commands,
-    pub login: Login,
-    /// Things to know before running the lines (plain HTTP, what a temporary login allows).
-    pub notes: Vec<String>,
-}
 
 /// How a client must reach the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +115,7 @@ fn login_line(client: &str, host: &str, login: &LoginLines, flags: &[&str]) -> S
 }
 
 /// The lines of every client for `target`, logging in as `login`.
-pub fn commands(target: &Target, login: &LoginLines) -> Commands {
+pub fn commands(target: &Target, login: &LoginLines) -> PushCommands {
     use Transport::*;
     let host = target.host.as_str();
     let reference = target.reference();
@@ -239,7 +187,7 @@ pub fn commands(target: &Target, login: &LoginLines) -> Commands {
             flags_text(&oras_flags)
         ),
     ];
-    Commands {
+    PushCommands {
         docker,
         podman,
         nerdctl,
@@ -440,7 +388,7 @@ pub async fn push_command(
                 username: username.clone(),
                 secret,
             },
-            Login {
+            PushLogin {
                 username,
                 expires_at: Some(timestamp(expires_at)),
                 temporary: true,
@@ -482,7 +430,7 @@ pub async fn push_command(
             LoginLines::Prompt {
                 username: username.clone(),
             },
-            Login {
+            PushLogin {
                 username,
                 expires_at: None,
                 temporary: false,
@@ -590,7 +538,7 @@ mod tests {
         }
     }
 
-    fn check(transport: Transport, login: LoginLines, expected: Commands) {
+    fn check(transport: Transport, login: LoginLines, expected: PushCommands) {
         let got = commands(&target(transport, "apps/web"), &login);
         assert_eq!(got, expected);
     }
@@ -606,7 +554,7 @@ mod tests {
             LoginLines::Prompt {
                 username: "alice".into(),
             },
-            Commands {
+            PushCommands {
                 docker: lines(&[
                     "docker login -u alice registry.example.com:5050",
                     "docker tag apps/web:v1 registry.example.com:5050/team/apps/web:v1",

@@ -10,17 +10,18 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use berth_api_types::{
+    Health, HealthStatus, ListParams, NewRegistry, Page, Registry, RegistryKind, RegistryPatch,
+    Secret,
+};
 use berth_store::registry_records::{
     HealthCheck, NewRegistry as StoreNewRegistry, RegistryChange, RegistryOwner, RegistryRecord,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 
 use super::caller::{Caller, WorkspaceNeed};
 use super::error::{ApiError, ErrorResponses};
-use super::input::{self, timestamp, Json, ListParams, Page, Path, Query};
-use super::types::RegistryKind;
+use super::input::{self, timestamp, Json, PageRequest, Path, Query};
 use crate::ApiState;
 
 /// How long a health check waits for `GET <url>/v2/`.
@@ -28,76 +29,13 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Registry passwords are often tokens, some of them long JWTs.
 const MAX_PASSWORD_BYTES: usize = 8192;
 
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum HealthStatus {
-    Reachable,
-    Unreachable,
-    Unknown,
-}
-
-impl HealthStatus {
-    fn parse(text: &str) -> HealthStatus {
-        match text {
-            "reachable" => HealthStatus::Reachable,
-            "unreachable" => HealthStatus::Unreachable,
-            _ => HealthStatus::Unknown,
-        }
+/// A health check outcome as the store records it.
+fn health_status(text: &str) -> HealthStatus {
+    match text {
+        "reachable" => HealthStatus::Reachable,
+        "unreachable" => HealthStatus::Unreachable,
+        _ => HealthStatus::Unknown,
     }
-}
-
-/// The outcome of the last health check.
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    pub status: HealthStatus,
-    /// Why the registry is unreachable.
-    pub reason: Option<String>,
-    pub checked_at: Option<String>,
-}
-
-/// A registry. Never carries its password.
-#[derive(Serialize, ToSchema)]
-pub struct Registry {
-    pub name: String,
-    pub kind: RegistryKind,
-    /// For `hosted`, the address clients reach Berth at.
-    pub url: String,
-    pub username: Option<String>,
-    pub insecure: bool,
-    pub description: String,
-    /// The owning workspace of a workspace registry; null for platform registries.
-    pub workspace: Option<String>,
-    pub has_password: bool,
-    pub health: Health,
-    pub created_at: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewRegistry {
-    pub name: String,
-    /// `distribution`, `harbor` or `oci`; `hosted` exists once and cannot be created.
-    pub kind: RegistryKind,
-    /// `http(s)://host[:port][/path]`, without credentials.
-    pub url: String,
-    pub username: Option<String>,
-    /// Stored encrypted; never returned.
-    pub password: Option<String>,
-    /// Skip TLS certificate verification.
-    pub insecure: Option<bool>,
-    pub description: Option<String>,
-}
-
-/// Fields left out keep their value. An empty `password` removes the stored one.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegistryPatch {
-    pub kind: Option<RegistryKind>,
-    pub url: Option<String>,
-    pub username: Option<String>,
-    pub password: Option<String>,
-    pub insecure: Option<bool>,
-    pub description: Option<String>,
 }
 
 /// Whose registries a request is about.
@@ -180,7 +118,7 @@ fn view(state: &ApiState, registry: RegistryRecord) -> Registry {
         workspace: registry.workspace,
         has_password: registry.secret.is_some(),
         health: Health {
-            status: HealthStatus::parse(&registry.health),
+            status: health_status(&registry.health),
             reason: registry.health_reason,
             checked_at: registry.health_checked_at.map(timestamp),
         },
@@ -222,12 +160,12 @@ async fn list(
     list: ListParams,
 ) -> Result<Json<Page<Registry>>, ApiError> {
     let owner = authorize(&state, &caller, scope, Need::List).await?;
-    let page = list.page()?;
+    let page = PageRequest::of(&list)?;
     let found = state
         .store
         .registries(owner, &page.after, page.limit + 1)
         .await?;
-    Ok(Json(Page::from_fetched(
+    Ok(Json(input::fetched_page(
         found.items,
         found.total,
         page.limit,
@@ -263,14 +201,14 @@ async fn create(
     let url = input::registry_url("url", &new.url)?;
     let username = new.username.unwrap_or_default();
     check_username(&username)?;
-    let password = new.password.filter(|p| !p.is_empty());
+    let password = new.password.filter(|p| !p.expose().is_empty());
     if let Some(password) = &password {
-        check_password(password)?;
+        check_password(password.expose())?;
     }
     let description = new.description.unwrap_or_default();
     input::text("description", &description)?;
     let insecure = new.insecure.unwrap_or(false);
-    let secret = password.as_deref().map(|p| state.secrets.seal(p));
+    let secret = password.map(|p| state.secrets.seal(p.expose()));
     let event = caller.event(
         "registry.create",
         scope.target(&new.name),
@@ -334,7 +272,7 @@ async fn update(
         check_username(username)?;
     }
     if let Some(password) = &patch.password {
-        check_password(password)?;
+        check_password(password.expose())?;
     }
     if let Some(description) = &patch.description {
         input::text("description", description)?;
@@ -345,7 +283,7 @@ async fn update(
         .await?
         .ok_or_else(|| ApiError::not_found(format_args!("registry `{name}`")))?;
     let moved = url.as_deref().is_some_and(|url| url != current.url);
-    let secret = match patch.password.as_deref() {
+    let secret = match patch.password.as_ref().map(Secret::expose) {
         Some(password) => Some((!password.is_empty()).then(|| state.secrets.seal(password))),
         // Stored credentials never follow a registry to a new address: whoever may change
         // the URL could otherwise send a colleague's password to a host of their choosing.

@@ -4,85 +4,41 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine as _;
+use berth_api_types::{
+    CreatedRobot, ListParams, NewRobot, Page, Permission, Robot, RobotPatch, Secret,
+};
+use berth_identity::principals;
 use berth_store::tenancy::{NewRobot as StoreNewRobot, RobotRow};
 use rand::RngCore as _;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 
 use super::caller::{Caller, WorkspaceNeed};
 use super::error::{ApiError, ErrorResponses};
-use super::input::{self, timestamp, Json, ListParams, Page, Path, Query};
-use super::types::Permission;
+use super::input::{self, timestamp, Json, PageRequest, Path, Query};
 use crate::ApiState;
-use berth_identity::principals;
 
 /// The longest lifetime a robot may be given: ten years.
 const MAX_EXPIRES_IN_SECONDS: u64 = 10 * 365 * 24 * 3600;
 
-/// A robot account. Never carries its secret.
-#[derive(Serialize, ToSchema)]
-pub struct Robot {
-    /// The full name to sign in with, `robot$<ws>+<short_name>`.
-    pub name: String,
-    pub short_name: String,
-    pub workspace: String,
-    pub permissions: Vec<Permission>,
-    pub expires_at: Option<String>,
-    pub disabled: bool,
-    pub created_by: String,
-    pub created_at: String,
-    /// The one hosted space the robot is limited to (temporary push logins); `null` for a
-    /// robot of the whole workspace.
-    pub space: Option<String>,
-}
-
-impl From<RobotRow> for Robot {
-    fn from(robot: RobotRow) -> Robot {
-        let permissions = [
-            (robot.can_pull, Permission::Pull),
-            (robot.can_push, Permission::Push),
-        ]
-        .into_iter()
-        .filter_map(|(granted, permission)| granted.then_some(permission))
-        .collect();
-        Robot {
-            name: principals::robot_name(&robot.workspace, &robot.name),
-            short_name: robot.name,
-            workspace: robot.workspace,
-            permissions,
-            expires_at: robot.expires_at.map(timestamp),
-            disabled: robot.disabled,
-            created_by: robot.created_by,
-            created_at: timestamp(robot.created_at),
-            space: robot.space.map(|(_, name)| name),
-        }
+fn robot_view(robot: RobotRow) -> Robot {
+    let permissions = [
+        (robot.can_pull, Permission::Pull),
+        (robot.can_push, Permission::Push),
+    ]
+    .into_iter()
+    .filter_map(|(granted, permission)| granted.then_some(permission))
+    .collect();
+    Robot {
+        name: principals::robot_name(&robot.workspace, &robot.name),
+        short_name: robot.name,
+        workspace: robot.workspace,
+        permissions,
+        expires_at: robot.expires_at.map(timestamp),
+        disabled: robot.disabled,
+        created_by: robot.created_by,
+        created_at: timestamp(robot.created_at),
+        space: robot.space.map(|(_, name)| name),
     }
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewRobot {
-    /// The short name; the account is `robot$<ws>+<name>`.
-    pub name: String,
-    pub permissions: Vec<Permission>,
-    /// Lifetime from now; without it the robot does not expire.
-    pub expires_in_seconds: Option<u64>,
-}
-
-/// A new robot with its secret: the only answer that ever shows it.
-#[derive(Serialize, ToSchema)]
-pub struct CreatedRobot {
-    #[serde(flatten)]
-    pub robot: Robot,
-    /// Use as the password with the robot's full name. Shown once.
-    pub secret: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RobotPatch {
-    pub disabled: bool,
 }
 
 pub(crate) fn robot_target(workspace: &str, short: &str) -> String {
@@ -113,13 +69,13 @@ pub async fn list_robots(
     Query(list): Query<ListParams>,
 ) -> Result<Json<Page<Robot>>, ApiError> {
     let workspace = caller.workspace(&state, &ws, WorkspaceNeed::Admin).await?;
-    let page = list.page()?;
+    let page = PageRequest::of(&list)?;
     let robots = state.store.robots(workspace.id).await?;
-    Ok(Json(Page::from_all(
+    Ok(Json(input::page_of_all(
         robots,
         &page,
         |r| r.name.clone(),
-        Robot::from,
+        robot_view,
     )))
 }
 
@@ -181,8 +137,8 @@ pub async fn create_robot(
     Ok((
         StatusCode::CREATED,
         Json(CreatedRobot {
-            robot: robot.into(),
-            secret,
+            robot: robot_view(robot),
+            secret: Secret::new(secret),
         }),
     ))
 }
@@ -223,7 +179,7 @@ pub async fn update_robot(
         .robot(workspace.id, &short)
         .await?
         .ok_or_else(|| not_found(&ws, &short))?;
-    Ok(Json(robot.into()))
+    Ok(Json(robot_view(robot)))
 }
 
 /// Deletes a robot (workspace admins); its secret stops working at once.

@@ -2,29 +2,13 @@
 
 use axum::extract::State;
 use berth_access::Subject;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use berth_api_types::{LoginRequest, Me, MyWorkspace, Role, Secret, Session, SubjectKind};
+use berth_identity::principals;
 
 use super::caller::Caller;
 use super::error::{ApiError, ErrorResponses};
 use super::input::{timestamp, Json};
-use super::types::RoleName;
 use crate::ApiState;
-use berth_identity::principals;
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Session {
-    /// Send as `Authorization: Bearer <token>`.
-    pub token: String,
-    pub expires_at: String,
-}
 
 /// Signs in with a username and password (or a robot name and secret) and answers a session
 /// token.
@@ -39,7 +23,7 @@ pub async fn login(
         &state.store,
         &state.passwords,
         &request.username,
-        &request.password,
+        request.password.expose(),
     )
     .await?
     .ok_or(ApiError::Unauthorized)?;
@@ -47,33 +31,9 @@ pub async fn login(
         .tokens
         .issue_session(signed_in.subject.name(), &signed_in.credential)?;
     Ok(Json(Session {
-        token,
+        token: Secret::new(token),
         expires_at: timestamp(claims.exp * 1000),
     }))
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SubjectKind {
-    User,
-    Robot,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MyWorkspace {
-    pub name: String,
-    pub role: RoleName,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Me {
-    pub username: String,
-    pub email: Option<String>,
-    pub is_admin: bool,
-    pub kind: SubjectKind,
-    /// A user's workspaces with their role; for a robot, its own workspace, with the role
-    /// whose registry rights match its permissions (`editor` with push, `viewer` without).
-    pub workspaces: Vec<MyWorkspace>,
 }
 
 /// Who the caller is, and the workspaces they belong to.
@@ -97,7 +57,7 @@ pub async fn me(State(state): State<ApiState>, caller: Caller) -> Result<Json<Me
                 .filter_map(|(name, role)| {
                     Some(MyWorkspace {
                         name,
-                        role: RoleName::parse(&role)?,
+                        role: Role::parse(&role)?,
                     })
                 })
                 .collect();
@@ -119,11 +79,16 @@ pub async fn me(State(state): State<ApiState>, caller: Caller) -> Result<Json<Me
                 kind: SubjectKind::Robot,
                 workspaces: vec![MyWorkspace {
                     name: workspace.to_string(),
-                    role: RoleName::from(berth_access::rest::robot_role(*can_push)),
+                    role: role_name(berth_access::rest::robot_role(*can_push)),
                 }],
             }
         }
         Subject::Anonymous => return Err(ApiError::Unauthorized),
     };
     Ok(Json(me))
+}
+
+/// The API's name of a role of the access rule.
+pub(super) fn role_name(role: berth_access::Role) -> Role {
+    Role::parse(role.as_str()).expect("the API names every role of the access rule")
 }

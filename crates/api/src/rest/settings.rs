@@ -1,39 +1,20 @@
 //! Deployment-wide settings that change the access rule (platform admins).
 
 use axum::extract::State;
+use berth_api_types::{Settings, SettingsPatch};
 use berth_store::facts::AccessSettings;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 
 use super::caller::Caller;
 use super::error::{ApiError, ErrorResponses};
 use super::input::Json;
 use crate::ApiState;
 
-#[derive(Serialize, ToSchema)]
-pub struct Settings {
-    /// Whether anonymous clients may pull public spaces.
-    pub anonymous_pull: bool,
-    /// Whether a platform admin's push to a missing space of `hosted` creates it.
-    pub auto_create_spaces: bool,
-}
-
-impl From<AccessSettings> for Settings {
-    fn from(settings: AccessSettings) -> Settings {
-        Settings {
-            anonymous_pull: settings.anonymous_pull,
-            auto_create_spaces: settings.auto_create_spaces,
-        }
+fn settings_view(settings: AccessSettings) -> Settings {
+    Settings {
+        anonymous_pull: settings.anonymous_pull,
+        auto_create_spaces: settings.auto_create_spaces,
     }
-}
-
-/// Fields left out keep their value.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SettingsPatch {
-    pub anonymous_pull: Option<bool>,
-    pub auto_create_spaces: Option<bool>,
 }
 
 /// The current settings.
@@ -44,7 +25,7 @@ pub async fn get_settings(
     caller: Caller,
 ) -> Result<Json<Settings>, ApiError> {
     caller.require_platform_admin()?;
-    Ok(Json(state.store.access_settings().await?.into()))
+    Ok(Json(settings_view(state.store.access_settings().await?)))
 }
 
 /// Changes settings; they apply to the very next request and token.
@@ -76,5 +57,5 @@ pub async fn update_settings(
         .store
         .set_access_settings(settings, &event.borrow())
         .await?;
-    Ok(Json(settings.into()))
+    Ok(Json(settings_view(settings)))
 }

@@ -7,28 +7,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use berth_access::rest::{self, SpaceFilter};
+use berth_api_types::{Bindings, ListParams, NewSpace, Page, Space, SpacePatch};
 use berth_store::registry_records::{RegistryOwner, RegistryRecord};
 use berth_store::tenancy::SpaceRow;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 
 use super::caller::Caller;
 use super::error::{ApiError, ErrorResponses};
-use super::input::{self, timestamp, Json, ListParams, Page, Path, Query};
+use super::input::{self, timestamp, Json, PageRequest, Path, Query};
 use crate::ApiState;
-
-#[derive(Serialize, ToSchema)]
-pub struct Space {
-    pub registry: String,
-    pub name: String,
-    pub public: bool,
-    pub description: String,
-    pub created_at: String,
-    /// The workspaces the space is bound to; platform admins only, omitted otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bound_workspaces: Option<Vec<String>>,
-}
 
 /// A space as `caller` may see it.
 pub fn space_view(caller: &Caller, space: SpaceRow) -> Space {
@@ -41,29 +28,6 @@ pub fn space_view(caller: &Caller, space: SpaceRow) -> Space {
         description: space.description,
         created_at: timestamp(space.created_at),
     }
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewSpace {
-    pub name: String,
-    /// Default: private.
-    pub public: Option<bool>,
-    pub description: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SpacePatch {
-    pub public: Option<bool>,
-    pub description: Option<String>,
-}
-
-/// The workspaces a space is bound to, read and written as a whole set.
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Bindings {
-    pub workspaces: Vec<String>,
 }
 
 fn space_target(registry: &str, space: &str) -> String {
@@ -127,7 +91,7 @@ pub async fn list_spaces(
     Query(list): Query<ListParams>,
 ) -> Result<Json<Page<Space>>, ApiError> {
     let registry = platform_registry(&state, &registry).await?;
-    let page = list.page()?;
+    let page = PageRequest::of(&list)?;
     let filter = rest::visible_spaces(&caller.subject);
     let spaces = state
         .store
@@ -138,7 +102,7 @@ pub async fn list_spaces(
             page.limit + 1,
         )
         .await?;
-    Ok(Json(Page::from_fetched(
+    Ok(Json(input::fetched_page(
         spaces.items,
         spaces.total,
         page.limit,

@@ -9,33 +9,22 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::RequestExt as _;
 use berth_access::Action;
+use berth_api_types::{ErrorBody, Upload, UploadParams};
+use berth_identity::principals;
 use berth_oci::Tag;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::caller::{Caller, WorkspaceNeed};
-use super::error::{ApiError, ErrorBody, ErrorResponses};
+use super::error::{ApiError, ErrorResponses};
 use super::input::{Json, Path, Query};
 use super::spaces::visible_space;
 use crate::import::{self, ImportError, ImportRequest, MAX_UPLOAD_BYTES};
 use crate::ApiState;
-use berth_identity::principals;
 
 /// The largest tarball an upload takes, in bytes: the route's own body limit, far above the
 /// API's default for JSON bodies.
 pub const UPLOAD_BODY_LIMIT: usize = MAX_UPLOAD_BYTES as usize;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UploadParams {
-    /// The repository inside the space (`app` or `tools/app`, stored as `<space>/app`);
-    /// default: the name the tarball gives (docker `RepoTags`, or the OCI
-    /// `org.opencontainers.image.ref.name` annotation).
-    pub repository: Option<String>,
-    /// The tag; default: the tarball's tag, then `latest`.
-    pub tag: Option<String>,
-}
 
 /// A tar archive, plain or gzip-compressed, sent as raw bytes.
 // Only describes the body for the OpenAPI document (as a binary string, where `Vec<u8>` would
@@ -44,21 +33,6 @@ pub struct UploadParams {
 #[schema(value_type = String, format = Binary)]
 #[allow(dead_code)]
 pub struct Tarball(Vec<u8>);
-
-/// The imported image.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Upload {
-    /// The repository, with its space: `team/app`.
-    pub repository: String,
-    pub tag: String,
-    /// The digest of the stored manifest (or index).
-    pub digest: String,
-    pub media_type: String,
-    /// Bytes of the config and layers (of every platform, for an index).
-    pub size: u64,
-    /// Pullable: `<registry host>/<repository>:<tag>`.
-    pub reference: String,
-}
 
 /// Imports a `docker save` tarball (legacy or Docker 25+) or an OCI image layout tarball,
 /// gzip-compressed or not, into a hosted space. The body is streamed, never held whole; if

@@ -2,57 +2,24 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use berth_api_types::{ListParams, NewUser, Page, User, UserPatch};
+use berth_identity::passwords;
 use berth_store::users::{NewUser as StoreNewUser, UserChange};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 
 use super::caller::Caller;
 use super::error::{ApiError, ErrorResponses};
-use super::input::{self, timestamp, Json, ListParams, Page, Path, Query};
+use super::input::{self, timestamp, Json, PageRequest, Path, Query};
 use crate::ApiState;
-use berth_identity::passwords;
 
-#[derive(Serialize, ToSchema)]
-pub struct User {
-    pub username: String,
-    pub email: Option<String>,
-    pub is_admin: bool,
-    pub disabled: bool,
-    pub created_at: String,
-}
-
-impl From<berth_store::users::User> for User {
-    fn from(user: berth_store::users::User) -> User {
-        User {
-            username: user.username,
-            email: user.email,
-            is_admin: user.is_admin,
-            disabled: user.disabled,
-            created_at: timestamp(user.created_at),
-        }
+fn user_view(user: berth_store::users::User) -> User {
+    User {
+        username: user.username,
+        email: user.email,
+        is_admin: user.is_admin,
+        disabled: user.disabled,
+        created_at: timestamp(user.created_at),
     }
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub username: String,
-    pub password: String,
-    pub email: Option<String>,
-    pub is_admin: Option<bool>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UserPatch {
-    /// An empty string removes the address.
-    pub email: Option<String>,
-    /// A disabled user cannot sign in, and their sessions stop working at once.
-    pub disabled: Option<bool>,
-    pub is_admin: Option<bool>,
-    /// Resets the password.
-    pub password: Option<String>,
 }
 
 fn user_target(username: &str) -> String {
@@ -72,14 +39,14 @@ pub async fn list_users(
     Query(list): Query<ListParams>,
 ) -> Result<Json<Page<User>>, ApiError> {
     caller.require_platform_admin()?;
-    let page = list.page()?;
+    let page = PageRequest::of(&list)?;
     let users = state.store.users(&page.after, page.limit + 1).await?;
-    Ok(Json(Page::from_fetched(
+    Ok(Json(input::fetched_page(
         users.items,
         users.total,
         page.limit,
         |u| u.username.clone(),
-        User::from,
+        user_view,
     )))
 }
 
@@ -93,13 +60,13 @@ pub async fn create_user(
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     caller.require_platform_admin()?;
     input::username("username", &new.username)?;
-    input::password("password", &new.password)?;
+    input::password("password", new.password.expose())?;
     let email = new.email.as_deref().filter(|e| !e.is_empty());
     if let Some(email) = email {
         input::email("email", email)?;
     }
     let is_admin = new.is_admin.unwrap_or(false);
-    let hash = passwords::hash(&new.password).await?;
+    let hash = passwords::hash(new.password.expose()).await?;
     let event = caller.event(
         "user.create",
         user_target(&new.username),
@@ -118,7 +85,7 @@ pub async fn create_user(
             &event.borrow(),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(user.into())))
+    Ok((StatusCode::CREATED, Json(user_view(user))))
 }
 
 /// One user.
@@ -136,7 +103,7 @@ pub async fn get_user(
         .find_user(&username)
         .await?
         .ok_or_else(|| not_found(&username))?;
-    Ok(Json(user.into()))
+    Ok(Json(user_view(user)))
 }
 
 /// Changes a user's email, admin flag or disabled flag, or resets their password. A change
@@ -157,8 +124,8 @@ pub async fn update_user(
     }
     let hash = match &patch.password {
         Some(password) => {
-            input::password("password", password)?;
-            Some(passwords::hash(password).await?)
+            input::password("password", password.expose())?;
+            Some(passwords::hash(password.expose()).await?)
         }
         None => None,
     };
@@ -195,7 +162,7 @@ pub async fn update_user(
         .update_user(&username, &change, &event.borrow())
         .await?
         .ok_or_else(|| not_found(&username))?;
-    Ok(Json(user.into()))
+    Ok(Json(user_view(user)))
 }
 
 /// Deletes a user and their memberships. Nobody can delete their own account (409).

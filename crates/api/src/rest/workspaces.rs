@@ -3,62 +3,26 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use berth_access::rest::{self, WorkspaceListing};
+use berth_api_types::{
+    ListParams, Member, MemberRole, NewWorkspace, Page, Role, Space, Workspace, WorkspacePatch,
+};
+use berth_identity::principals;
 use berth_store::tenancy::WorkspaceRecord;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 
 use super::caller::{Caller, WorkspaceNeed};
 use super::error::{ApiError, ErrorResponses};
-use super::input::{self, timestamp, Json, ListParams, Page, Path, Query};
-use super::spaces::{space_view, Space};
-use super::types::RoleName;
+use super::input::{self, timestamp, Json, PageRequest, Path, Query};
+use super::spaces::space_view;
 use crate::ApiState;
-use berth_identity::principals;
 
-#[derive(Serialize, ToSchema)]
-pub struct Workspace {
-    pub name: String,
-    pub description: String,
-    pub created_at: String,
-    /// How many members it has.
-    pub members: i64,
-}
-
-impl From<WorkspaceRecord> for Workspace {
-    fn from(workspace: WorkspaceRecord) -> Workspace {
-        Workspace {
-            name: workspace.name,
-            description: workspace.description,
-            created_at: timestamp(workspace.created_at),
-            members: workspace.members,
-        }
+fn workspace_view(workspace: WorkspaceRecord) -> Workspace {
+    Workspace {
+        name: workspace.name,
+        description: workspace.description,
+        created_at: timestamp(workspace.created_at),
+        members: workspace.members,
     }
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewWorkspace {
-    pub name: String,
-    pub description: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WorkspacePatch {
-    pub description: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Member {
-    pub username: String,
-    pub role: RoleName,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MemberRole {
-    pub role: RoleName,
 }
 
 pub fn workspace_target(name: &str) -> String {
@@ -73,7 +37,7 @@ pub async fn list_workspaces(
     caller: Caller,
     Query(list): Query<ListParams>,
 ) -> Result<Json<Page<Workspace>>, ApiError> {
-    let page = list.page()?;
+    let page = PageRequest::of(&list)?;
     let found = match rest::workspace_listing(&caller.subject) {
         WorkspaceListing::Every => {
             state
@@ -102,17 +66,17 @@ pub async fn list_workspaces(
                 .await?
                 .into_iter()
                 .collect();
-            let page = Page::from_all(own, &page, |w| w.name.clone(), Workspace::from);
+            let page = input::page_of_all(own, &page, |w| w.name.clone(), workspace_view);
             return Ok(Json(page));
         }
         WorkspaceListing::Nothing => return Err(ApiError::Unauthorized),
     };
-    Ok(Json(Page::from_fetched(
+    Ok(Json(input::fetched_page(
         found.items,
         found.total,
         page.limit,
         |w| w.name.clone(),
-        Workspace::from,
+        workspace_view,
     )))
 }
 
@@ -138,7 +102,7 @@ pub async fn create_workspace(
         .store
         .create_workspace(&new.name, &description, &event.borrow())
         .await?;
-    Ok((StatusCode::CREATED, Json(workspace.into())))
+    Ok((StatusCode::CREATED, Json(workspace_view(workspace))))
 }
 
 /// One workspace, for its members and platform admins.
@@ -151,7 +115,7 @@ pub async fn get_workspace(
     Path(name): Path<String>,
 ) -> Result<Json<Workspace>, ApiError> {
     let workspace = caller.workspace(&state, &name, WorkspaceNeed::Read).await?;
-    Ok(Json(workspace.into()))
+    Ok(Json(workspace_view(workspace)))
 }
 
 /// Changes a workspace's description (workspace admins).
@@ -180,7 +144,7 @@ pub async fn update_workspace(
         .update_workspace(&name, &patch.description, &event.borrow())
         .await?
         .ok_or_else(|| ApiError::not_found(format_args!("workspace `{name}`")))?;
-    Ok(Json(workspace.into()))
+    Ok(Json(workspace_view(workspace)))
 }
 
 /// Deletes a workspace with its members, bindings, robots and workspace registries
@@ -217,17 +181,28 @@ pub async fn list_members(
     Query(list): Query<ListParams>,
 ) -> Result<Json<Page<Member>>, ApiError> {
     let workspace = caller.workspace(&state, &name, WorkspaceNeed::Read).await?;
-    let page = list.page()?;
-    let members = state.store.members(workspace.id).await?;
-    Ok(Json(Page::from_all(
+    let page = PageRequest::of(&list)?;
+    let members = state
+        .store
+        .members(workspace.id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            // The schema's CHECK admits only the roles the API names.
+            let role = Role::parse(&m.role).ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("stored role `{}` is unknown", m.role))
+            })?;
+            Ok(Member {
+                username: m.username,
+                role,
+            })
+        })
+        .collect::<Result<Vec<Member>, ApiError>>()?;
+    Ok(Json(input::page_of_all(
         members,
         &page,
         |m| m.username.clone(),
-        |m| Member {
-            // The schema's CHECK admits only the three roles; the fallback is the least right.
-            role: RoleName::parse(&m.role).unwrap_or(RoleName::Viewer),
-            username: m.username,
-        },
+        |m| m,
     )))
 }
 
@@ -314,9 +289,9 @@ pub async fn list_workspace_spaces(
     Query(list): Query<ListParams>,
 ) -> Result<Json<Page<Space>>, ApiError> {
     let workspace = caller.workspace(&state, &name, WorkspaceNeed::List).await?;
-    let page = list.page()?;
+    let page = PageRequest::of(&list)?;
     let spaces = state.store.workspace_spaces(workspace.id).await?;
-    Ok(Json(Page::from_all(
+    Ok(Json(input::page_of_all(
         spaces,
         &page,
         // Spaces of several registries, ordered by registry, then space. A space sorts below

@@ -5,7 +5,7 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use berth_client::{ImageQuery, UploadTarget};
+use berth_client::{ImageFilters, Page, SelectorParams, TagFilters, UploadParams, UploadTarget};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -192,7 +192,7 @@ pub const SELECTION: &[Column] = &[
 ];
 
 async fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
-    let query = ImageQuery {
+    let filters = ImageFilters {
         q: args.q,
         tag: args.tag,
         registry: args.registry,
@@ -204,7 +204,7 @@ async fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
     };
     let images = ctx
         .client
-        .images(&args.workspace, &query, Some(args.limit))
+        .images(&args.workspace, &filters, Some(args.limit))
         .await?;
     ctx.output.list(&images, IMAGE)
 }
@@ -220,8 +220,12 @@ async fn show(ctx: &Context, args: ShowArgs) -> anyhow::Result<()> {
         (_, Some(digest)) => digest.clone(),
         (Some(tag), None) => {
             // The tag list searches by substring; the exact name picks the one meant.
+            let search = TagFilters {
+                q: Some(tag.clone()),
+                sort: None,
+            };
             let tags = client
-                .image_tags(workspace, registry, repository, Some(tag), None, Some(500))
+                .image_tags(workspace, registry, repository, &search, Some(500))
                 .await?;
             tags.items
                 .into_iter()
@@ -242,8 +246,8 @@ async fn show(ctx: &Context, args: ShowArgs) -> anyhow::Result<()> {
     }
     ctx.output.one(&artifact, ARTIFACT)?;
     println!();
-    let layers = berth_client::List {
-        total: artifact.layers.len() as u64,
+    let layers = Page {
+        total: artifact.layers.len() as i64,
         items: artifact.layers,
         next_cursor: None,
     };
@@ -262,8 +266,10 @@ async fn tags(ctx: &Context, args: TagsArgs) -> anyhow::Result<()> {
             workspace,
             registry,
             repository,
-            args.q.as_deref(),
-            args.sort.as_deref(),
+            &TagFilters {
+                q: args.q,
+                sort: args.sort,
+            },
             Some(args.limit),
         )
         .await?;
@@ -315,10 +321,16 @@ pub struct SelectArgs {
 pub async fn select(ctx: &Context, args: SelectArgs) -> anyhow::Result<()> {
     let items = ctx
         .client
-        .select(&args.workspace, args.query.as_deref(), Some(args.limit))
+        .select(
+            &args.workspace,
+            &SelectorParams {
+                q: args.query,
+                limit: Some(args.limit),
+            },
+        )
         .await?;
-    let list = berth_client::List {
-        total: items.len() as u64,
+    let list = Page {
+        total: items.len() as i64,
         items,
         next_cursor: None,
     };
@@ -367,8 +379,10 @@ pub async fn upload(ctx: &Context, args: UploadArgs) -> anyhow::Result<()> {
     let target = UploadTarget {
         workspace: args.workspace,
         space: args.space,
-        repository: args.repository,
-        tag: args.tag,
+        params: UploadParams {
+            repository: args.repository,
+            tag: args.tag,
+        },
     };
     let uploaded = ctx
         .client

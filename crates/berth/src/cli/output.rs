@@ -6,7 +6,7 @@
 
 use std::fmt::Display;
 
-use berth_client::List;
+use berth_client::Page;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -110,7 +110,7 @@ pub fn render_record(columns: &[Column], record: &Value) -> String {
 
 impl Output {
     /// Prints a list: a table, or the joined pages as `{items, next_cursor, total}`.
-    pub fn list<T: Serialize>(self, list: &List<T>, columns: &[Column]) -> anyhow::Result<()> {
+    pub fn list<T: Serialize>(self, list: &Page<T>, columns: &[Column]) -> anyhow::Result<()> {
         match self {
             Output::Json => print_json(list),
             Output::Table => {

@@ -1,7 +1,7 @@
 //! `berth push-command`: the lines that push into a space with each common client, optionally
 //! with a temporary login limited to that space.
 
-use berth_client::{PushCommand, PushCommandRequest};
+use berth_client::{PushCommand, PushCommandQuery};
 use clap::Args;
 
 use super::args::parse_duration;
@@ -87,8 +87,8 @@ pub fn render_lines(command: &PushCommand, client: Option<ClientName>) -> String
 }
 
 pub async fn run(ctx: &Context, args: PushCommandArgs) -> anyhow::Result<()> {
-    let request = PushCommandRequest {
-        temporary: args.temporary,
+    let request = PushCommandQuery {
+        temporary: args.temporary.then_some(true),
         expires_in_seconds: args.expires_in,
         repository: args.repository,
         tag: args.tag,

@@ -1099,7 +1099,7 @@ async fn the_cli_sets_up_a_workspace_end_to_end() {
         .audit(&Default::default(), None)
         .await
         .unwrap();
-    let ids = |list: &berth_client::List<berth_client::AuditEvent>| -> Vec<i64> {
+    let ids = |list: &berth_client::Page<berth_client::AuditEvent>| -> Vec<i64> {
         list.items.iter().map(|e| e.id).collect()
     };
     assert!(everything.items.len() > 4);

@@ -60,6 +60,8 @@ async fn oci_layout_tarballs_import_plain_and_gzip(backend: Backend) {
     )
     .await;
     let body = answer.expect(201);
+    // An image's size is its manifest, config and layers, in every answer that gives one.
+    let size = image.manifest.size() + image.blobs().iter().map(|b| b.size()).sum::<u64>();
     assert_eq!(
         body,
         json!({
@@ -67,10 +69,28 @@ async fn oci_layout_tarballs_import_plain_and_gzip(backend: Backend) {
             "tag": "v1",
             "digest": image.manifest.digest,
             "media_type": OCI_MANIFEST,
-            "size": image.blobs().iter().map(|b| b.size()).sum::<u64>(),
+            "size": size,
             "reference": format!("{}/team/app:v1", server.host),
         })
     );
+    let admin = Auth::Basic("admin", ADMIN_PASSWORD);
+    let get = |path: String| {
+        let request = client().get(format!("{}/api/v1/{path}", server.url));
+        crate::support::api::answer(with_auth(request, admin))
+    };
+    let listed = get("workspaces/team/images?q=team/app".into())
+        .await
+        .expect(200);
+    assert_eq!(listed["items"][0]["size"], size, "the image list: {listed}");
+    let repository = "workspaces/team/registries/hosted/repositories/team%2Fapp";
+    let shown = get(repository.into()).await.expect(200);
+    assert_eq!(shown["size"], size, "the repository page: {shown}");
+    let tagged = get(format!("{repository}/tags")).await.expect(200);
+    assert_eq!(tagged["items"][0]["size"], size, "the tag list: {tagged}");
+    let artifact = get(format!("{repository}/artifacts/{}", image.manifest.digest))
+        .await
+        .expect(200);
+    assert_eq!(artifact["size"], size, "the artifact page: {artifact}");
     let answer = upload(
         &server,
         ADMIN,
