@@ -21,7 +21,9 @@
 //! `berth_access`, so the test checks the implementation instead of repeating it. Every
 //! state-changing cell works on a target made for that principal alone (a user, space,
 //! registry, robot, repository, tag or artifact named after it), so no cell changes what
-//! another sees. Run with `--nocapture` to see the matrix.
+//! another sees. Every cell of a principal from whom `team` is hidden is also asked of a
+//! workspace that does not exist, and must read the same but for the name. Run with
+//! `--nocapture` to see the matrix.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -83,7 +85,7 @@ type Row = [u16; 10];
 ///   logins, pull secrets, uploads), admins delete images.
 /// - The temporary login is a robot limited to `team-space`: the contract says its image
 ///   list shows that space alone and that it may do nothing in any other space, so a
-///   repository in `team-other` is outside its list (404). Where the contract is silent on
+///   repository in `team-other`, its tags and its artifacts are outside its list (404). Where the contract is silent on
 ///   limited robots (seeing another space bound to `team` when asked to change it), the
 ///   cells hold what the server does: the same as any robot of `team`.
 #[rustfmt::skip]
@@ -134,8 +136,10 @@ const EXPECTED: &[(&str, &str, Row)] = &[
     ("images",               "repository patch",            [200,     200,     200,   403,   404,     403,     403,     404,      403,       401]),
     ("images",               "repository delete",           [204,     204,     403,   403,   404,     403,     403,     404,      403,       401]),
     ("images",               "tags list",                   [200,     200,     200,   200,   404,     200,     200,     404,      200,       401]),
+    ("images",               "tags list (team-other)",      [200,     200,     200,   200,   404,     200,     200,     404,      404,       401]),
     ("images",               "tag delete",                  [204,     204,     403,   403,   404,     403,     403,     404,      403,       401]),
     ("images",               "artifact get",                [200,     200,     200,   200,   404,     200,     200,     404,      200,       401]),
+    ("images",               "artifact get (team-other)",   [200,     200,     200,   200,   404,     200,     200,     404,      404,       401]),
     ("images",               "artifact delete",             [204,     204,     403,   403,   404,     403,     403,     404,      403,       401]),
     ("credentials",          "push command",                [200,     200,     200,   200,   404,     403,     403,     404,      403,       401]),
     ("credentials",          "push command, temporary",     [200,     200,     200,   403,   404,     403,     403,     404,      403,       401]),
@@ -198,6 +202,7 @@ const MEMBERS: [(&str, &str, &str); 4] = [
 ];
 
 /// A request a cell makes.
+#[derive(Clone)]
 struct Request {
     method: Method,
     /// Below `/api/v1`.
@@ -205,6 +210,7 @@ struct Request {
     body: Body,
 }
 
+#[derive(Clone)]
 enum Body {
     Empty,
     Json(Value),
@@ -239,6 +245,56 @@ fn with_body(method: Method, path: impl Into<String>, body: Value) -> Request {
 /// check asks `mirror`, which points at the test server itself.
 fn registry_body(name: &str) -> Value {
     json!({ "name": name, "kind": "distribution", "url": "http://127.0.0.1:1" })
+}
+
+/// Where one kind of registry lives. Platform registries and a workspace's own take the
+/// same bodies and operations; only the path and who may change them differ.
+#[derive(Clone, Copy)]
+struct RegistryScope {
+    /// The list's path below `/api/v1`.
+    base: &'static str,
+    /// What the names of each principal's targets start with, so the two kinds never share
+    /// a name (a workspace registry named like a platform one is refused).
+    prefix: &'static str,
+    /// The registry every principal's read cell asks for.
+    read: &'static str,
+}
+
+/// Platform registries; `mirror` points at the test server, so its health check is quick.
+const PLATFORM_REGISTRIES: RegistryScope = RegistryScope {
+    base: "/registries",
+    prefix: "reg",
+    read: "mirror",
+};
+
+const TEAM_REGISTRIES: RegistryScope = RegistryScope {
+    base: "/workspaces/team/registries",
+    prefix: "wreg",
+    read: "team-mirror",
+};
+
+impl RegistryScope {
+    /// The registry `who`'s `change` cell (`new`, `upd` or `del`) works on.
+    fn target(self, change: &str, who: &str) -> String {
+        target(&format!("{}-{change}", self.prefix), who)
+    }
+
+    /// The request of `who`'s cell of `operation`; `changed` is the body of an update.
+    fn request(self, operation: &str, who: &str, changed: Value) -> Request {
+        let base = self.base;
+        match operation {
+            "list" => get(base),
+            "create" => with_body(Method::POST, base, registry_body(&self.target("new", who))),
+            "get" => get(format!("{base}/{}", self.read)),
+            "update" => with_body(
+                Method::PATCH,
+                format!("{base}/{}", self.target("upd", who)),
+                changed,
+            ),
+            "delete" => delete(format!("{base}/{}", self.target("del", who))),
+            other => panic!("the matrix has no request for {base} {other:?}"),
+        }
+    }
 }
 
 /// A server with workspaces `team` (ws-admin, editor and viewer, the two robots, the
@@ -321,14 +377,9 @@ impl World {
         let store = &server.state.store;
         let hash = berth_identity::passwords::hash(PASSWORD).await.unwrap();
         let admin = self.api.as_admin();
-        for registry in ["mirror", "team-mirror"] {
-            let path = if registry == "mirror" {
-                "/registries"
-            } else {
-                "/workspaces/team/registries"
-            };
-            let body = json!({ "name": registry, "kind": "distribution", "url": server.url });
-            self.api.post(path, admin, body).await.expect(201);
+        for scope in [PLATFORM_REGISTRIES, TEAM_REGISTRIES] {
+            let body = json!({ "name": scope.read, "kind": "distribution", "url": server.url });
+            self.api.post(scope.base, admin, body).await.expect(201);
         }
         for who in PRINCIPALS {
             for kind in ["upd", "del", "mem", "rm"] {
@@ -345,16 +396,11 @@ impl World {
             for kind in ["bot-upd", "bot-del"] {
                 create_robot(store, "team", &target(kind, who), true, false).await;
             }
-            for kind in ["reg-upd", "reg-del"] {
-                let body = registry_body(&target(kind, who));
-                self.api.post("/registries", admin, body).await.expect(201);
-            }
-            for kind in ["wreg-upd", "wreg-del"] {
-                let body = registry_body(&target(kind, who));
-                self.api
-                    .post("/workspaces/team/registries", admin, body)
-                    .await
-                    .expect(201);
+            for scope in [PLATFORM_REGISTRIES, TEAM_REGISTRIES] {
+                for change in ["upd", "del"] {
+                    let body = registry_body(&scope.target(change, who));
+                    self.api.post(scope.base, admin, body).await.expect(201);
+                }
             }
         }
     }
@@ -442,25 +488,13 @@ impl World {
 
             ("workspace spaces", "list") => get(format!("{team}/spaces")),
 
-            ("platform registries", "list") => get("/registries"),
-            ("platform registries", "create") => with_body(
-                Method::POST,
-                "/registries",
-                registry_body(&target("new-reg", who)),
-            ),
-            ("platform registries", "get") => get("/registries/mirror"),
-            ("platform registries", "update") => with_body(
-                Method::PATCH,
-                format!("/registries/{}", target("reg-upd", who)),
-                changed,
-            ),
-            ("platform registries", "delete") => {
-                delete(format!("/registries/{}", target("reg-del", who)))
-            }
             ("platform registries", "health check") => Request {
                 method: Method::POST,
                 ..get("/registries/mirror/health")
             },
+            ("platform registries", operation) => {
+                PLATFORM_REGISTRIES.request(operation, who, changed)
+            }
 
             ("spaces", "list") => get("/registries/hosted/spaces"),
             ("spaces", "create") => with_body(
@@ -482,21 +516,7 @@ impl World {
                 json!({ "workspaces": ["team"] }),
             ),
 
-            ("workspace registries", "list") => get(format!("{team}/registries")),
-            ("workspace registries", "create") => with_body(
-                Method::POST,
-                format!("{team}/registries"),
-                registry_body(&target("new-wreg", who)),
-            ),
-            ("workspace registries", "get") => get(format!("{team}/registries/team-mirror")),
-            ("workspace registries", "update") => with_body(
-                Method::PATCH,
-                format!("{team}/registries/{}", target("wreg-upd", who)),
-                changed,
-            ),
-            ("workspace registries", "delete") => {
-                delete(format!("{team}/registries/{}", target("wreg-del", who)))
-            }
+            ("workspace registries", operation) => TEAM_REGISTRIES.request(operation, who, changed),
 
             ("robots", "list") => get(format!("{team}/robots")),
             ("robots", "create") => with_body(
@@ -528,6 +548,10 @@ impl World {
                 delete(format!("{path}?confirm={repository}"))
             }
             ("images", "tags list") => get(format!("{app}/tags")),
+            ("images", "tags list (team-other)") => get(format!(
+                "{}/tags",
+                repo_path("team", "hosted", "team-other/app")
+            )),
             ("images", "tag delete") => delete(format!(
                 "{}/tags/{}",
                 repo_path("team", "hosted", "team-space/tagged"),
@@ -537,6 +561,12 @@ impl World {
                 "team",
                 "hosted",
                 "team-space/app",
+                &self.app_digest,
+            )),
+            ("images", "artifact get (team-other)") => get(artifact_path(
+                "team",
+                "hosted",
+                "team-other/app",
                 &self.app_digest,
             )),
             ("images", "artifact delete") => delete(artifact_path(
@@ -611,6 +641,28 @@ async fn temporary_login(api: &Api, editor: &str) -> (String, String) {
     (username, secret)
 }
 
+/// The principals from whom workspace `team` is hidden.
+const TEAM_HIDDEN_FROM: [&str; 2] = ["outsider", "other-bot"];
+
+/// A workspace that does not exist.
+const MISSING_WORKSPACE: &str = "no-such-team";
+
+/// For a cell of a principal from whom `team` is hidden, the same request to a workspace that
+/// does not exist: the two must answer alike, so that probing cannot tell `team` exists.
+fn missing_twin(who: &str, request: &Request) -> Option<Request> {
+    if !TEAM_HIDDEN_FROM.contains(&who) {
+        return None;
+    }
+    let rest = request.path.strip_prefix("/workspaces/team")?;
+    if !(rest.is_empty() || rest.starts_with(['/', '?'])) {
+        return None;
+    }
+    Some(Request {
+        path: format!("/workspaces/{MISSING_WORKSPACE}{rest}"),
+        ..request.clone()
+    })
+}
+
 /// What is wrong with the shape of an error answer, if anything: its `error.code` must name
 /// its status, and a 401 must carry the Bearer challenge.
 fn shape_problem(answer: &Answer) -> Option<String> {
@@ -647,6 +699,7 @@ async fn matrix(backend: Backend) {
 
     let mut observed: Vec<Row> = vec![[0; 10]; EXPECTED.len()];
     let mut mismatches = Vec::new();
+    let mut twins = 0;
     let rows = 0..EXPECTED.len();
     let order = rows
         .clone()
@@ -675,11 +728,23 @@ async fn matrix(backend: Backend) {
             if let Some(problem) = shape_problem(&answer) {
                 mismatches.push(format!("{cell}: {problem}"));
             }
+            if let Some(twin) = missing_twin(who.label, &request) {
+                let missing = world.send(who, &twin).await;
+                twins += 1;
+                let unmasked = missing.text.replace(MISSING_WORKSPACE, "team");
+                if (missing.status, unmasked.as_str()) != (answer.status, answer.text.as_str()) {
+                    mismatches.push(format!(
+                        "{cell}: answers {} {} where a missing workspace answers {} {}",
+                        answer.status, answer.text, missing.status, missing.text
+                    ));
+                }
+            }
         }
     }
     println!("{}", render(backend, &observed));
     println!(
-        "{}: {} cells checked in {:.1?} (setup {built:.1?}), {} mismatched",
+        "{}: {} cells checked (and {twins} twins asking a missing workspace) in {:.1?} \
+         (setup {built:.1?}), {} mismatched",
         backend.name(),
         EXPECTED.len() * PRINCIPALS.len(),
         started.elapsed() - built,
