@@ -119,14 +119,19 @@ fn enc(text: &str) -> String {
 }
 
 /// `/workspaces/{ws}/registries/{reg}/repositories/{repo}`, the repository encoded once.
-fn repo_path(workspace: &str, registry: &str, repository: &str) -> String {
+pub(crate) fn repo_path(workspace: &str, registry: &str, repository: &str) -> String {
     format!(
         "/workspaces/{workspace}/registries/{registry}/repositories/{}",
         enc(repository)
     )
 }
 
-fn artifact_path(workspace: &str, registry: &str, repository: &str, digest: &str) -> String {
+pub(crate) fn artifact_path(
+    workspace: &str,
+    registry: &str,
+    repository: &str,
+    digest: &str,
+) -> String {
     format!(
         "{}/artifacts/{digest}",
         repo_path(workspace, registry, repository)
@@ -189,7 +194,7 @@ async fn registry_get(server: &TestServer, repository: &str, path: &str) -> (u16
 }
 
 /// A one-layer image whose bytes depend on `seed`.
-fn small_image(seed: &str) -> Image {
+pub(crate) fn small_image(seed: &str) -> Image {
     ImageBuilder::new()
         .layer(
             layer(&[("etc/release", seed.as_bytes())]),

@@ -13,6 +13,7 @@ mod images;
 mod push_cli;
 mod push_commands;
 mod registry_http;
+mod rest_matrix;
 mod skopeo;
 mod support;
 mod uploads;

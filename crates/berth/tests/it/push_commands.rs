@@ -169,7 +169,7 @@ async fn run_line(line: &str, dir: &Path, home: &Path) -> (bool, String) {
     )
 }
 
-fn lines(answer: &Value, client: &str) -> Vec<String> {
+pub(crate) fn lines(answer: &Value, client: &str) -> Vec<String> {
     answer["commands"][client]
         .as_array()
         .unwrap_or_else(|| panic!("no {client} lines in {answer}"))
@@ -402,7 +402,7 @@ async fn the_printed_skopeo_lines_push_with_a_temporary_login(backend: Backend) 
 
 /// The secret a login line pipes into the client: the first single-quoted word after
 /// `printf '%s'`.
-fn secret_of(line: &str) -> String {
+pub(crate) fn secret_of(line: &str) -> String {
     let rest = line
         .strip_prefix("printf '%s' '")
         .unwrap_or_else(|| panic!("not a secret login line: {line}"));

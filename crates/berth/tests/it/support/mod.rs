@@ -129,11 +129,18 @@ impl TestServer {
     /// Creates a user directly in the store.
     pub async fn create_user(&self, username: &str, password: &str, is_admin: bool) {
         let hash = berth_identity::passwords::hash(password).await.unwrap();
+        self.create_user_with_hash(username, &hash, is_admin).await;
+    }
+
+    /// Creates a user directly in the store with a password hash made earlier
+    /// (`berth_identity::passwords::hash`), so that a test making many users pays for argon2
+    /// once instead of once per user.
+    pub async fn create_user_with_hash(&self, username: &str, password_hash: &str, is_admin: bool) {
         self.state
             .store
             .create_user(berth_store::users::NewUser {
                 username,
-                password_hash: &hash,
+                password_hash,
                 email: None,
                 is_admin,
             })
