@@ -161,6 +161,34 @@ pub fn grant(subject: &Subject, facts: &Facts, requested: &[Scope]) -> Vec<Scope
 pub fn may(subject: &Subject, facts: &Facts, name: &str, action: Action) -> bool {
     facts.actions(subject, name).contains(&action)
 }
+
+/// How the registry answers a request whose token does not allow `action` on `name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// A fresh token would carry the scope (or an anonymous caller could sign in): the client
+    /// should simply ask for one (401 `insufficient_scope`).
+    AskAgain,
+    /// The caller may see the repository but not do this to it (403 `DENIED`).
+    Denied,
+    /// The caller may not even pull here: answer as for a missing repository (404), worded
+    /// alike for a private space and a missing one so names do not leak. `plainly` is set for
+    /// platform admins, who see every space, so for them the space really is missing and may
+    /// be said to be.
+    Hidden { plainly: bool },
+}
+
+/// Why `subject` is refused `action` on `name` now, for a request whose token lacks it.
+pub fn refusal(subject: &Subject, facts: &Facts, name: &str, action: Action) -> Refused {
+    if *subject == Subject::Anonymous || may(subject, facts, name, action) {
+        Refused::AskAgain
+    } else if may(subject, facts, name, Action::Pull) {
+        Refused::Denied
+    } else {
+        Refused::Hidden {
+            plainly: subject.is_platform_admin(),
+        }
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,6 +375,36 @@ mod tests {
         assert!(grant(&Subject::Anonymous, &facts, &requested[..3]).is_empty());
         assert!(may(&editor, &facts, "team/x", Action::Push));
         assert!(!may(&editor, &facts, "team/x", Action::Delete));
+        assert_eq!(
+            refusal(&editor, &facts, "team/x", Action::Push),
+            Refused::AskAgain
+        );
+        assert_eq!(
+            refusal(&editor, &facts, "team/x", Action::Delete),
+            Refused::Denied
+        );
+        assert_eq!(
+            refusal(
+                &user(Some(Role::Editor), OTHER),
+                &facts,
+                "team/x",
+                Action::Pull
+            ),
+            Refused::Hidden { plainly: false }
+        );
+        let admin = Subject::User {
+            username: "root".into(),
+            is_admin: true,
+            memberships: vec![],
+        };
+        assert_eq!(
+            refusal(&admin, &facts, "missing/x", Action::Push),
+            Refused::Hidden { plainly: true }
+        );
+        assert_eq!(
+            refusal(&Subject::Anonymous, &facts, "team/x", Action::Pull),
+            Refused::AskAgain
+        );
     }
 
     #[test]

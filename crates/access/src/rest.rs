@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::registry::{space_actions, Policy, SpaceFacts};
 use crate::scope::Action;
-use crate::subject::{Role, Subject, WorkspaceId};
+use crate::subject::{Role, SpaceId, Subject, WorkspaceId};
 
 /// The answer to "may this subject do this?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,6 +227,13 @@ pub fn visible_spaces(subject: &Subject) -> SpaceFilter {
     }
 }
 
+/// Whether a space-limited robot's limit (a temporary push login's) lets it see space `space`
+/// at all; true for everyone without such a limit. Outside its space such a robot is told
+/// nothing exists, as `/v2` tells it.
+pub fn within_limit(subject: &Subject, space: SpaceId) -> bool {
+    subject.limited_space().is_none_or(|only| only == space)
+}
+
 /// Whether `subject` sees which workspaces a space is bound to: platform admins only, as
 /// bindings are theirs to make and name other workspaces.
 pub fn sees_bindings(subject: &Subject) -> bool {
@@ -385,6 +392,16 @@ mod tests {
         assert!(visible_spaces(&platform_admin()).admits(false, []));
         assert!(visible_spaces(&robot(TEAM)).admits(false, [TEAM]));
         assert!(!visible_spaces(&Subject::Anonymous).admits(false, [TEAM]));
+        let limited = Subject::Robot {
+            name: "robot$team+tmp".into(),
+            workspace: TEAM,
+            can_pull: true,
+            can_push: true,
+            space: Some(7),
+        };
+        assert!(within_limit(&limited, 7));
+        assert!(!within_limit(&limited, 8));
+        assert!(within_limit(&robot(TEAM), 8));
         assert!(sees_bindings(&platform_admin()));
         assert!(!sees_bindings(&user(Some(Role::Admin))));
     }

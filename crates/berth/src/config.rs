@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use berth_client::Secret;
 use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -60,23 +61,6 @@ impl Default for Config {
 pub enum LogFormat {
     Text,
     Json,
-}
-
-/// A secret string whose `Debug` output is redacted, so it never reaches a log by accident.
-#[derive(Clone, Serialize, Deserialize, PartialEq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
 }
 
 /// Flags given on the command line; unset ones leave lower layers alone.
@@ -363,7 +347,7 @@ mod tests {
     #[test]
     fn secrets_do_not_print() {
         let config = Config {
-            admin_password: Some(Secret("hunter22hunter".into())),
+            admin_password: Some(Secret::new("hunter22hunter")),
             ..Config::default()
         };
         assert!(!format!("{config:?}").contains("hunter22"));

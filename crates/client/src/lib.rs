@@ -95,6 +95,9 @@ impl Client {
                 "invalid server URL `{server}`: it must start with http:// or https://"
             )));
         }
+        // reqwest is built without a crypto provider of its own (see the workspace's
+        // Cargo.toml); aws-lc becomes the process default unless one is installed already.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let http = reqwest::Client::builder()
             .user_agent(concat!("berth-client/", env!("CARGO_PKG_VERSION")))
             // A server that is down or unroutable must fail a command, not hang it. API calls

@@ -166,17 +166,15 @@ async fn issue(
     .into_response())
 }
 
-/// With auto-create on, a platform admin granted push into a space that does not exist yet
-/// gets the space created now (private and unbound), so that the push lands in a real space.
+/// A push granted into a space that does not exist yet (the rule grants it only to platform
+/// admins with auto-create on) creates the space now, private and unbound, so that the push
+/// lands in a real space.
 async fn create_missing_spaces(
     state: &RegistryState,
     subject: &Subject,
     facts: &berth_access::Facts,
     granted: &[Scope],
 ) -> Result<(), TokenError> {
-    if !facts.auto_create_spaces || !subject.is_platform_admin() {
-        return Ok(());
-    }
     for scope in granted {
         let Scope::Repository { name, actions } = scope else {
             continue;

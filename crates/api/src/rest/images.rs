@@ -269,6 +269,8 @@ async fn locate(
     let index = state.image_list.read().await?;
     let (space, sources) = index
         .visible_space(workspace.id, registry_id, berth_oci::space_of(&found.name))
+        // A space-limited robot's list holds its space alone, and so do the details it reads.
+        .filter(|(space, _)| rest::within_limit(&caller.subject, space.id))
         .ok_or_else(not_found)?;
     let space = space.clone();
     drop(index);

@@ -342,6 +342,9 @@ async fn delete(
 /// Asks `<url>/v2/` whether a registry is there: 200 or 401 (it wants credentials) means it
 /// is; anything else, or no answer within the timeout, means it is not, and why.
 async fn probe(url: &str, insecure: bool) -> Result<(), String> {
+    // reqwest is built without a crypto provider of its own (see the workspace's Cargo.toml);
+    // aws-lc becomes the process default unless one is installed already.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let client = reqwest::Client::builder()
         .timeout(HEALTH_TIMEOUT)
         .danger_accept_invalid_certs(insecure)
@@ -561,5 +564,11 @@ mod tests {
             reason.contains("refused") || reason.contains("connect"),
             "{reason}"
         );
+        // HTTPS needs the crypto provider reqwest is built without; a missing one would panic
+        // here rather than fail the connection.
+        for insecure in [false, true] {
+            let reason = probe("https://127.0.0.1:1", insecure).await.unwrap_err();
+            assert!(reason.contains("connect"), "{reason}");
+        }
     }
 }

@@ -157,6 +157,8 @@ pub async fn delete_workspace(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    // Whoever may not see the workspace is told it is not there, as for any other change.
+    caller.workspace(&state, &name, WorkspaceNeed::List).await?;
     caller.require_platform_admin()?;
     let event = caller.event(
         "workspace.delete",

@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
-use berth_access::{Action, Scope, Subject};
+use berth_access::{Action, Refused, Scope, Subject};
 use berth_oci::{Digest, RepoName};
 
 pub use error::RegistryError;
@@ -309,35 +309,20 @@ pub(crate) async fn authorize(
                 // The account was deleted, disabled or expired after the token was issued.
                 return Err(challenge(Some("invalid_token")));
             };
-            if subject == Subject::Anonymous {
-                // Anonymous callers may gain access by signing in.
-                return Err(challenge(Some("insufficient_scope")));
-            }
             let facts = principals::facts_for(&state.store, [name.as_str()]).await?;
-            if berth_access::may(&subject, &facts, name.as_str(), action) {
-                // A fresh token would carry the scope: the client should simply ask again.
-                return Err(challenge(Some("insufficient_scope")));
-            }
-            // A caller who may not even pull here is told the repository is not there, the
-            // same whether its space is private or missing, so names do not leak; a caller who
-            // can see the space is told plainly that this action is denied.
-            if berth_access::may(&subject, &facts, name.as_str(), Action::Pull) {
-                return Err(RegistryError::Denied(format!(
-                    "requested access to `{name}` is denied"
-                )));
-            }
             let space = name.space();
-            Err(RegistryError::SpaceUnknown(
-                if subject.is_platform_admin() {
-                    format!(
-                        "space `{space}` does not exist on this registry; create it (or turn on auto-create) before pushing to it"
-                    )
-                } else {
-                    format!(
-                        "repository `{name}` not found: space `{space}` does not exist or is not open to you; platform admins create spaces and bind them to workspaces"
-                    )
-                },
-            ))
+            Err(match berth_access::refusal(&subject, &facts, name.as_str(), action) {
+                Refused::AskAgain => challenge(Some("insufficient_scope")),
+                Refused::Denied => {
+                    RegistryError::Denied(format!("requested access to `{name}` is denied"))
+                }
+                Refused::Hidden { plainly: true } => RegistryError::SpaceUnknown(format!(
+                    "space `{space}` does not exist on this registry; create it (or turn on auto-create) before pushing to it"
+                )),
+                Refused::Hidden { plainly: false } => RegistryError::SpaceUnknown(format!(
+                    "repository `{name}` not found: space `{space}` does not exist or is not open to you; platform admins create spaces and bind them to workspaces"
+                )),
+            })
         }
     }
 }

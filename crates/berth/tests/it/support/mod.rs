@@ -187,6 +187,9 @@ impl Drop for TestServer {
 }
 
 pub fn client() -> reqwest::Client {
+    // reqwest is built without a crypto provider of its own (see the workspace's Cargo.toml),
+    // so one must be installed before any client is built, even for plain HTTP.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
