@@ -2,7 +2,7 @@
 
 use crate::subject::WorkspaceId;
 
-/// Why a workspace's image list holds a repository (DESIGN.md section 3). A space can be in
+/// Why a workspace's image list holds a repository (docs/model.md, "The visibility rule"). A space can be in
 /// the list for more than one reason, e.g. public and also bound.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ListSources {

@@ -30,7 +30,7 @@ impl Default for Policy {
     }
 }
 
-/// What `subject` may do in a space of a platform registry (DESIGN.md section 3):
+/// What `subject` may do in a space of a platform registry (docs/model.md, "The visibility rule"):
 ///
 /// | action | allowed for |
 /// | --- | --- |

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::db::Flag;
 use crate::hosted::HOSTED;
+use crate::values::Flag;
 use crate::{Store, StoreError};
 
 /// A space of the hosted registry as the rule sees it.

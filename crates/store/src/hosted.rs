@@ -8,7 +8,7 @@ use berth_oci::{Digest, ImageConfig, Manifest, ManifestKind, RepoName, Tag};
 use sqlx::{Any, Transaction};
 
 use crate::audit::{insert_audit, NewAuditEvent};
-use crate::db::Flag;
+use crate::values::Flag;
 use crate::{now_millis, Store, StoreError};
 
 /// The registry name of Berth's own registry. Repository rows are keyed by registry id, so

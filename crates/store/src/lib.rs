@@ -28,6 +28,9 @@ pub mod statistics;
 pub mod tenancy;
 /// Users and their password hashes.
 pub mod users;
+/// How times and booleans are stored on both databases.
+mod values;
 
-pub use db::{now_millis, Backend, CatalogChanges, RepositoryChanges, Store};
+pub use db::{Backend, CatalogChanges, RepositoryChanges, Store};
 pub use error::StoreError;
+pub use values::now_millis;

@@ -6,9 +6,9 @@
 //! its audit event.
 
 use crate::audit::{insert_audit, NewAuditEvent};
-use crate::db::Flag;
 use crate::hosted::HOSTED;
 use crate::tenancy::Page;
+use crate::values::Flag;
 use crate::{now_millis, Store, StoreError};
 
 /// Which registries a call is about: the platform's, or one workspace's.

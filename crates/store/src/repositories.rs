@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use sqlx::{Any, Transaction};
 
 use crate::audit::NewAuditEvent;
-use crate::db::Flag;
 use crate::hosted::{ChildRecord, Platform};
+use crate::values::Flag;
 use crate::{now_millis, Store, StoreError};
 
 /// A space with what the image list needs of its registry.

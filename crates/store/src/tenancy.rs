@@ -6,7 +6,7 @@
 use sqlx::{Any, Transaction};
 
 use crate::audit::{insert_audit, NewAuditEvent};
-use crate::db::Flag;
+use crate::values::Flag;
 use crate::{now_millis, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -1,6 +1,6 @@
 use crate::audit::{insert_audit, NewAuditEvent};
-use crate::db::Flag;
 use crate::tenancy::Page;
+use crate::values::Flag;
 use crate::{now_millis, Store, StoreError};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

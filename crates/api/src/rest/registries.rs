@@ -485,7 +485,7 @@ pub async fn check_health(
 
 // ---- handlers: workspace registries --------------------------------------------------------
 
-/// The workspace's own registries (members, and the workspace's robots).
+/// The workspace's own registries (members; robots only push and pull, so they may not list them).
 #[utoipa::path(get, path = "/workspaces/{ws}/registries", tag = "workspace registries",
     params(("ws" = String, Path, description = "Workspace name"), ListParams),
     responses((status = 200, body = Page<Registry>), ErrorResponses))]

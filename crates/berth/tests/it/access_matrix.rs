@@ -1,4 +1,4 @@
-//! The access matrix of the hosted registry (DESIGN.md section 3), cell by cell, over the real
+//! The access matrix of the hosted registry (docs/model.md, "The visibility rule"), cell by cell, over the real
 //! token flow.
 //!
 //! Nine principals (the platform admin; the admin, an editor, a viewer, a pull robot and a
@@ -10,7 +10,7 @@
 //! lists the space's repository and whether `GET /api/v1/registries/hosted/spaces/<space>`
 //! shows the space to the principal.
 //!
-//! The expected cells are written out below from DESIGN.md and docs/api-contract.md, not
+//! The expected cells are written out below from docs/model.md and docs/api-contract.md, not
 //! computed by the access crate, so that the test checks the implementation instead of
 //! repeating it. Run with `--nocapture` to see the matrix.
 
@@ -45,7 +45,7 @@ crate::on_both_backends!(
 /// The three kinds of space, in column order.
 const SPACES: [&str; 3] = ["public-space", "bound-space", "unbound-space"];
 
-/// What each principal may do in each space of [`SPACES`], written out from DESIGN.md section 3:
+/// What each principal may do in each space of [`SPACES`], written out from docs/model.md ("The visibility rule"):
 ///
 /// - pull: anyone when the space is public (anonymous pull is on by default); members and
 ///   robots (with `pull`) of a workspace bound to the space; platform admins.
@@ -554,7 +554,7 @@ async fn matrix(backend: Backend) {
     mismatches.extend(odd);
     assert!(
         mismatches.is_empty(),
-        "{}: the access matrix disagrees with DESIGN.md section 3 and docs/api-contract.md:\n{}",
+        "{}: the access matrix disagrees with docs/model.md and docs/api-contract.md:\n{}",
         backend.name(),
         mismatches.join("\n")
     );
