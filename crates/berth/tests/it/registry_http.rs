@@ -983,6 +983,41 @@ async fn token_endpoint(backend: Backend) {
             400,
             "UNSUPPORTED",
         ),
+        // A repository name `/v2` would refuse is refused here too, before anything is
+        // granted, with the code `/v2` answers for it and a message naming the scope.
+        (
+            "GET, a name with `..`",
+            t.token_get(Some(admin), &["repository:library/../etc:pull"])
+                .await,
+            400,
+            "NAME_INVALID",
+        ),
+        (
+            "GET, anonymous, a name with `..`",
+            t.token_get(None, &["repository:a/b:pull", "repository:../b:pull"])
+                .await,
+            400,
+            "NAME_INVALID",
+        ),
+        (
+            "GET, a name with a port",
+            t.token_get(Some(admin), &["repository:host:5000/a:pull"])
+                .await,
+            400,
+            "NAME_INVALID",
+        ),
+        (
+            "POST, an upper-case name",
+            t.token_post(&[
+                ("grant_type", "password"),
+                ("username", "admin"),
+                ("password", ADMIN_PASSWORD),
+                ("scope", "repository:a/b:pull repository:Team/App:push"),
+            ])
+            .await,
+            400,
+            "NAME_INVALID",
+        ),
         (
             "POST, unsupported grant type",
             t.token_post(&[("grant_type", "client_credentials")]).await,
@@ -1011,6 +1046,13 @@ async fn token_endpoint(backend: Backend) {
             reply.code().unwrap_or_default()
         );
         expect_error(reply, *status, code);
+        if *code == "NAME_INVALID" {
+            let message = reply.json()["errors"][0]["message"].to_string();
+            let named = ["library/../etc", "../b", "host:5000/a", "Team/App"]
+                .iter()
+                .any(|name| message.contains(&format!("`repository:{name}:")));
+            assert!(named, "{what}: the message names the scope: {message}");
+        }
         if *status == 401 {
             let challenge = reply.header("www-authenticate").unwrap_or_else(|| {
                 panic!("{what}: a 401 from the token endpoint carries no WWW-Authenticate")
@@ -1056,12 +1098,6 @@ async fn token_endpoint(backend: Backend) {
             Some(admin),
             vec!["repository:a/b:pull repository:c/d:push"],
             access(&[("repository", "a/b", "pull"), ("repository", "c/d", "push")]),
-        ),
-        (
-            "admin asks a name with a port",
-            Some(admin),
-            vec!["repository:host:5000/a:pull"],
-            access(&[("repository", "host:5000/a", "pull")]),
         ),
         (
             "admin asks the catalog",
