@@ -42,7 +42,7 @@ pub async fn login(
         &request.password,
     )
     .await?
-    .ok_or(ApiError::Unauthorized)?;
+    .ok_or(ApiError::BadCredentials)?;
     let (token, claims) = state
         .tokens
         .issue_session(signed_in.subject.name(), &signed_in.credential)?;

@@ -51,15 +51,26 @@ async fn login_and_me(backend: Backend) {
         .expect(200);
     assert_eq!(me["username"], "admin");
 
-    // Every failure to authenticate is the same 401 with a challenge.
-    let wrong = json!({ "username": "admin", "password": "wrong" });
-    api.post("/auth/login", Auth::Anonymous, wrong)
-        .await
-        .error(401, "unauthorized", "");
-    let unknown = json!({ "username": "nobody", "password": "x" });
-    api.post("/auth/login", Auth::Anonymous, unknown)
-        .await
-        .error(401, "unauthorized", "");
+    // Every failure to authenticate is the same 401 with a challenge. A sign-in that fails
+    // says why, as `/auth/token` does, and the same for a wrong password and an unknown user.
+    for (username, password) in [("admin", "wrong"), ("nobody", "x")] {
+        let answer = api
+            .post(
+                "/auth/login",
+                Auth::Anonymous,
+                json!({ "username": username, "password": password }),
+            )
+            .await;
+        assert_eq!(
+            answer.headers["www-authenticate"],
+            r#"Bearer realm="berth""#
+        );
+        assert_eq!(
+            answer.body["error"]["message"], "incorrect username or password",
+            "{username}"
+        );
+        answer.error(401, "unauthorized", "");
+    }
     for auth in [
         Auth::Anonymous,
         Auth::Bearer("not-a-token"),
