@@ -217,14 +217,16 @@ async fn the_printed_skopeo_lines_push_with_a_temporary_login(backend: Backend) 
             server.host
         )
     );
-    // The external URL is plain HTTP, so every client's lines say so, and a note tells
-    // Docker users what to configure.
+    // The external URL is plain HTTP, so every client's lines say so. It is a loopback
+    // address, which Docker treats as insecure already, so no note sends Docker users to
+    // `insecure-registries`.
     assert!(lines(&answer, "podman")[0].contains("--tls-verify=false"));
     assert!(lines(&answer, "nerdctl")[2].contains("--insecure-registry"));
     assert!(lines(&answer, "oras")[1].contains("--plain-http"));
     assert!(lines(&answer, "helm")[1].contains("--plain-http"));
     let notes = answer["notes"].to_string();
-    assert!(notes.contains("insecure-registries"), "{notes}");
+    assert!(!notes.contains("insecure-registries"), "{notes}");
+    assert!(notes.contains("loopback"), "{notes}");
     assert!(notes.contains("temporary robot"), "{notes}");
 
     // Run the lines verbatim where the user keeps `my-image.tar`.
@@ -600,6 +602,20 @@ async fn push_commands_check_access_and_input(backend: Backend) {
     push_command(&server, "carol", "ops/registries/own/spaces/anything", "")
         .await
         .error(404, "not_found", "registry `own`");
+
+    // A plain-HTTP registry off loopback is one Docker must be told about.
+    let body = json!({ "name": "mirror", "kind": "oci", "url": "http://mirror.example.com:5000" });
+    post(&server, "/workspaces/team/registries", "admin", body)
+        .await
+        .expect(201);
+    let answer = push_command(&server, "alice", "team/registries/mirror/spaces/apps", "")
+        .await
+        .expect(200);
+    let notes = answer["notes"].to_string();
+    assert!(
+        notes.contains("`mirror.example.com:5000` is listed under `insecure-registries`"),
+        "{notes}"
+    );
     server.stop().await;
 }
 
