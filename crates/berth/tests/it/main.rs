@@ -14,6 +14,7 @@ mod push_cli;
 mod push_commands;
 mod registry_http;
 mod skopeo;
+mod startup;
 mod support;
 mod uploads;
 
