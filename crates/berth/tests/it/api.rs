@@ -19,6 +19,7 @@ crate::on_both_backends!(
     workspace_registries,
     robots,
     audit_log,
+    a_buffered_pull_is_logged_at_its_request_time,
     settings,
     openapi_and_docs,
     spaces_holding_images_are_not_deleted,
@@ -1292,6 +1293,124 @@ async fn audit_log(backend: Backend) {
     api.get("/audit?workspace=team-b", Auth::Bearer(&bob))
         .await
         .error(403, "forbidden", "");
+    api.server.stop().await;
+}
+
+/// A pull of a private image is audited when the buffer is flushed, up to a second later, but
+/// with the time of its request: a binding removed right after the pull (before the flush) is
+/// listed as newer than the pull although its event was written first, and paging walks every
+/// event exactly once in that order.
+async fn a_buffered_pull_is_logged_at_its_request_time(backend: Backend) {
+    let api = Api::start(backend).await;
+    let admin = api.as_admin();
+    api.workspace("team-a").await;
+    api.workspace("team-b").await;
+    api.post(
+        "/registries/hosted/spaces",
+        admin,
+        json!({ "name": "vault", "public": false }),
+    )
+    .await
+    .expect(201);
+    let token = api.server.admin_token(&["vault/app"]).await;
+    let image = berth_testkit::image::ImageBuilder::new()
+        .layer(
+            berth_testkit::image::layer(&[("secret", b"plans")]),
+            "ADD secret /",
+        )
+        .build();
+    crate::support::push_image(&api.server.url, &token, "vault/app", &image, "v1").await;
+    let bind = async |workspaces: Value| {
+        let body = json!({ "workspaces": workspaces });
+        api.put("/registries/hosted/spaces/vault/bindings", admin, body)
+            .await
+            .expect(200);
+    };
+
+    // The background flush runs once a second; a round in which it ran between the pull and
+    // the binding change shows nothing, so rounds repeat until one did not (almost always
+    // the first).
+    let mut rounds = 0;
+    let (pull, removal, events) = loop {
+        rounds += 1;
+        assert!(
+            rounds <= 5,
+            "the flush ran between pull and change in every round"
+        );
+        bind(json!(["team-a", "team-b"])).await;
+        api.server.flush_pulls().await;
+        let pulled = client()
+            .get(format!("{}/v2/vault/app/manifests/v1", api.server.url))
+            .bearer_auth(&token)
+            .header("accept", berth_testkit::image::OCI_MANIFEST)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pulled.status(), 200);
+        // Events in the same millisecond order by id, which would put the later-written pull
+        // first; the change comes a little later, as any change made by a person does.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        bind(json!(["team-a"])).await;
+        api.server.flush_pulls().await;
+
+        let events = api.get("/audit?limit=500", admin).await.expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let position = |action: &str| {
+            events
+                .iter()
+                .position(|e| e["action"] == action)
+                .unwrap_or_else(|| panic!("no {action} in {events:#?}"))
+        };
+        let (pull, removal) = (position("manifest.pull"), position("binding.remove"));
+        let id = |i: usize| events[i]["id"].as_i64().unwrap();
+        if id(pull) > id(removal) {
+            break (pull, removal, events);
+        }
+    };
+
+    // Newest first: the removal, then the pull, which happened first though written last.
+    assert!(removal < pull, "the pull is listed as older: {events:#?}");
+    let at = |i: usize| {
+        time::OffsetDateTime::parse(
+            events[i]["at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert!(at(pull) <= at(removal), "{events:#?}");
+    assert_eq!(
+        events[pull]["target"],
+        format!("hosted/vault/app@{}", image.manifest.digest)
+    );
+    assert_eq!(events[pull]["actor"], "admin");
+    let times: Vec<_> = (0..events.len()).map(at).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first by time: {events:#?}"
+    );
+
+    // Paging two at a time walks the same events in the same order, each once.
+    let listed: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let mut paged = Vec::new();
+    let mut path = "/audit?limit=2".to_string();
+    loop {
+        let page = api.get(&path, admin).await.expect(200);
+        assert_eq!(page["total"], listed.len());
+        paged.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/audit?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, listed);
     api.server.stop().await;
 }
 
