@@ -10,6 +10,7 @@ mod crash;
 mod image_cli;
 mod image_details;
 mod images;
+mod metrics;
 mod push_cli;
 mod push_commands;
 mod registry_http;
