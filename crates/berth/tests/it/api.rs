@@ -577,6 +577,29 @@ async fn spaces_and_bindings(backend: Backend) {
         api.names("/registries/hosted/spaces", admin, "name").await,
         ["apps", "library"]
     );
+    // The built-in registry and space were made when the database was, before `apps`, and
+    // not in 1970.
+    let apps = api
+        .get("/registries/hosted/spaces/apps", admin)
+        .await
+        .expect(200);
+    let library = api
+        .get("/registries/hosted/spaces/library", admin)
+        .await
+        .expect(200);
+    let hosted = api.get("/registries/hosted", admin).await.expect(200);
+    let time = |value: &Value| {
+        time::OffsetDateTime::parse(
+            value["created_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    let an_hour_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    for built_in in [&library, &hosted] {
+        assert!(time(built_in) > an_hour_ago, "{built_in}");
+        assert!(time(built_in) <= time(&apps), "{built_in}");
+    }
 
     let bound = api
         .put(
