@@ -711,54 +711,52 @@ mod tests {
 
     #[test]
     fn docker_is_told_about_insecure_registries_only_for_hosts_off_loopback() {
-        for host in [
+        let notes = |host: &str, transport: Transport| {
+            target_notes(&Target {
+                host: host.into(),
+                ..target(transport, "web")
+            })
+        };
+        let loopback = [
             "127.0.0.1:5050",
             "127.8.9.10",
             "localhost:5050",
             "LocalHost",
             "[::1]:5050",
             "[::1]",
-        ] {
-            for transport in [Transport::Http, Transport::HttpsUnverified] {
-                let notes = target_notes(&Target {
-                    host: host.into(),
-                    ..target(transport, "web")
-                });
+        ];
+        let elsewhere = [
+            "registry.example.com:5050",
+            "10.1.2.3:5000",
+            "[2001:db8::1]:5000",
+            "128.0.0.1",
+        ];
+        for transport in [Transport::Http, Transport::HttpsUnverified] {
+            for host in loopback {
+                let notes = notes(host, transport);
                 assert!(
                     !notes.join(" ").contains("insecure-registries"),
                     "{host}: {notes:?}"
                 );
                 assert!(notes[0].contains("loopback"), "{host}: {notes:?}");
             }
-        }
-        for host in [
-            "registry.example.com:5050",
-            "10.1.2.3:5000",
-            "[2001:db8::1]:5000",
-            "128.0.0.1",
-        ] {
-            for transport in [Transport::Http, Transport::HttpsUnverified] {
-                let notes = target_notes(&Target {
-                    host: host.into(),
-                    ..target(transport, "web")
-                });
+            for host in elsewhere {
+                let notes = notes(host, transport);
+                let advice = [
+                    format!("`{host}` under `insecure-registries`"),
+                    format!("`{host}` is listed under `insecure-registries`"),
+                ];
                 assert!(
-                    notes[0].contains(&format!("`{host}` under `insecure-registries`"))
-                        || notes[0]
-                            .contains(&format!("`{host}` is listed under `insecure-registries`")),
+                    advice.iter().any(|a| notes[0].contains(a)),
                     "{host}: {notes:?}"
                 );
             }
         }
         // The notes about a target always number the same, which the console relies on.
-        let count = |host: &str| {
-            target_notes(&Target {
-                host: host.into(),
-                ..target(Transport::Http, "web")
-            })
-            .len()
-        };
-        assert_eq!(count("127.0.0.1:5050"), count("registry.example.com:5050"));
+        assert_eq!(
+            notes(loopback[0], Transport::Http).len(),
+            notes(elsewhere[0], Transport::Http).len()
+        );
     }
 
     #[test]

@@ -1237,23 +1237,7 @@ async fn audit_log(backend: Backend) {
     assert_eq!(all["total"], events.len());
 
     // Paging walks the same events.
-    let mut paged = Vec::new();
-    let mut path = "/audit?limit=2".to_string();
-    loop {
-        let page = api.get(&path, admin).await.expect(200);
-        paged.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["id"].as_i64().unwrap()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/audit?limit=2&cursor={cursor}"),
-            None => break,
-        }
-    }
-    assert_eq!(paged, ids);
+    assert_eq!(audit_ids_in_pages_of_two(&api).await, ids);
 
     // Filters.
     let by_alice = api.names("/audit?actor=alice", admin, "action").await;
@@ -1319,6 +1303,31 @@ async fn audit_log(backend: Backend) {
     api.server.stop().await;
 }
 
+/// The ids of the whole audit log, read two at a time by following `next_cursor`; every page
+/// counts the whole log in `total`.
+async fn audit_ids_in_pages_of_two(api: &Api) -> Vec<i64> {
+    let mut paged = Vec::new();
+    let mut path = "/audit?limit=2".to_string();
+    let mut totals = Vec::new();
+    loop {
+        let page = api.get(&path, api.as_admin()).await.expect(200);
+        totals.push(page["total"].as_u64().unwrap() as usize);
+        paged.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/audit?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert!(totals.iter().all(|t| *t == paged.len()), "{totals:?}");
+    paged
+}
+
 /// A pull of a private image is audited when the buffer is flushed, up to a second later, but
 /// with the time of its request: a binding removed right after the pull (before the flush) is
 /// listed as newer than the pull although its event was written first, and paging walks every
@@ -1328,21 +1337,7 @@ async fn a_buffered_pull_is_logged_at_its_request_time(backend: Backend) {
     let admin = api.as_admin();
     api.workspace("team-a").await;
     api.workspace("team-b").await;
-    api.post(
-        "/registries/hosted/spaces",
-        admin,
-        json!({ "name": "vault", "public": false }),
-    )
-    .await
-    .expect(201);
-    let token = api.server.admin_token(&["vault/app"]).await;
-    let image = berth_testkit::image::ImageBuilder::new()
-        .layer(
-            berth_testkit::image::layer(&[("secret", b"plans")]),
-            "ADD secret /",
-        )
-        .build();
-    crate::support::push_image(&api.server.url, &token, "vault/app", &image, "v1").await;
+    let (token, image) = private_space_with_image(&api, "vault").await;
     let bind = async |workspaces: Value| {
         let body = json!({ "workspaces": workspaces });
         api.put("/registries/hosted/spaces/vault/bindings", admin, body)
@@ -1416,24 +1411,7 @@ async fn a_buffered_pull_is_logged_at_its_request_time(backend: Backend) {
 
     // Paging two at a time walks the same events in the same order, each once.
     let listed: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
-    let mut paged = Vec::new();
-    let mut path = "/audit?limit=2".to_string();
-    loop {
-        let page = api.get(&path, admin).await.expect(200);
-        assert_eq!(page["total"], listed.len());
-        paged.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["id"].as_i64().unwrap()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/audit?limit=2&cursor={cursor}"),
-            None => break,
-        }
-    }
-    assert_eq!(paged, listed);
+    assert_eq!(audit_ids_in_pages_of_two(&api).await, listed);
     api.server.stop().await;
 }
 
@@ -1577,26 +1555,34 @@ async fn recreated_workspaces_do_not_inherit_history(backend: Backend) {
     api.server.stop().await;
 }
 
-/// A space that still holds images cannot be deleted: its images would stay behind, and a
-/// new space of the same name (public, or bound elsewhere) would inherit them.
-async fn spaces_holding_images_are_not_deleted(backend: Backend) {
-    let api = Api::start(backend).await;
-    let admin = api.as_admin();
+/// Creates the private hosted space `space` and pushes an image to `<space>/app:v1` as admin;
+/// answers the admin's registry token for `<space>/app` and the image.
+async fn private_space_with_image(api: &Api, space: &str) -> (String, berth_testkit::Image) {
     api.post(
         "/registries/hosted/spaces",
-        admin,
-        json!({ "name": "acme", "public": false }),
+        api.as_admin(),
+        json!({ "name": space, "public": false }),
     )
     .await
     .expect(201);
-    let token = api.server.admin_token(&["acme/app"]).await;
+    let repository = format!("{space}/app");
+    let token = api.server.admin_token(&[&repository]).await;
     let image = berth_testkit::image::ImageBuilder::new()
         .layer(
             berth_testkit::image::layer(&[("hello", b"world")]),
             "ADD hello /",
         )
         .build();
-    crate::support::push_image(&api.server.url, &token, "acme/app", &image, "v1").await;
+    crate::support::push_image(&api.server.url, &token, &repository, &image, "v1").await;
+    (token, image)
+}
+
+/// A space that still holds images cannot be deleted: its images would stay behind, and a
+/// new space of the same name (public, or bound elsewhere) would inherit them.
+async fn spaces_holding_images_are_not_deleted(backend: Backend) {
+    let api = Api::start(backend).await;
+    let admin = api.as_admin();
+    let (token, image) = private_space_with_image(&api, "acme").await;
     api.delete("/registries/hosted/spaces/acme", admin)
         .await
         .error(409, "conflict", "acme");

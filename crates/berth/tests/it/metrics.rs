@@ -34,23 +34,21 @@ async fn metrics_describe_themselves_and_count_a_push(backend: Backend) {
     push_image(base, &token, "library/app", &image, "v1").await;
     put_manifest(base, &token, "library/app", &image, "latest").await;
     push_image(base, &token, "library/copy", &image, "v1").await;
+    let status = async |method: reqwest::Method, path: &str| {
+        let response = client()
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        response.status().as_u16()
+    };
     // An upload that is started and left open.
-    let started = client()
-        .post(format!("{base}/v2/library/app/blobs/uploads/"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 202);
+    let uploads = "/v2/library/app/blobs/uploads/";
+    assert_eq!(status(reqwest::Method::POST, uploads).await, 202);
     // A blob served, so the bytes-sent counter exists.
-    let layer_digest = &image.layers[0].digest;
-    let served = client()
-        .get(format!("{base}/v2/library/app/blobs/{layer_digest}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(served.status(), 200);
+    let layer = format!("/v2/library/app/blobs/{}", image.layers[0].digest);
+    assert_eq!(status(reqwest::Method::GET, &layer).await, 200);
 
     let response = client()
         .get(format!("{base}/metrics"))

@@ -576,13 +576,15 @@ async fn push_commands_check_access_and_input(backend: Backend) {
     .error(400, "invalid", "only for the hosted registry");
 
     // A workspace's own registry: every space of it is in the workspace's view.
-    let body = json!({ "name": "own", "kind": "oci", "url": "https://own.example.com" });
-    post(&server, "/workspaces/team/registries", "admin", body)
-        .await
-        .expect(201);
-    let answer = push_command(&server, "alice", "team/registries/own/spaces/anything", "")
-        .await
-        .expect(200);
+    let own_registry = async |name: &str, url: &str, space: &str| {
+        let body = json!({ "name": name, "kind": "oci", "url": url });
+        post(&server, "/workspaces/team/registries", "admin", body)
+            .await
+            .expect(201);
+        let path = format!("team/registries/{name}/spaces/{space}");
+        push_command(&server, "alice", &path, "").await.expect(200)
+    };
+    let answer = own_registry("own", "https://own.example.com", "anything").await;
     assert_eq!(
         lines(&answer, "podman"),
         [
@@ -604,13 +606,7 @@ async fn push_commands_check_access_and_input(backend: Backend) {
         .error(404, "not_found", "registry `own`");
 
     // A plain-HTTP registry off loopback is one Docker must be told about.
-    let body = json!({ "name": "mirror", "kind": "oci", "url": "http://mirror.example.com:5000" });
-    post(&server, "/workspaces/team/registries", "admin", body)
-        .await
-        .expect(201);
-    let answer = push_command(&server, "alice", "team/registries/mirror/spaces/apps", "")
-        .await
-        .expect(200);
+    let answer = own_registry("mirror", "http://mirror.example.com:5000", "apps").await;
     let notes = answer["notes"].to_string();
     assert!(
         notes.contains("`mirror.example.com:5000` is listed under `insecure-registries`"),
