@@ -110,8 +110,8 @@ fn parse_range(value: &str, size: u64) -> Result<Option<(u64, u64)>, RegistryErr
         if suffix == 0 {
             return Err(unsatisfiable());
         }
-        // Every byte of an empty blob is its last `suffix` bytes; there is no range to
-        // answer with, so the whole (empty) blob is served.
+        // RFC 9110 calls a suffix of an empty blob satisfiable, but there is no byte range
+        // to send for it, so the whole (empty) blob answers.
         if size == 0 {
             return Ok(None);
         }
