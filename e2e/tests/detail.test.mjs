@@ -68,6 +68,14 @@ step("the list links to the detail page", async () => {
   assert.equal(new URL(page.url()).searchParams.get("workspace"), WS, "the link keeps the workspace");
 });
 
+step("the vulnerabilities panel says plainly that Berth does not scan images yet", async () => {
+  const panel = page.locator("main section.repo-scan");
+  await panel.getByRole("heading", { name: "Vulnerabilities", exact: true }).waitFor();
+  const text = await panel.innerText();
+  assert.match(text, /Berth does not scan images for vulnerabilities yet\./);
+  assert.doesNotMatch(text, /once scanning is enabled/i, "no promise of a scanner nothing can enable");
+});
+
 step("the tags table shows the tag with its short, copyable digest", async () => {
   await page.getByRole("searchbox", { name: "Search tags", exact: true }).or(page.getByRole("textbox", { name: "Search tags", exact: true })).waitFor();
   const copy = page.getByRole("button", { name: `Copy digest of ${TAG}`, exact: true });

@@ -122,8 +122,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         upload_ttl: config.upload_ttl,
     })
     .await?;
-    // Shown once, on the terminal that started Berth; the log never carries the password.
-    eprintln!("{}", welcome(&app.admin, &external_url, &config.data_dir));
+    // Shown once, to the person who started Berth, on standard output: the log is standard
+    // error, which must never carry the password (`2>berth.log` would keep it) and must stay
+    // one JSON object a line with `--log-format json`.
+    println!("{}", welcome(&app.admin, &external_url, &config.data_dir));
     tracing::info!(listen = %bound, external_url = %external_url, database = %redact_url(&config.database_url), "berth is serving");
     app.serve(listener, shutdown_signal()).await
 }

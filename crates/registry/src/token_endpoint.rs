@@ -30,6 +30,19 @@ impl TokenError {
         }
     }
 
+    /// A scope naming a repository that `/v2` would refuse. The code is the one `/v2` answers
+    /// for that name, so a client reports the same problem whichever it reaches first.
+    fn invalid_name(scope: &str, error: berth_oci::NameError) -> TokenError {
+        TokenError {
+            status: StatusCode::BAD_REQUEST,
+            code: "NAME_INVALID",
+            message: format!(
+                "invalid scope `{}`: {error}",
+                scope.chars().take(300).collect::<String>()
+            ),
+        }
+    }
+
     fn bad_request(message: String) -> TokenError {
         TokenError {
             status: StatusCode::BAD_REQUEST,
@@ -119,8 +132,16 @@ async fn issue(
     let requested = scopes
         .iter()
         .filter(|s| !s.is_empty())
-        .map(|s| Scope::parse(s).map_err(|e| TokenError::bad_request(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|s| {
+            let scope = Scope::parse(s).map_err(|e| TokenError::bad_request(e.to_string()))?;
+            // A token for a name `/v2` refuses could never be used, and granting it would
+            // let the rule and auto-create reason about names nothing can hold.
+            if let Scope::Repository { name, .. } = &scope {
+                berth_oci::RepoName::parse(name).map_err(|e| TokenError::invalid_name(s, e))?;
+            }
+            Ok(scope)
+        })
+        .collect::<Result<Vec<_>, TokenError>>()?;
     let (subject, credential, expires_at) = match credentials {
         None => (Subject::Anonymous, String::new(), None),
         Some((username, password)) => {

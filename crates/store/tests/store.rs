@@ -314,6 +314,81 @@ async fn migrations_apply_and_rerun(backend: Backend, url: String) {
     first.close().await;
 }
 
+store_test!(
+    builtin_registry_and_library_are_dated_by_their_migration,
+    url
+);
+/// Migration 0002 inserted `hosted` and `library` with a creation time of 0, which showed as
+/// 1970-01-01. 0007 dates them from sqlx's record of when 0002 ran: on a new database that is
+/// now, and on one migrated long ago it is then, not the time of the upgrade.
+async fn builtin_registry_and_library_are_dated_by_their_migration(backend: Backend, url: String) {
+    // SQLite records migration times to the second.
+    let before = berth_store::now_millis() / 1000 * 1000;
+    let store = Store::connect(&url).await.unwrap();
+    let after = berth_store::now_millis();
+    let raw = raw_pool(&url).await;
+    let created = || async {
+        let registry: i64 =
+            sqlx::query_scalar("SELECT created_at FROM registries WHERE kind = 'hosted'")
+                .fetch_one(&raw)
+                .await
+                .unwrap();
+        let library = store
+            .space(store.hosted_registry_id(), "library")
+            .await
+            .unwrap()
+            .expect("the built-in library space")
+            .created_at;
+        (registry, library)
+    };
+    let (registry, library) = created().await;
+    assert!(
+        (before..=after).contains(&registry),
+        "hosted created at {registry}, not within {before}..={after}"
+    );
+    assert_eq!(library, registry, "library was made with hosted");
+
+    // An older deployment: 0002 ran at 2020-01-02T03:04:05Z, and 0007 runs only now.
+    sqlx::query("UPDATE registries SET created_at = 0 WHERE kind = 'hosted'")
+        .execute(&raw)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE spaces SET created_at = 0 WHERE name = 'library'")
+        .execute(&raw)
+        .await
+        .unwrap();
+    let set_recorded_time = |at: &'static str| {
+        let sql = match backend {
+            Backend::Sqlite => {
+                format!("UPDATE _sqlx_migrations SET installed_on = '{at}' WHERE version = 2")
+            }
+            Backend::Postgres => format!(
+                "UPDATE _sqlx_migrations SET installed_on = TIMESTAMPTZ '{at}+00' WHERE version = 2"
+            ),
+        };
+        let raw = &raw;
+        async move { sqlx::query(&sql).execute(raw).await.unwrap() }
+    };
+    let migration = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend.name())
+            .join("0007_builtin_created_at.sql"),
+    )
+    .unwrap();
+    set_recorded_time("2020-01-02 03:04:05").await;
+    sqlx::raw_sql(&migration).execute(&raw).await.unwrap();
+    let january_2020 = 1_577_934_245_000;
+    assert_eq!(created().await, (january_2020, january_2020));
+
+    // A time that is no longer 0 is never replaced.
+    set_recorded_time("2021-06-07 08:09:10").await;
+    sqlx::raw_sql(&migration).execute(&raw).await.unwrap();
+    assert_eq!(created().await, (january_2020, january_2020));
+    raw.close().await;
+    store.close().await;
+}
+
 store_test!(bad_urls_are_refused, url);
 async fn bad_urls_are_refused(backend: Backend, url: String) {
     for bad in ["mysql://root@localhost/berth", "berth.db", ""] {

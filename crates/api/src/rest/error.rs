@@ -18,6 +18,9 @@ pub enum ApiError {
     /// No credentials, or credentials that do not check out.
     #[error("authentication required: sign in, or send a session token or Basic credentials")]
     Unauthorized,
+    /// A sign-in whose username and password (or robot name and secret) match no account.
+    #[error("incorrect username or password")]
+    BadCredentials,
     /// The caller may see the resource but may not do this to it.
     #[error("{0}")]
     Forbidden(String),
@@ -44,7 +47,9 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Unauthorized | ApiError::BadCredentials => {
+                (StatusCode::UNAUTHORIZED, "unauthorized")
+            }
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

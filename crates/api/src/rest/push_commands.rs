@@ -206,7 +206,15 @@ fn target_notes(target: &Target) -> Vec<String> {
     let host = &target.host;
     let last = target.last_segment();
     let mut notes = Vec::new();
+    // Docker already treats a loopback registry as insecure (its default insecure-registries
+    // hold 127.0.0.0/8), so telling its users to list one would send them to edit a file
+    // and restart the daemon for nothing.
+    let loopback = is_loopback(host);
     match target.transport {
+        Transport::Http | Transport::HttpsUnverified if loopback => notes.push(format!(
+            "Docker treats `{host}` as an insecure registry already, since it is a loopback \
+             address; the other clients' lines carry their flags for it."
+        )),
         Transport::Http => notes.push(format!(
             "{host} is served over plain HTTP: Docker only logs in and pushes after `{host}` is \
              listed under `insecure-registries` in /etc/docker/daemon.json and the daemon is \
@@ -232,6 +240,19 @@ fn target_notes(target: &Target) -> Vec<String> {
         target.tag, target.tag
     ));
     notes
+}
+
+/// Whether `host` (`host[:port]`, an IPv6 address in brackets) is `localhost` or a loopback
+/// address (127.0.0.0/8, ::1).
+fn is_loopback(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `host[:port]` of a URL, and whether it is plain HTTP.
@@ -634,6 +655,56 @@ mod tests {
         );
         let notes = target_notes(&target(Transport::Http, "web"));
         assert!(notes[0].contains("insecure-registries"), "{notes:?}");
+    }
+
+    #[test]
+    fn docker_is_told_about_insecure_registries_only_for_hosts_off_loopback() {
+        let notes = |host: &str, transport: Transport| {
+            target_notes(&Target {
+                host: host.into(),
+                ..target(transport, "web")
+            })
+        };
+        let loopback = [
+            "127.0.0.1:5050",
+            "127.8.9.10",
+            "localhost:5050",
+            "LocalHost",
+            "[::1]:5050",
+            "[::1]",
+        ];
+        let elsewhere = [
+            "registry.example.com:5050",
+            "10.1.2.3:5000",
+            "[2001:db8::1]:5000",
+            "128.0.0.1",
+        ];
+        for transport in [Transport::Http, Transport::HttpsUnverified] {
+            for host in loopback {
+                let notes = notes(host, transport);
+                assert!(
+                    !notes.join(" ").contains("insecure-registries"),
+                    "{host}: {notes:?}"
+                );
+                assert!(notes[0].contains("loopback"), "{host}: {notes:?}");
+            }
+            for host in elsewhere {
+                let notes = notes(host, transport);
+                let advice = [
+                    format!("`{host}` under `insecure-registries`"),
+                    format!("`{host}` is listed under `insecure-registries`"),
+                ];
+                assert!(
+                    advice.iter().any(|a| notes[0].contains(a)),
+                    "{host}: {notes:?}"
+                );
+            }
+        }
+        // The notes about a target always number the same, which the console relies on.
+        assert_eq!(
+            notes(loopback[0], Transport::Http).len(),
+            notes(elsewhere[0], Transport::Http).len()
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub async fn login(
         request.password.expose(),
     )
     .await?
-    .ok_or(ApiError::Unauthorized)?;
+    .ok_or(ApiError::BadCredentials)?;
     let (token, claims) = state
         .tokens
         .issue_session(signed_in.subject.name(), &signed_in.credential)?;

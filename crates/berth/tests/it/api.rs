@@ -19,6 +19,7 @@ crate::on_both_backends!(
     workspace_registries,
     robots,
     audit_log,
+    a_buffered_pull_is_logged_at_its_request_time,
     settings,
     openapi_and_docs,
     spaces_holding_images_are_not_deleted,
@@ -51,15 +52,26 @@ async fn login_and_me(backend: Backend) {
         .expect(200);
     assert_eq!(me["username"], "admin");
 
-    // Every failure to authenticate is the same 401 with a challenge.
-    let wrong = json!({ "username": "admin", "password": "wrong" });
-    api.post("/auth/login", Auth::Anonymous, wrong)
-        .await
-        .error(401, "unauthorized", "");
-    let unknown = json!({ "username": "nobody", "password": "x" });
-    api.post("/auth/login", Auth::Anonymous, unknown)
-        .await
-        .error(401, "unauthorized", "");
+    // Every failure to authenticate is the same 401 with a challenge. A sign-in that fails
+    // says why, as `/auth/token` does, and the same for a wrong password and an unknown user.
+    for (username, password) in [("admin", "wrong"), ("nobody", "x")] {
+        let answer = api
+            .post(
+                "/auth/login",
+                Auth::Anonymous,
+                json!({ "username": username, "password": password }),
+            )
+            .await;
+        assert_eq!(
+            answer.headers["www-authenticate"],
+            r#"Bearer realm="berth""#
+        );
+        assert_eq!(
+            answer.body["error"]["message"], "incorrect username or password",
+            "{username}"
+        );
+        answer.error(401, "unauthorized", "");
+    }
     for auth in [
         Auth::Anonymous,
         Auth::Bearer("not-a-token"),
@@ -565,6 +577,29 @@ async fn spaces_and_bindings(backend: Backend) {
         api.names("/registries/hosted/spaces", admin, "name").await,
         ["apps", "library"]
     );
+    // The built-in registry and space were made when the database was, before `apps`, and
+    // not in 1970.
+    let apps = api
+        .get("/registries/hosted/spaces/apps", admin)
+        .await
+        .expect(200);
+    let library = api
+        .get("/registries/hosted/spaces/library", admin)
+        .await
+        .expect(200);
+    let hosted = api.get("/registries/hosted", admin).await.expect(200);
+    let time = |value: &Value| {
+        time::OffsetDateTime::parse(
+            value["created_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    let an_hour_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    for built_in in [&library, &hosted] {
+        assert!(time(built_in) > an_hour_ago, "{built_in}");
+        assert!(time(built_in) <= time(&apps), "{built_in}");
+    }
 
     let bound = api
         .put(
@@ -1202,23 +1237,7 @@ async fn audit_log(backend: Backend) {
     assert_eq!(all["total"], events.len());
 
     // Paging walks the same events.
-    let mut paged = Vec::new();
-    let mut path = "/audit?limit=2".to_string();
-    loop {
-        let page = api.get(&path, admin).await.expect(200);
-        paged.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["id"].as_i64().unwrap()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/audit?limit=2&cursor={cursor}"),
-            None => break,
-        }
-    }
-    assert_eq!(paged, ids);
+    assert_eq!(audit_ids_in_pages_of_two(&api).await, ids);
 
     // Filters.
     let by_alice = api.names("/audit?actor=alice", admin, "action").await;
@@ -1281,6 +1300,118 @@ async fn audit_log(backend: Backend) {
     api.get("/audit?workspace=team-b", Auth::Bearer(&bob))
         .await
         .error(403, "forbidden", "");
+    api.server.stop().await;
+}
+
+/// The ids of the whole audit log, read two at a time by following `next_cursor`; every page
+/// counts the whole log in `total`.
+async fn audit_ids_in_pages_of_two(api: &Api) -> Vec<i64> {
+    let mut paged = Vec::new();
+    let mut path = "/audit?limit=2".to_string();
+    let mut totals = Vec::new();
+    loop {
+        let page = api.get(&path, api.as_admin()).await.expect(200);
+        totals.push(page["total"].as_u64().unwrap() as usize);
+        paged.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/audit?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert!(totals.iter().all(|t| *t == paged.len()), "{totals:?}");
+    paged
+}
+
+/// A pull of a private image is audited when the buffer is flushed, up to a second later, but
+/// with the time of its request: a binding removed right after the pull (before the flush) is
+/// listed as newer than the pull although its event was written first, and paging walks every
+/// event exactly once in that order.
+async fn a_buffered_pull_is_logged_at_its_request_time(backend: Backend) {
+    let api = Api::start(backend).await;
+    let admin = api.as_admin();
+    api.workspace("team-a").await;
+    api.workspace("team-b").await;
+    let (token, image) = private_space_with_image(&api, "vault").await;
+    let bind = async |workspaces: Value| {
+        let body = json!({ "workspaces": workspaces });
+        api.put("/registries/hosted/spaces/vault/bindings", admin, body)
+            .await
+            .expect(200);
+    };
+
+    // The background flush runs once a second; a round in which it ran between the pull and
+    // the binding change shows nothing, so rounds repeat until one did not (almost always
+    // the first).
+    let mut rounds = 0;
+    let (pull, removal, events) = loop {
+        rounds += 1;
+        assert!(
+            rounds <= 5,
+            "the flush ran between pull and change in every round"
+        );
+        bind(json!(["team-a", "team-b"])).await;
+        api.server.flush_pulls().await;
+        let pulled = client()
+            .get(format!("{}/v2/vault/app/manifests/v1", api.server.url))
+            .bearer_auth(&token)
+            .header("accept", berth_testkit::image::OCI_MANIFEST)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pulled.status(), 200);
+        // Events in the same millisecond order by id, which would put the later-written pull
+        // first; the change comes a little later, as any change made by a person does.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        bind(json!(["team-a"])).await;
+        api.server.flush_pulls().await;
+
+        let events = api.get("/audit?limit=500", admin).await.expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let position = |action: &str| {
+            events
+                .iter()
+                .position(|e| e["action"] == action)
+                .unwrap_or_else(|| panic!("no {action} in {events:#?}"))
+        };
+        let (pull, removal) = (position("manifest.pull"), position("binding.remove"));
+        let id = |i: usize| events[i]["id"].as_i64().unwrap();
+        if id(pull) > id(removal) {
+            break (pull, removal, events);
+        }
+    };
+
+    // Newest first: the removal, then the pull, which happened first though written last.
+    assert!(removal < pull, "the pull is listed as older: {events:#?}");
+    let at = |i: usize| {
+        time::OffsetDateTime::parse(
+            events[i]["at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert!(at(pull) <= at(removal), "{events:#?}");
+    assert_eq!(
+        events[pull]["target"],
+        format!("hosted/vault/app@{}", image.manifest.digest)
+    );
+    assert_eq!(events[pull]["actor"], "admin");
+    let times: Vec<_> = (0..events.len()).map(at).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first by time: {events:#?}"
+    );
+
+    // Paging two at a time walks the same events in the same order, each once.
+    let listed: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(audit_ids_in_pages_of_two(&api).await, listed);
     api.server.stop().await;
 }
 
@@ -1424,26 +1555,34 @@ async fn recreated_workspaces_do_not_inherit_history(backend: Backend) {
     api.server.stop().await;
 }
 
-/// A space that still holds images cannot be deleted: its images would stay behind, and a
-/// new space of the same name (public, or bound elsewhere) would inherit them.
-async fn spaces_holding_images_are_not_deleted(backend: Backend) {
-    let api = Api::start(backend).await;
-    let admin = api.as_admin();
+/// Creates the private hosted space `space` and pushes an image to `<space>/app:v1` as admin;
+/// answers the admin's registry token for `<space>/app` and the image.
+async fn private_space_with_image(api: &Api, space: &str) -> (String, berth_testkit::Image) {
     api.post(
         "/registries/hosted/spaces",
-        admin,
-        json!({ "name": "acme", "public": false }),
+        api.as_admin(),
+        json!({ "name": space, "public": false }),
     )
     .await
     .expect(201);
-    let token = api.server.admin_token(&["acme/app"]).await;
+    let repository = format!("{space}/app");
+    let token = api.server.admin_token(&[&repository]).await;
     let image = berth_testkit::image::ImageBuilder::new()
         .layer(
             berth_testkit::image::layer(&[("hello", b"world")]),
             "ADD hello /",
         )
         .build();
-    crate::support::push_image(&api.server.url, &token, "acme/app", &image, "v1").await;
+    crate::support::push_image(&api.server.url, &token, &repository, &image, "v1").await;
+    (token, image)
+}
+
+/// A space that still holds images cannot be deleted: its images would stay behind, and a
+/// new space of the same name (public, or bound elsewhere) would inherit them.
+async fn spaces_holding_images_are_not_deleted(backend: Backend) {
+    let api = Api::start(backend).await;
+    let admin = api.as_admin();
+    let (token, image) = private_space_with_image(&api, "acme").await;
     api.delete("/registries/hosted/spaces/acme", admin)
         .await
         .error(409, "conflict", "acme");

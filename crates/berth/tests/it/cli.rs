@@ -605,6 +605,7 @@ async fn the_cli_sets_up_a_workspace_end_to_end() {
     .await;
     assert_eq!(status, 401);
     assert_eq!(run.stderr, format!("error: {expected}\n"));
+    assert_eq!(run.stderr, "error: incorrect username or password\n");
     assert!(!credentials.exists());
 
     // Login saves {url, token}, readable only by the owner, and prints no token.

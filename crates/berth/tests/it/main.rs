@@ -10,11 +10,13 @@ mod crash;
 mod image_cli;
 mod image_details;
 mod images;
+mod metrics;
 mod push_cli;
 mod push_commands;
 mod registry_http;
 mod rest_matrix;
 mod skopeo;
+mod startup;
 mod support;
 mod uploads;
 

@@ -217,14 +217,16 @@ async fn the_printed_skopeo_lines_push_with_a_temporary_login(backend: Backend) 
             server.host
         )
     );
-    // The external URL is plain HTTP, so every client's lines say so, and a note tells
-    // Docker users what to configure.
+    // The external URL is plain HTTP, so every client's lines say so. It is a loopback
+    // address, which Docker treats as insecure already, so no note sends Docker users to
+    // `insecure-registries`.
     assert!(lines(&answer, "podman")[0].contains("--tls-verify=false"));
     assert!(lines(&answer, "nerdctl")[2].contains("--insecure-registry"));
     assert!(lines(&answer, "oras")[1].contains("--plain-http"));
     assert!(lines(&answer, "helm")[1].contains("--plain-http"));
     let notes = answer["notes"].to_string();
-    assert!(notes.contains("insecure-registries"), "{notes}");
+    assert!(!notes.contains("insecure-registries"), "{notes}");
+    assert!(notes.contains("loopback"), "{notes}");
     assert!(notes.contains("temporary robot"), "{notes}");
 
     // Run the lines verbatim where the user keeps `my-image.tar`.
@@ -574,13 +576,15 @@ async fn push_commands_check_access_and_input(backend: Backend) {
     .error(400, "invalid", "only for the hosted registry");
 
     // A workspace's own registry: every space of it is in the workspace's view.
-    let body = json!({ "name": "own", "kind": "oci", "url": "https://own.example.com" });
-    post(&server, "/workspaces/team/registries", "admin", body)
-        .await
-        .expect(201);
-    let answer = push_command(&server, "alice", "team/registries/own/spaces/anything", "")
-        .await
-        .expect(200);
+    let own_registry = async |name: &str, url: &str, space: &str| {
+        let body = json!({ "name": name, "kind": "oci", "url": url });
+        post(&server, "/workspaces/team/registries", "admin", body)
+            .await
+            .expect(201);
+        let path = format!("team/registries/{name}/spaces/{space}");
+        push_command(&server, "alice", &path, "").await.expect(200)
+    };
+    let answer = own_registry("own", "https://own.example.com", "anything").await;
     assert_eq!(
         lines(&answer, "podman"),
         [
@@ -600,6 +604,14 @@ async fn push_commands_check_access_and_input(backend: Backend) {
     push_command(&server, "carol", "ops/registries/own/spaces/anything", "")
         .await
         .error(404, "not_found", "registry `own`");
+
+    // A plain-HTTP registry off loopback is one Docker must be told about.
+    let answer = own_registry("mirror", "http://mirror.example.com:5000", "apps").await;
+    let notes = answer["notes"].to_string();
+    assert!(
+        notes.contains("`mirror.example.com:5000` is listed under `insecure-registries`"),
+        "{notes}"
+    );
     server.stop().await;
 }
 

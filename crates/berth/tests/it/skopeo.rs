@@ -25,7 +25,8 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::support::{
-    bind, create_space, create_workspace, set_role, Backend, TestServer, ADMIN_PASSWORD,
+    bind, create_robot, create_space, create_workspace, set_role, Backend, TestServer,
+    ADMIN_PASSWORD,
 };
 
 crate::on_both_backends!(
@@ -35,6 +36,7 @@ crate::on_both_backends!(
     docker_image_and_manifest_list,
     bad_or_missing_credentials_are_refused,
     non_admin_pushes_and_pulls_but_cannot_delete,
+    the_readme_shows_what_skopeo_prints_when_refused,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -291,6 +293,60 @@ async fn non_admin_pushes_and_pulls_but_cannot_delete(backend: Backend) {
         &image.manifest,
         "the manifest after a refused delete",
     );
+    server.stop().await;
+}
+
+/// The README's walkthrough, as far as team B's refusal: the robot of a workspace the private
+/// space is not bound to is refused a pull and a push, and skopeo's words for the pull are the
+/// ones the README shows (on a terminal skopeo prints `FATA[0000] <message>`; elsewhere it
+/// prints the same message as `msg="…"`).
+async fn the_readme_shows_what_skopeo_prints_when_refused(backend: Backend) {
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("reading README.md");
+    let command = "skopeo inspect --tls-verify=false --creds 'robot$team-b+ci:<secret>' \
+                   docker://127.0.0.1:5050/team-a/app:1.0";
+    let mut lines = readme.lines().skip_while(|line| *line != command);
+    assert!(
+        lines.next().is_some(),
+        "README.md no longer shows `{command}`"
+    );
+    let shown = lines
+        .next()
+        .and_then(|line| line.strip_prefix("# FATA[0000] "))
+        .expect("README.md shows skopeo's answer under the command, as `# FATA[0000] …`");
+
+    let server = TestServer::spawn(backend).await;
+    let store = &server.state.store;
+    create_workspace(store, "team-a").await;
+    create_workspace(store, "team-b").await;
+    create_space(store, "team-a", false).await;
+    bind(store, "team-a", &["team-a"]).await;
+    let team_a = create_robot(store, "team-a", "ci", true, true).await;
+    let team_b = create_robot(store, "team-b", "ci", true, true).await;
+    let source = oci_layout("latest", &app_image());
+    let pusher = Skopeo::new(&server.host, Some((&team_a.0, &team_a.1)));
+    pusher
+        .copy(&[], &source.reference, &pusher.image("team-a/app:1.0"))
+        .await;
+
+    let refused = Skopeo::new(&server.host, Some((&team_b.0, &team_b.1)));
+    let target = refused.image("team-a/app:1.0");
+    let error = refused.fails(&[], "inspect", &[&target]).await;
+    let printed = error
+        .lines()
+        .find_map(|line| line.split_once(" msg=\"").map(|(_, rest)| rest))
+        .and_then(|rest| rest.trim_end().strip_suffix('"'))
+        .unwrap_or_else(|| panic!("skopeo printed no fatal message:\n{error}"))
+        .replace("\\\"", "\"");
+    assert_eq!(
+        printed,
+        shown.replace("127.0.0.1:5050", &server.host),
+        "README.md must show what skopeo prints"
+    );
+    let error = refused
+        .fails(&[], "copy", &[&source.reference, &target])
+        .await;
+    assert_mentions(&error, &["name unknown: repository `team-a/app` not found"]);
     server.stop().await;
 }
 

@@ -84,12 +84,14 @@ pub(super) async fn get(
 }
 
 /// Parses `bytes=first-last`, `bytes=first-` or `bytes=-suffix` against a blob of `size`
-/// bytes. Multiple ranges are not supported and are answered with the whole blob, which RFC
-/// 9110 allows. An unsatisfiable range is a 416 carrying the blob's size.
+/// bytes, as RFC 9110 section 14 reads them. A header that is not one valid byte range
+/// (`bytes=10-5`, `bytes=a-b`, another unit, several ranges) is ignored and the whole blob is
+/// served, which section 14.2 prescribes for invalid ranges and allows for multiple ones. A
+/// valid range that starts past the end, or a suffix of zero bytes, is unsatisfiable: 416.
 fn parse_range(value: &str, size: u64) -> Result<Option<(u64, u64)>, RegistryError> {
-    let unsatisfiable = || RegistryError::RangeNotSatisfiable {
+    let unsatisfiable = || RegistryError::BlobRangeUnsatisfiable {
         message: format!("range `{value}` is outside the blob's {size} bytes"),
-        headers: vec![(header::CONTENT_RANGE, format!("bytes */{size}"))],
+        size,
     };
     let Some(spec) = value.trim().strip_prefix("bytes=") else {
         return Ok(None);
@@ -100,35 +102,48 @@ fn parse_range(value: &str, size: u64) -> Result<Option<(u64, u64)>, RegistryErr
     let Some((first, last)) = spec.split_once('-') else {
         return Ok(None);
     };
-    let number = |s: &str| s.trim().parse::<u64>().ok();
-    let range = match (first.trim().is_empty(), last.trim().is_empty()) {
-        (true, false) => {
-            let suffix = number(last).ok_or_else(unsatisfiable)?;
-            if suffix == 0 || size == 0 {
-                return Err(unsatisfiable());
-            }
-            (size.saturating_sub(suffix), size - 1)
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        let Some(suffix) = range_position(last) else {
+            return Ok(None);
+        };
+        if suffix == 0 {
+            return Err(unsatisfiable());
         }
-        (false, true) => (
-            number(first).ok_or_else(unsatisfiable)?,
-            size.saturating_sub(1),
-        ),
-        (false, false) => {
-            let (first, last) = (
-                number(first).ok_or_else(unsatisfiable)?,
-                number(last).ok_or_else(unsatisfiable)?,
-            );
-            if last < first {
-                return Err(unsatisfiable());
-            }
-            (first, last.min(size.saturating_sub(1)))
+        // RFC 9110 calls a suffix of an empty blob satisfiable, but there is no byte range
+        // to send for it, so the whole (empty) blob answers.
+        if size == 0 {
+            return Ok(None);
         }
-        (true, true) => return Err(unsatisfiable()),
+        return Ok(Some((size.saturating_sub(suffix), size - 1)));
+    }
+    let Some(first) = range_position(first) else {
+        return Ok(None);
     };
-    if range.0 >= size {
+    let last = if last.is_empty() {
+        u64::MAX
+    } else {
+        match range_position(last) {
+            Some(last) => last,
+            None => return Ok(None),
+        }
+    };
+    if last < first {
+        return Ok(None);
+    }
+    if first >= size {
         return Err(unsatisfiable());
     }
-    Ok(Some(range))
+    Ok(Some((first, last.min(size - 1))))
+}
+
+/// A byte position as RFC 9110 writes it, `1*DIGIT`. A number too large for `u64` is past
+/// the end of any blob, so it saturates rather than making the range invalid.
+fn range_position(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(text.parse().unwrap_or(u64::MAX))
 }
 
 /// `DELETE /v2/<name>/blobs/<digest>`: the blob leaves this repository.
@@ -459,9 +474,21 @@ mod tests {
         assert_eq!(check("bytes=90-", 100), "90-99");
         assert_eq!(check("bytes=-10", 100), "90-99");
         assert_eq!(check("bytes=50-500", 100), "50-99");
+        assert_eq!(check("bytes=-500", 100), "0-99");
+        assert_eq!(check("bytes=0-99999999999999999999999", 100), "0-99");
+        // Well-formed but starting past the end (or empty): unsatisfiable.
         assert_eq!(check("bytes=100-", 100), "416");
-        assert_eq!(check("bytes=9-3", 100), "416");
+        assert_eq!(check("bytes=100-200", 100), "416");
+        assert_eq!(check("bytes=99999999999999999999999-", 100), "416");
         assert_eq!(check("bytes=-0", 100), "416");
+        assert_eq!(check("bytes=0-", 0), "416");
+        // Not one valid byte range: ignored, so the whole blob is served (RFC 9110 14.2).
+        assert_eq!(check("bytes=9-3", 100), "whole");
+        assert_eq!(check("bytes=10-5", 100), "whole");
+        assert_eq!(check("bytes=a-b", 100), "whole");
+        assert_eq!(check("bytes=+1-5", 100), "whole");
+        assert_eq!(check("bytes=-", 100), "whole");
+        assert_eq!(check("bytes=-5", 0), "whole");
         assert_eq!(check("bytes=0-1,5-6", 100), "whole");
         assert_eq!(check("items=0-1", 100), "whole");
     }

@@ -15,14 +15,18 @@ pub enum RegistryError {
     BlobUnknown,
     #[error("blob upload invalid: {0}")]
     BlobUploadInvalid(String),
-    /// A chunk out of order or a byte range that cannot be served: 416 with the current range.
+    /// An upload chunk out of order: 416 with the session's current range.
     #[error("requested range not satisfiable: {message}")]
     RangeNotSatisfiable {
         message: String,
-        /// The header to send back so the client can resynchronise (`Range` for uploads,
-        /// `Content-Range` for blob reads), with its location for uploads.
+        /// The headers that let the client resynchronise: the session's `Location` and the
+        /// `Range` it holds.
         headers: Vec<(header::HeaderName, String)>,
     },
+    /// A blob read whose byte range starts past the end of the blob's `size` bytes: 416
+    /// with `Content-Range: bytes */<size>`, as RFC 9110 section 15.5.17 asks.
+    #[error("requested range not satisfiable: {message}")]
+    BlobRangeUnsatisfiable { message: String, size: u64 },
     #[error("blob upload unknown to registry")]
     BlobUploadUnknown,
     #[error("{0}")]
@@ -68,6 +72,12 @@ impl RegistryError {
             RangeNotSatisfiable { .. } => {
                 ("BLOB_UPLOAD_INVALID", StatusCode::RANGE_NOT_SATISFIABLE)
             }
+            // The OCI Distribution Spec lists no code for a read outside a blob, and its
+            // upload codes describe an upload. This follows CNCF Distribution, whose error
+            // registry (registry/api/v2/errors.go) defines `RANGE_INVALID`, "invalid content
+            // range", as its 416 answer; its blob GET answers such a range with 416 and
+            // `Content-Range: bytes */<size>` (Go's http.ServeContent), which Berth sends too.
+            BlobRangeUnsatisfiable { .. } => ("RANGE_INVALID", StatusCode::RANGE_NOT_SATISFIABLE),
             BlobUploadUnknown => ("BLOB_UPLOAD_UNKNOWN", StatusCode::NOT_FOUND),
             DigestInvalid(_) => ("DIGEST_INVALID", StatusCode::BAD_REQUEST),
             ManifestBlobUnknown(_) => ("MANIFEST_BLOB_UNKNOWN", StatusCode::BAD_REQUEST),
@@ -123,6 +133,11 @@ impl IntoResponse for RegistryError {
                     if let Ok(value) = HeaderValue::from_str(&value) {
                         headers.insert(name, value);
                     }
+                }
+            }
+            RegistryError::BlobRangeUnsatisfiable { size, .. } => {
+                if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    headers.insert(header::CONTENT_RANGE, value);
                 }
             }
             _ => {}

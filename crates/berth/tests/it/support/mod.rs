@@ -209,14 +209,27 @@ pub struct BinaryServer {
     pub host: String,
     pub data_dir: PathBuf,
     child: Child,
-    /// Everything the server wrote to stderr, for failure messages.
+    /// Everything the server wrote to stderr (its log), for failure messages.
     pub log: Arc<Mutex<Vec<String>>>,
+    /// Everything the server wrote to stdout (what it tells the person who started it).
+    pub stdout: Arc<Mutex<Vec<String>>>,
 }
 
 impl BinaryServer {
     /// Starts `berth serve` on port 0 with `data_dir` (kept across restarts) and waits until
     /// it logs the address it listens on.
     pub fn spawn(data_dir: &Path, database_url: Option<&str>) -> BinaryServer {
+        BinaryServer::spawn_with(data_dir, database_url, |_| {})
+    }
+
+    /// As [`BinaryServer::spawn`], with `configure` changing the command first (its
+    /// environment, or flags after `serve`). By default the admin password is
+    /// [`ADMIN_PASSWORD`] and the log is JSON; the log may be text too.
+    pub fn spawn_with(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        configure: impl FnOnce(&mut Command),
+    ) -> BinaryServer {
         let mut command = Command::new(env!("CARGO_BIN_EXE_berth"));
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -224,27 +237,29 @@ impl BinaryServer {
             .env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("BERTH_LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(url) = database_url {
             command.env("BERTH_DATABASE_URL", url);
         }
+        configure(&mut command);
         let mut child = command.spawn().expect("starting the berth binary");
+        let stdout_lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let stdout_writer = stdout_lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                stdout_writer.lock().unwrap().push(line);
+            }
+        });
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let (address_tx, address_rx) = std::sync::mpsc::channel();
         let log_writer = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
-                    if event["fields"]["message"] == "berth is serving" {
-                        let _ = address_tx.send(
-                            event["fields"]["listen"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_string(),
-                        );
-                    }
+                if let Some(listen) = serving_address(&line) {
+                    let _ = address_tx.send(listen);
                 }
                 log_writer.lock().unwrap().push(line);
             }
@@ -273,6 +288,23 @@ impl BinaryServer {
             data_dir: data_dir.to_path_buf(),
             child,
             log,
+            stdout: stdout_lines,
+        }
+    }
+
+    /// What the server printed on stdout once it has printed the welcome (which ends with how
+    /// to sign in as `admin`), waiting for it a while.
+    pub fn welcome(&self) -> String {
+        let started = Instant::now();
+        loop {
+            let text = self.stdout.lock().unwrap().join("\n");
+            if text.contains("Berth is serving at") && text.contains("`admin`") {
+                return text;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                panic!("berth printed no welcome; stdout:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -288,6 +320,25 @@ impl Drop for BinaryServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The address in the log line saying the server is serving, as JSON or as text
+/// (`… berth is serving listen=127.0.0.1:1234 …`).
+fn serving_address(line: &str) -> Option<String> {
+    if let Ok(event) = serde_json::from_str::<serde_json::Value>(line) {
+        return (event["fields"]["message"] == "berth is serving").then(|| {
+            event["fields"]["listen"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        });
+    }
+    if !line.contains("berth is serving") {
+        return None;
+    }
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix("listen="))
+        .map(str::to_string)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-// The vulnerability card beside the description. Scans do not exist yet: the card shows
-// "not scanned" and an empty distribution, so the layout does not move when they arrive.
+// The vulnerability card beside the description. Berth has no scanner yet, so nothing can fill
+// it: the card says so plainly, with "not scanned" and an empty distribution, which keeps the
+// layout still for when scans arrive.
 
 import { h, scanSummary } from "../../ui.js";
 
@@ -19,6 +20,6 @@ export function scanCard(repo) {
     ),
     h("p", { class: "muted hint" }, counts
       ? `Scanned ${repo.scan.scanned_at ? new Date(repo.scan.scanned_at).toLocaleString() : ""}`.trim()
-      : "Not scanned yet. Once scanning is enabled, the latest tag's findings by severity show here."),
+      : "Berth does not scan images for vulnerabilities yet."),
   );
 }
