@@ -45,9 +45,12 @@ impl FromRequestParts<ApiState> for Caller {
         } else if scheme.eq_ignore_ascii_case("basic") {
             let (name, password) =
                 berth_http::decode_basic(credentials).ok_or(ApiError::Unauthorized)?;
-            principals::authenticate(&state.store, &state.passwords, &name, &password)
-                .await?
-                .map(|signed_in| signed_in.subject)
+            // Credentials that do not check out are answered as `/auth/login` answers them.
+            let signed_in =
+                principals::authenticate(&state.store, &state.passwords, &name, &password)
+                    .await?
+                    .ok_or(ApiError::BadCredentials)?;
+            Some(signed_in.subject)
         } else {
             None
         };

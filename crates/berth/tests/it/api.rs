@@ -72,17 +72,22 @@ async fn login_and_me(backend: Backend) {
         );
         answer.error(401, "unauthorized", "");
     }
-    for auth in [
-        Auth::Anonymous,
-        Auth::Bearer("not-a-token"),
-        Auth::Basic("admin", "wrong"),
+    for (auth, says) in [
+        (Auth::Anonymous, "authentication required"),
+        (Auth::Bearer("not-a-token"), "authentication required"),
+        // Basic credentials that do not check out say so on every endpoint, as at sign-in.
+        (
+            Auth::Basic("admin", "wrong"),
+            "incorrect username or password",
+        ),
+        (Auth::Basic("nobody", "x"), "incorrect username or password"),
     ] {
         let answer = api.get("/me", auth).await;
         assert_eq!(
             answer.headers["www-authenticate"],
             r#"Bearer realm="berth""#
         );
-        answer.error(401, "unauthorized", "");
+        answer.error(401, "unauthorized", says);
     }
     // A body missing a field is a 400 naming it.
     api.post(
