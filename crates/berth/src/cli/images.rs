@@ -9,7 +9,7 @@ use berth_client::{ImageFilters, Page, SelectorParams, TagFilters, UploadParams,
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::output::{col, Column, Output};
+use super::output::{bytes, col, Column, Output};
 use super::Context;
 
 #[derive(Debug, Subcommand)]
@@ -131,7 +131,7 @@ pub const IMAGE: &[Column] = &[
     col("TAGS", "tag_count"),
     col("LATEST", "latest_tag"),
     col("PUSHED", "pushed_at"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
     col("PULLS", "pulls"),
 ];
 
@@ -145,7 +145,7 @@ pub const REPOSITORY: &[Column] = &[
     col("ARTIFACTS", "artifact_count"),
     col("LATEST", "latest_tag"),
     col("PUSHED", "pushed_at"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
     col("PULLS", "pulls"),
     col("PULL", "pull_command"),
     col("DESCRIPTION", "description"),
@@ -154,7 +154,7 @@ pub const REPOSITORY: &[Column] = &[
 pub const TAG: &[Column] = &[
     col("TAG", "name"),
     col("DIGEST", "digest"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
     col("PUSHED", "pushed_at"),
     col("PUSHED BY", "pushed_by"),
     col("PULLS", "pulls"),
@@ -164,7 +164,7 @@ pub const TAG: &[Column] = &[
 pub const ARTIFACT: &[Column] = &[
     col("DIGEST", "digest"),
     col("MEDIA TYPE", "media_type"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
     col("TAGS", "tags"),
     col("CREATED", "config.created"),
     col("AUTHOR", "config.author"),
@@ -181,7 +181,7 @@ pub const ARTIFACT: &[Column] = &[
 
 pub const LAYER: &[Column] = &[
     col("LAYER", "digest"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
     col("CREATED BY", "created_by"),
 ];
 
@@ -361,7 +361,7 @@ pub const UPLOADED: &[Column] = &[
     col("REFERENCE", "reference"),
     col("DIGEST", "digest"),
     col("MEDIA TYPE", "media_type"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
 ];
 
 /// Streams the file to the server with a progress bar, then prints where the image is.

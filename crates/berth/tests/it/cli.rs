@@ -464,6 +464,68 @@ robot$team+ci   pull, push    -         no         admin        2026-01-01T00:00
     );
 }
 
+#[test]
+fn sizes_read_as_the_console_writes_them() {
+    use app::output::human_size;
+    // The console's `humanSize` (ui.js) gives these; JavaScript rounds halves upwards.
+    for (bytes, shown) in [
+        (0, "0 B"),
+        (1, "1 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (1280, "1.3 KiB"),
+        (1536, "1.5 KiB"),
+        (10 * 1024 - 52, "9.9 KiB"),
+        (10 * 1024 - 51, "10.0 KiB"),
+        (10 * 1024, "10 KiB"),
+        (10 * 1024 + 512, "11 KiB"),
+        (1024 * 1024 - 1, "1024 KiB"),
+        (1024 * 1024, "1.0 MiB"),
+        (3 * 1024 * 1024 * 1024 + 1, "3.0 GiB"),
+        (5 << 40, "5.0 TiB"),
+        (2048 << 40, "2048 TiB"),
+        (u64::MAX, "16777216 TiB"),
+    ] {
+        assert_eq!(human_size(bytes), shown, "{bytes} bytes");
+    }
+}
+
+#[test]
+fn every_size_column_prints_human_sizes() {
+    use app::images::{ARTIFACT, IMAGE, LAYER, REPOSITORY, TAG, UPLOADED};
+    use app::output::Kind;
+    for (name, columns) in [
+        ("images list", IMAGE),
+        ("repository", REPOSITORY),
+        ("tags", TAG),
+        ("artifact", ARTIFACT),
+        ("layers", LAYER),
+        ("upload", UPLOADED),
+    ] {
+        let sizes: Vec<_> = columns.iter().filter(|c| c.header == "SIZE").collect();
+        assert_eq!(sizes.len(), 1, "{name}");
+        assert_eq!(sizes[0].kind, Kind::Bytes, "{name}");
+    }
+    let tags = [
+        json!({"name": "1.0", "digest": "sha256:a", "size": 1_572_864, "pushed_at": "t"}),
+        json!({"name": "tiny", "digest": "sha256:b", "size": 700, "pushed_at": "t"}),
+    ];
+    let table = render_table(app::images::TAG, &tags);
+    let at = table.find("SIZE").unwrap();
+    let sizes: Vec<&str> = table
+        .lines()
+        .map(|line| line[at..].split("   ").next().unwrap())
+        .collect();
+    assert_eq!(sizes, ["SIZE", "1.5 MiB", "700 B"], "{table}");
+    // A repository without a tagged artifact has no size, shown as any missing value is.
+    let row = json!({"reference": "h/team/app", "size": null});
+    assert!(
+        render_record(app::images::IMAGE, &row).contains("SIZE         -\n"),
+        "{}",
+        render_record(app::images::IMAGE, &row)
+    );
+}
+
 // --- The real binary against the real server -------------------------------------------------
 
 /// What one run of `berth` did.
