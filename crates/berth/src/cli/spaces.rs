@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::output::{col, render_table, Column, Output};
-use super::Context;
+use super::{Context, WORKSPACE};
 
 /// `--registry`: which registry's spaces; the hosted one unless named.
 #[derive(Debug, Args)]
@@ -22,11 +22,13 @@ pub enum SpaceCommand {
         #[command(flatten)]
         registry: RegistryName,
         /// List the spaces bound to this workspace instead, across registries.
-        #[arg(long, value_name = "WS")]
+        #[arg(long, short = 'w', value_name = WORKSPACE)]
         workspace: Option<String>,
     },
     /// Create a space (platform admins); private unless --public.
+    #[command(visible_alias = "add")]
     Create {
+        /// The space's name: the first path segment of its repositories.
         name: String,
         #[command(flatten)]
         registry: RegistryName,
@@ -38,12 +40,14 @@ pub enum SpaceCommand {
     },
     /// Show a space.
     Show {
+        /// The space's name.
         name: String,
         #[command(flatten)]
         registry: RegistryName,
     },
     /// Change a space; only the options given change.
     Update {
+        /// The space's name.
         name: String,
         #[command(flatten)]
         registry: RegistryName,
@@ -54,6 +58,7 @@ pub enum SpaceCommand {
     },
     /// Delete a space.
     Delete {
+        /// The space's name.
         name: String,
         #[command(flatten)]
         registry: RegistryName,
@@ -64,20 +69,25 @@ pub enum SpaceCommand {
 pub enum BindCommand {
     /// List the workspaces a space is bound to.
     List {
+        /// The space's name.
         space: String,
         #[command(flatten)]
         registry: RegistryName,
     },
     /// Bind a space to exactly these workspaces (none unbinds it from all).
     Set {
+        /// The space's name.
         space: String,
+        /// The workspaces to bind it to.
         workspaces: Vec<String>,
         #[command(flatten)]
         registry: RegistryName,
     },
     /// Bind a space to more workspaces, keeping the others.
     Add {
+        /// The space's name.
         space: String,
+        /// The workspaces to bind it to as well.
         #[arg(required = true)]
         workspaces: Vec<String>,
         #[command(flatten)]
@@ -85,7 +95,9 @@ pub enum BindCommand {
     },
     /// Unbind a space from some workspaces, keeping the others.
     Remove {
+        /// The space's name.
         space: String,
+        /// The workspaces to unbind it from.
         #[arg(required = true)]
         workspaces: Vec<String>,
         #[command(flatten)]
