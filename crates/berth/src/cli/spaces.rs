@@ -1,6 +1,6 @@
 //! `berth space …` and `berth bind …`.
 
-use berth_client::{Bindings, NewSpace, SpacePatch};
+use berth_client::{Bindings, Client, NewSpace, Page, RegistryScope, Space, SpacePatch};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -17,11 +17,13 @@ pub struct RegistryName {
 
 #[derive(Debug, Subcommand)]
 pub enum SpaceCommand {
-    /// List the spaces of a registry you may see, or those bound to a workspace.
+    /// List the spaces you may see in every platform registry, or in one; or those bound to a
+    /// workspace.
     List {
-        #[command(flatten)]
-        registry: RegistryName,
-        /// List the spaces bound to this workspace instead, across registries.
+        /// Only the spaces of this registry [default: every registry's].
+        #[arg(long)]
+        registry: Option<String>,
+        /// List the spaces bound to this workspace instead (only --registry's, if given).
         #[arg(long, short = 'w', value_name = WORKSPACE)]
         workspace: Option<String>,
     },
@@ -122,12 +124,24 @@ impl SpaceCommand {
         let out = ctx.output;
         match self {
             SpaceCommand::List {
+                registry,
                 workspace: Some(workspace),
-                ..
-            } => out.list(&client.workspace_spaces(&workspace, None).await?, SPACE),
-            SpaceCommand::List { registry, .. } => {
-                out.list(&client.spaces(&registry.registry, None).await?, SPACE)
+            } => {
+                let mut spaces = client.workspace_spaces(&workspace, None).await?;
+                if let Some(registry) = registry {
+                    spaces.items.retain(|space| space.registry == registry);
+                    spaces.total = spaces.items.len() as i64;
+                }
+                out.list(&spaces, SPACE)
             }
+            SpaceCommand::List {
+                registry: Some(registry),
+                workspace: None,
+            } => out.list(&client.spaces(&registry, None).await?, SPACE),
+            SpaceCommand::List {
+                registry: None,
+                workspace: None,
+            } => out.list(&every_registrys_spaces(client).await?, SPACE),
             SpaceCommand::Create {
                 name,
                 registry,
@@ -219,6 +233,24 @@ impl BindCommand {
         };
         print_bindings(ctx.output, &registry.registry, &space, &bindings)
     }
+}
+
+/// The spaces the caller may see in each platform registry it may list, one registry after
+/// another, as one list. The API lists spaces per registry, so a person asking for "the
+/// spaces" would otherwise see only `hosted`'s without being told.
+async fn every_registrys_spaces(client: &Client) -> anyhow::Result<Page<Space>> {
+    let registries = client.registries(RegistryScope::Platform, None).await?;
+    let mut spaces = Page {
+        items: Vec::new(),
+        next_cursor: None,
+        total: 0,
+    };
+    for registry in registries.items {
+        let page = client.spaces(&registry.name, None).await?;
+        spaces.total += page.total;
+        spaces.items.extend(page.items);
+    }
+    Ok(spaces)
 }
 
 /// Reads a space's bindings, applies `edit`, and writes the whole set back, as the API

@@ -1532,3 +1532,163 @@ async fn the_cli_sets_up_a_workspace_end_to_end() {
     );
     server.kill();
 }
+
+/// The flows a new user following the README tripped on: `--workspace` on every command that
+/// acts inside a workspace (and the older positional spelling beside it), `create` and `add`
+/// for every noun, and `space list` across every registry.
+#[tokio::test]
+async fn the_cli_takes_the_workspace_as_an_option_and_lists_every_registrys_spaces() {
+    let data = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let server = BinaryServer::spawn(data.path(), None);
+    let url = server.url.as_str();
+    let berth = Berths {
+        config_dir: config.path(),
+    };
+    berth.ok_with(
+        &["login", url, "-u", "admin", "--password-stdin"],
+        Some(&format!("{ADMIN_PASSWORD}\n")),
+    );
+
+    // Every noun creates with `create` and with `add`.
+    berth.ok(&["workspace", "add", "team-a"]);
+    berth.ok(&["workspace", "create", "team-b"]);
+    berth.ok(&["space", "add", "team-a"]);
+    berth.ok(&["bind", "set", "team-a", "team-a"]);
+    let mirror = berth.json(&[
+        "registry",
+        "create",
+        "mirror",
+        "--kind",
+        "distribution",
+        "--url",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(mirror["name"], "mirror");
+    berth.ok(&[
+        "space",
+        "create",
+        "cache",
+        "--registry",
+        "mirror",
+        "--public",
+    ]);
+    berth.ok_with(
+        &["user", "add", "alice", "--password-stdin"],
+        Some("alice-password-1\n"),
+    );
+
+    // `space list` lists every registry's spaces unless told which.
+    let spaces = |args: &[&str]| -> Vec<String> {
+        let list = berth.json(&[&["space", "list"][..], args].concat());
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(list["total"], items.len(), "{list}");
+        items
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}/{}",
+                    s["registry"].as_str().unwrap(),
+                    s["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        spaces(&[]),
+        ["hosted/library", "hosted/team-a", "mirror/cache"]
+    );
+    assert_eq!(spaces(&["--registry", "mirror"]), ["mirror/cache"]);
+    assert_eq!(
+        spaces(&["--registry", "hosted"]),
+        ["hosted/library", "hosted/team-a"]
+    );
+    assert_eq!(spaces(&["--workspace", "team-a"]), ["hosted/team-a"]);
+    assert_eq!(
+        spaces(&["-w", "team-a", "--registry", "hosted"]),
+        ["hosted/team-a"]
+    );
+    assert!(spaces(&["-w", "team-a", "--registry", "mirror"]).is_empty());
+    let table = berth.ok(&["space", "list"]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().take(2).eq(["mirror", "cache"])),
+        "{table}"
+    );
+    assert!(berth
+        .fails(&["space", "list", "--registry", "nosuch"])
+        .contains("nosuch"));
+
+    // Robots: the option, or the older positional, but not both.
+    let created = berth.json(&["robot", "create", "ci", "--workspace", "team-a", "--pull"]);
+    assert_eq!(created["name"], "robot$team-a+ci");
+    let created = berth.json(&["robot", "create", "team-a", "reader", "--pull"]);
+    assert_eq!(created["name"], "robot$team-a+reader");
+    let robots = berth.json(&["robot", "list", "-w", "team-a"]);
+    assert_eq!(
+        names(&robots, "name"),
+        ["robot$team-a+ci", "robot$team-a+reader"]
+    );
+    assert_eq!(berth.json(&["robot", "list", "team-a"]), robots);
+    let message = berth.fails(&["robot", "create", "team-a", "x", "-w", "team-b", "--pull"]);
+    assert_eq!(
+        message,
+        "the workspace is given twice, as the argument `team-a` and with --workspace team-b; \
+         give it once"
+    );
+    assert_eq!(
+        berth.fails(&["robot", "list"]),
+        "no workspace given: name it with --workspace <WORKSPACE> (-w)"
+    );
+    assert_eq!(
+        berth.json(&["robot", "disable", "ci", "-w", "team-a"])["disabled"],
+        true
+    );
+    assert_eq!(
+        berth.json(&["robot", "enable", "team-a", "ci"])["disabled"],
+        false
+    );
+    berth.ok(&["robot", "delete", "reader", "--workspace", "team-a"]);
+    berth.ok(&["robot", "delete", "team-a", "ci"]);
+    assert_eq!(
+        berth.json(&["robot", "list", "-w", "team-a"])["items"],
+        json!([])
+    );
+
+    // Members, the same way.
+    let member = berth.json(&["member", "add", "alice", "--role", "viewer", "-w", "team-a"]);
+    assert_eq!(member, json!({"username": "alice", "role": "viewer"}));
+    berth.ok(&["member", "set", "team-a", "alice", "--role", "editor"]);
+    let members = berth.json(&["member", "list", "--workspace", "team-a"]);
+    assert!(members["items"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"username": "alice", "role": "editor"})));
+    berth.ok(&["member", "remove", "alice", "-w", "team-a"]);
+    assert!(!berth.ok(&["member", "list", "team-a"]).contains("alice"));
+
+    // The image list and the selector, which the README's reader tried first.
+    let listed = berth.json(&["images", "list", "--workspace", "team-a"]);
+    assert_eq!(berth.json(&["images", "list", "team-a"]), listed);
+    assert!(berth
+        .ok(&["images", "list", "-w", "team-a"])
+        .starts_with("REFERENCE"));
+    assert!(berth
+        .ok(&["select", "-w", "team-a"])
+        .starts_with("REFERENCE"));
+
+    // The optional workspace scopes take -w too.
+    assert_eq!(
+        berth.json(&["registry", "list", "-w", "team-a"])["items"],
+        json!([])
+    );
+    let in_team = berth.json(&["audit", "-w", "team-a"]);
+    let events = in_team["items"].as_array().unwrap();
+    assert!(!events.is_empty());
+    assert!(
+        events.iter().all(|e| e["workspace"] == "team-a"),
+        "{in_team}"
+    );
+    server.kill();
+}
