@@ -12,6 +12,7 @@ mod image_details;
 mod images;
 mod push_cli;
 mod push_commands;
+mod readme_cli;
 mod registry_http;
 mod skopeo;
 mod support;
