@@ -1533,22 +1533,31 @@ async fn the_cli_sets_up_a_workspace_end_to_end() {
     server.kill();
 }
 
+/// A fresh server run by the binary (with its data directory), and a configuration directory
+/// whose saved login is the admin's on it.
+fn admin_signed_in() -> (BinaryServer, tempfile::TempDir, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let server = BinaryServer::spawn(data.path(), None);
+    Berths {
+        config_dir: config.path(),
+    }
+    .ok_with(
+        &["login", &server.url, "-u", "admin", "--password-stdin"],
+        Some(&format!("{ADMIN_PASSWORD}\n")),
+    );
+    (server, data, config)
+}
+
 /// The flows a new user following the README tripped on: `--workspace` on every command that
 /// acts inside a workspace (and the older positional spelling beside it), `create` and `add`
 /// for every noun, and `space list` across every registry.
 #[tokio::test]
 async fn the_cli_takes_the_workspace_as_an_option_and_lists_every_registrys_spaces() {
-    let data = tempfile::tempdir().unwrap();
-    let config = tempfile::tempdir().unwrap();
-    let server = BinaryServer::spawn(data.path(), None);
-    let url = server.url.as_str();
+    let (server, _data, config) = admin_signed_in();
     let berth = Berths {
         config_dir: config.path(),
     };
-    berth.ok_with(
-        &["login", url, "-u", "admin", "--password-stdin"],
-        Some(&format!("{ADMIN_PASSWORD}\n")),
-    );
 
     // Every noun creates with `create` and with `add`.
     berth.ok(&["workspace", "add", "team-a"]);
