@@ -3,6 +3,7 @@
 //! Every command goes through [`berth_client::Client`]; nothing here knows HTTP. Output is a
 //! table for people or, with `--output json`, the server's JSON. A failure prints
 //! `error: <message>` on stderr (the server's message unchanged for API errors) and exits 1.
+//! A command that acts inside a workspace names it with `--workspace`/`-w` ([`InWorkspace`]).
 //!
 //! This module refers to its parts only through `self`/`super`, never `crate::`, so the
 //! integration tests can compile it into their own binary and test parsing and rendering
@@ -117,7 +118,7 @@ pub const WORKSPACE: &str = "WORKSPACE";
 /// `allow_missing_positional` lets clap skip the optional positional workspace when only the
 /// later positionals are given (`robot create ci -w team-a`), so the command's own arguments
 /// keep their names and help.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(allow_missing_positional = true)]
 pub struct InWorkspace {
     /// The workspace to act in.
