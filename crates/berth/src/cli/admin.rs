@@ -5,7 +5,7 @@ use clap::{ArgGroup, Args, Subcommand};
 
 use super::args::parse_since;
 use super::output::{col, Column};
-use super::Context;
+use super::{Context, WORKSPACE};
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -19,7 +19,7 @@ pub struct AuditArgs {
     #[arg(long, value_name = "TIME|DURATION", value_parser = parse_since)]
     pub since: Option<String>,
     /// Only events of this workspace (required for workspace admins).
-    #[arg(long, value_name = "WS")]
+    #[arg(long, short = 'w', value_name = WORKSPACE)]
     pub workspace: Option<String>,
     /// Show at most this many events [default: all].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

@@ -9,8 +9,8 @@ use berth_client::{ImageFilters, Page, SelectorParams, TagFilters, UploadParams,
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::output::{col, Column, Output};
-use super::Context;
+use super::output::{bytes, col, Column, Output};
+use super::{Context, InWorkspace, WORKSPACE};
 
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
@@ -43,7 +43,8 @@ impl ImageCommand {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    pub workspace: String,
+    #[command(flatten)]
+    pub workspace: InWorkspace,
     /// Only repositories whose path contains this (any case).
     #[arg(long, short)]
     pub q: Option<String>,
@@ -74,12 +75,21 @@ pub struct ListArgs {
 /// A repository, addressed inside a workspace.
 #[derive(Debug, Args)]
 pub struct RepositoryArgs {
-    pub workspace: String,
+    #[command(flatten)]
+    pub workspace: InWorkspace,
     /// The repository path, space first (`team-a/api`).
     pub repository: String,
     /// The registry: `hosted`, a platform registry, or one of the workspace's own.
     #[arg(long, default_value = "hosted")]
     pub registry: String,
+}
+
+impl RepositoryArgs {
+    /// The workspace, the repository and the registry.
+    fn resolve(&self) -> anyhow::Result<(String, String, String)> {
+        let workspace = self.workspace.clone().resolve()?;
+        Ok((workspace, self.repository.clone(), self.registry.clone()))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -131,7 +141,7 @@ pub const IMAGE: &[Column] = &[
     col("TAGS", "tag_count"),
     col("LATEST", "latest_tag"),
     col("PUSHED", "pushed_at"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
     col("PULLS", "pulls"),
 ];
 
@@ -145,7 +155,7 @@ pub const REPOSITORY: &[Column] = &[
     col("ARTIFACTS", "artifact_count"),
     col("LATEST", "latest_tag"),
     col("PUSHED", "pushed_at"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
     col("PULLS", "pulls"),
     col("PULL", "pull_command"),
     col("DESCRIPTION", "description"),
@@ -154,7 +164,7 @@ pub const REPOSITORY: &[Column] = &[
 pub const TAG: &[Column] = &[
     col("TAG", "name"),
     col("DIGEST", "digest"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
     col("PUSHED", "pushed_at"),
     col("PUSHED BY", "pushed_by"),
     col("PULLS", "pulls"),
@@ -164,7 +174,7 @@ pub const TAG: &[Column] = &[
 pub const ARTIFACT: &[Column] = &[
     col("DIGEST", "digest"),
     col("MEDIA TYPE", "media_type"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
     col("TAGS", "tags"),
     col("CREATED", "config.created"),
     col("AUTHOR", "config.author"),
@@ -181,7 +191,7 @@ pub const ARTIFACT: &[Column] = &[
 
 pub const LAYER: &[Column] = &[
     col("LAYER", "digest"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
     col("CREATED BY", "created_by"),
 ];
 
@@ -202,19 +212,16 @@ async fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
         sort: args.sort,
         order: args.order,
     };
+    let workspace = args.workspace.resolve()?;
     let images = ctx
         .client
-        .images(&args.workspace, &filters, Some(args.limit))
+        .images(&workspace, &filters, Some(args.limit))
         .await?;
     ctx.output.list(&images, IMAGE)
 }
 
 async fn show(ctx: &Context, args: ShowArgs) -> anyhow::Result<()> {
-    let RepositoryArgs {
-        workspace,
-        repository,
-        registry,
-    } = &args.repository;
+    let (workspace, repository, registry) = &args.repository.resolve()?;
     let client = &ctx.client;
     let digest = match (&args.tag, &args.digest) {
         (_, Some(digest)) => digest.clone(),
@@ -255,11 +262,7 @@ async fn show(ctx: &Context, args: ShowArgs) -> anyhow::Result<()> {
 }
 
 async fn tags(ctx: &Context, args: TagsArgs) -> anyhow::Result<()> {
-    let RepositoryArgs {
-        workspace,
-        repository,
-        registry,
-    } = &args.repository;
+    let (workspace, repository, registry) = &args.repository.resolve()?;
     let tags = ctx
         .client
         .image_tags(
@@ -277,11 +280,7 @@ async fn tags(ctx: &Context, args: TagsArgs) -> anyhow::Result<()> {
 }
 
 async fn delete(ctx: &Context, args: DeleteArgs) -> anyhow::Result<()> {
-    let RepositoryArgs {
-        workspace,
-        repository,
-        registry,
-    } = &args.repository;
+    let (workspace, repository, registry) = &args.repository.resolve()?;
     let client = &ctx.client;
     let what = if let Some(tag) = &args.tag {
         client
@@ -310,8 +309,9 @@ async fn delete(ctx: &Context, args: DeleteArgs) -> anyhow::Result<()> {
 /// `berth select`: deployable references for a workspace.
 #[derive(Debug, Args)]
 pub struct SelectArgs {
-    pub workspace: String,
-    /// Part of a repository path, or `repo:tag` to match tags too.
+    #[command(flatten)]
+    pub workspace: InWorkspace,
+    /// Part of a repository path, or `repo:tag` to match tags too [default: everything].
     pub query: Option<String>,
     /// How many references to show (1–100).
     #[arg(long, default_value_t = 20)]
@@ -319,12 +319,13 @@ pub struct SelectArgs {
 }
 
 pub async fn select(ctx: &Context, args: SelectArgs) -> anyhow::Result<()> {
+    let (workspace, query) = args.workspace.resolve_with(args.query)?;
     let items = ctx
         .client
         .select(
-            &args.workspace,
+            &workspace,
             &SelectorParams {
-                q: args.query,
+                q: query,
                 limit: Some(args.limit),
             },
         )
@@ -344,7 +345,7 @@ pub struct UploadArgs {
     /// The tarball: `docker save` output or an OCI image layout, `.tar` or `.tar.gz`.
     pub file: PathBuf,
     /// The workspace to push for; it must be bound to the space.
-    #[arg(long)]
+    #[arg(long, short = 'w', value_name = WORKSPACE)]
     pub workspace: String,
     /// The hosted space to push into.
     #[arg(long)]
@@ -361,7 +362,7 @@ pub const UPLOADED: &[Column] = &[
     col("REFERENCE", "reference"),
     col("DIGEST", "digest"),
     col("MEDIA TYPE", "media_type"),
-    col("SIZE", "size"),
+    bytes("SIZE", "size"),
 ];
 
 /// Streams the file to the server with a progress bar, then prints where the image is.

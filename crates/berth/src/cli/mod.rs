@@ -3,6 +3,7 @@
 //! Every command goes through [`berth_client::Client`]; nothing here knows HTTP. Output is a
 //! table for people or, with `--output json`, the server's JSON. A failure prints
 //! `error: <message>` on stderr (the server's message unchanged for API errors) and exits 1.
+//! A command that acts inside a workspace names it with `--workspace`/`-w` ([`InWorkspace`]).
 //!
 //! This module refers to its parts only through `self`/`super`, never `crate::`, so the
 //! integration tests can compile it into their own binary and test parsing and rendering
@@ -105,6 +106,61 @@ pub struct Group<C: Subcommand> {
 /// The arguments of a command that takes none.
 #[derive(Debug, Args)]
 pub struct NoArgs {}
+
+/// The value name every `--workspace` option shows in help, so the convention reads the same
+/// on every command.
+pub const WORKSPACE: &str = "WORKSPACE";
+
+/// The workspace a command acts inside, for the commands that once took it as their first
+/// positional argument: `--workspace`/`-w` is the convention, and the positional form is still
+/// accepted so that existing scripts keep working.
+///
+/// `allow_missing_positional` lets clap skip the optional positional workspace when only the
+/// later positionals are given (`robot create ci -w team-a`), so the command's own arguments
+/// keep their names and help.
+#[derive(Debug, Clone, Args)]
+#[command(allow_missing_positional = true)]
+pub struct InWorkspace {
+    /// The workspace to act in.
+    #[arg(id = "workspace", long = "workspace", short = 'w', value_name = WORKSPACE)]
+    pub flag: Option<String>,
+    /// The workspace, when --workspace does not name it (the older spelling).
+    #[arg(id = "workspace_positional", value_name = WORKSPACE)]
+    pub positional: Option<String>,
+}
+
+impl InWorkspace {
+    /// The workspace, named exactly once, either way.
+    pub fn resolve(self) -> anyhow::Result<String> {
+        match (self.flag, self.positional) {
+            (Some(flag), None) => Ok(flag),
+            (None, Some(positional)) => Ok(positional),
+            (Some(flag), Some(positional)) => anyhow::bail!(
+                "the workspace is given twice, as the argument `{positional}` and with \
+                 --workspace {flag}; give it once"
+            ),
+            (None, None) => {
+                anyhow::bail!("no workspace given: name it with --workspace <{WORKSPACE}> (-w)")
+            }
+        }
+    }
+
+    /// The workspace and the positional after it, for a command where that one is optional
+    /// too (`select [WORKSPACE] [QUERY]`). clap then gives a lone positional to the later
+    /// argument, so without --workspace a lone positional is the workspace, as it always was.
+    pub fn resolve_with(self, next: Option<String>) -> anyhow::Result<(String, Option<String>)> {
+        match (self, next) {
+            (
+                InWorkspace {
+                    flag: None,
+                    positional: None,
+                },
+                Some(workspace),
+            ) => Ok((workspace, None)),
+            (workspace, next) => Ok((workspace.resolve()?, next)),
+        }
+    }
+}
 
 /// What a command needs to run: a client with the chosen credentials, and the output format.
 pub struct Context {

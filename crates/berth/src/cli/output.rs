@@ -19,16 +19,79 @@ pub enum Output {
     Json,
 }
 
-/// One column: a header and the dotted path of the field it shows (`health.status`).
+/// One column: a header, the dotted path of the field it shows (`health.status`), and how
+/// its cells are written.
 #[derive(Debug, Clone, Copy)]
 pub struct Column {
     pub header: &'static str,
     pub path: &'static str,
+    pub kind: Kind,
 }
 
-/// Shorthand for the views' column lists.
+/// How a column writes its cells. Only tables use it: `--output json` prints the server's
+/// values unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The value as [`cell`] writes it.
+    Plain,
+    /// A count of bytes, in binary units as the console shows sizes ([`human_size`]).
+    Bytes,
+}
+
+/// Shorthand for the views' column lists: a plain column.
 pub const fn col(header: &'static str, path: &'static str) -> Column {
-    Column { header, path }
+    Column {
+        header,
+        path,
+        kind: Kind::Plain,
+    }
+}
+
+/// A column of sizes in bytes, printed as `12.3 MiB`.
+pub const fn bytes(header: &'static str, path: &'static str) -> Column {
+    Column {
+        header,
+        path,
+        kind: Kind::Bytes,
+    }
+}
+
+impl Column {
+    /// This column's cell of a row.
+    fn cell(&self, row: &Value) -> String {
+        let value = field(row, self.path);
+        match (self.kind, value.and_then(Value::as_u64)) {
+            (Kind::Bytes, Some(bytes)) => human_size(bytes),
+            // A size that is missing, null or not a count prints as any other value would.
+            _ => cell(value),
+        }
+    }
+}
+
+/// The binary units of [`human_size`], as the console's `humanSize` has them.
+const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/// A size as the console's `humanSize` (`console/assets/ui.js`) writes it, so the CLI and the
+/// console show one image the same: whole bytes below 1 KiB, then the largest binary unit that
+/// keeps the number at least 1, with one decimal below 10 and none from 10 on (`512 B`,
+/// `1.5 KiB`, `9.8 MiB`, `12 MiB`, `3.0 GiB`). It rounds as JavaScript does, halves upwards,
+/// and counts in integers, so no float rounding can make the two differ.
+pub fn human_size(bytes: u64) -> String {
+    let mut unit = 0;
+    let mut scale: u128 = 1;
+    while u128::from(bytes) >= scale * 1024 && unit < UNITS.len() - 1 {
+        scale *= 1024;
+        unit += 1;
+    }
+    let bytes = u128::from(bytes);
+    if unit == 0 {
+        format!("{bytes} B")
+    } else if bytes < 10 * scale {
+        let tenths = (bytes * 10 + scale / 2) / scale;
+        format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
+    } else {
+        format!("{} {}", (bytes + scale / 2) / scale, UNITS[unit])
+    }
 }
 
 /// Separates columns; wide enough to tell columns apart when a cell has spaces.
@@ -95,7 +158,7 @@ pub fn render_table(columns: &[Column], items: &[Value]) -> String {
     let header = columns.iter().map(|c| c.header.to_string()).collect();
     let rows = items
         .iter()
-        .map(|item| columns.iter().map(|c| cell(field(item, c.path))).collect());
+        .map(|item| columns.iter().map(|c| c.cell(item)).collect());
     layout(&std::iter::once(header).chain(rows).collect::<Vec<_>>())
 }
 
@@ -103,7 +166,7 @@ pub fn render_table(columns: &[Column], items: &[Value]) -> String {
 pub fn render_record(columns: &[Column], record: &Value) -> String {
     let rows: Vec<Vec<String>> = columns
         .iter()
-        .map(|c| vec![c.header.to_string(), cell(field(record, c.path))])
+        .map(|c| vec![c.header.to_string(), c.cell(record)])
         .collect();
     layout(&rows)
 }

@@ -5,7 +5,7 @@ use berth_client::PullSecretRequest;
 use clap::Args;
 
 use super::output::{print_json, Output};
-use super::Context;
+use super::{Context, WORKSPACE};
 
 /// How the Secret is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -17,7 +17,7 @@ pub enum SecretFormat {
 #[derive(Debug, Args)]
 pub struct PullSecretArgs {
     /// The workspace whose images the Secret pulls.
-    #[arg(long)]
+    #[arg(long, short = 'w', value_name = WORKSPACE)]
     pub workspace: String,
     /// The Kubernetes namespace the Secret is for.
     #[arg(long)]

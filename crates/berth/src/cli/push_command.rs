@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::args::parse_duration;
 use super::output::{print_json, Output};
-use super::Context;
+use super::{Context, WORKSPACE};
 
 /// The clients the server prints lines for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -35,7 +35,7 @@ impl ClientName {
 #[derive(Debug, Args)]
 pub struct PushCommandArgs {
     /// The workspace whose image list holds the space.
-    #[arg(long)]
+    #[arg(long, short = 'w', value_name = WORKSPACE)]
     pub workspace: String,
     /// The registry: `hosted`, a platform registry, or one of the workspace's.
     #[arg(long, default_value = "hosted")]

@@ -5,13 +5,13 @@ use clap::{Args, Subcommand};
 
 use super::args::contract_value;
 use super::output::{col, Column};
-use super::{read_password_stdin, Context};
+use super::{read_password_stdin, Context, WORKSPACE};
 
 /// `--workspace`: address a workspace's own registries instead of the platform's.
 #[derive(Debug, Args)]
 pub struct Scope {
     /// Use this workspace's own registries instead of the platform's.
-    #[arg(long, value_name = "WS")]
+    #[arg(long, short = 'w', value_name = WORKSPACE)]
     pub workspace: Option<String>,
 }
 
@@ -32,7 +32,9 @@ pub enum RegistryCommand {
         scope: Scope,
     },
     /// Add an external registry.
+    #[command(visible_alias = "create")]
     Add {
+        /// The registry's name.
         name: String,
         #[arg(long, value_name = "distribution|harbor|oci", value_parser = contract_value::<RegistryKind>)]
         kind: RegistryKind,
@@ -53,12 +55,14 @@ pub enum RegistryCommand {
     },
     /// Show a registry.
     Show {
+        /// The registry's name.
         name: String,
         #[command(flatten)]
         scope: Scope,
     },
     /// Change a registry; only the options given change.
     Update {
+        /// The registry's name.
         name: String,
         #[arg(long, value_name = "distribution|harbor|oci", value_parser = contract_value::<RegistryKind>)]
         kind: Option<RegistryKind>,
@@ -78,12 +82,16 @@ pub enum RegistryCommand {
     },
     /// Delete a registry.
     Delete {
+        /// The registry's name.
         name: String,
         #[command(flatten)]
         scope: Scope,
     },
     /// Check that a platform registry is reachable now.
-    Check { name: String },
+    Check {
+        /// The registry's name.
+        name: String,
+    },
 }
 
 pub const REGISTRY: &[Column] = &[

@@ -1,20 +1,25 @@
 //! `berth robot …`: robot accounts of a workspace, for workspace admins.
 
 use berth_client::{NewRobot, Permission, RobotPatch};
-use clap::{ArgGroup, Subcommand};
+use clap::{ArgGroup, Args, Subcommand};
 
 use super::args::{parse_duration, robot_short_name};
 use super::output::{col, Column};
-use super::Context;
+use super::{Context, InWorkspace};
 
 #[derive(Debug, Subcommand)]
 pub enum RobotCommand {
     /// List a workspace's robots (never their secrets).
-    List { workspace: String },
+    List {
+        #[command(flatten)]
+        workspace: InWorkspace,
+    },
     /// Create a robot and print its secret, once.
+    #[command(visible_alias = "add")]
     #[command(group(ArgGroup::new("permissions").args(["pull", "push"]).required(true).multiple(true)))]
     Create {
-        workspace: String,
+        #[command(flatten)]
+        workspace: InWorkspace,
         /// The short name; the robot signs in as robot$<workspace>+<name>.
         name: String,
         /// May pull from the workspace's spaces.
@@ -28,11 +33,20 @@ pub enum RobotCommand {
         expires_in: Option<u64>,
     },
     /// Disable a robot: its secret stops working until it is enabled again.
-    Disable { workspace: String, name: String },
+    Disable(RobotArgs),
     /// Enable a disabled robot.
-    Enable { workspace: String, name: String },
+    Enable(RobotArgs),
     /// Delete a robot.
-    Delete { workspace: String, name: String },
+    Delete(RobotArgs),
+}
+
+/// One robot of a workspace.
+#[derive(Debug, Args)]
+pub struct RobotArgs {
+    #[command(flatten)]
+    pub workspace: InWorkspace,
+    /// The robot, by its short name or its full name robot$<workspace>+<name>.
+    pub name: String,
 }
 
 pub const ROBOT: &[Column] = &[
@@ -58,7 +72,7 @@ impl RobotCommand {
         let out = ctx.output;
         match self {
             RobotCommand::List { workspace } => {
-                out.list(&client.robots(&workspace, None).await?, ROBOT)
+                out.list(&client.robots(&workspace.resolve()?, None).await?, ROBOT)
             }
             RobotCommand::Create {
                 workspace,
@@ -67,6 +81,7 @@ impl RobotCommand {
                 push,
                 expires_in,
             } => {
+                let workspace = workspace.resolve()?;
                 let permissions = [(pull, Permission::Pull), (push, Permission::Push)]
                     .into_iter()
                     .filter_map(|(wanted, permission)| wanted.then_some(permission))
@@ -83,13 +98,10 @@ impl RobotCommand {
                 eprintln!("Save the secret now: it will not be shown again.");
                 Ok(())
             }
-            RobotCommand::Disable { workspace, name } => {
-                set_disabled(ctx, &workspace, &name, true).await
-            }
-            RobotCommand::Enable { workspace, name } => {
-                set_disabled(ctx, &workspace, &name, false).await
-            }
-            RobotCommand::Delete { workspace, name } => {
+            RobotCommand::Disable(robot) => set_disabled(ctx, robot, true).await,
+            RobotCommand::Enable(robot) => set_disabled(ctx, robot, false).await,
+            RobotCommand::Delete(RobotArgs { workspace, name }) => {
+                let workspace = workspace.resolve()?;
                 client
                     .delete_robot(&workspace, robot_short_name(&workspace, &name))
                     .await?;
@@ -100,16 +112,12 @@ impl RobotCommand {
     }
 }
 
-async fn set_disabled(
-    ctx: &Context,
-    workspace: &str,
-    name: &str,
-    disabled: bool,
-) -> anyhow::Result<()> {
-    let name = robot_short_name(workspace, name);
+async fn set_disabled(ctx: &Context, robot: RobotArgs, disabled: bool) -> anyhow::Result<()> {
+    let workspace = robot.workspace.resolve()?;
+    let name = robot_short_name(&workspace, &robot.name);
     let robot = ctx
         .client
-        .update_robot(workspace, name, &RobotPatch { disabled })
+        .update_robot(&workspace, name, &RobotPatch { disabled })
         .await?;
     ctx.output.one(&robot, ROBOT)
 }

@@ -1,11 +1,11 @@
 //! `berth space …` and `berth bind …`.
 
-use berth_client::{Bindings, NewSpace, SpacePatch};
+use berth_client::{Bindings, Client, NewSpace, Page, RegistryScope, Space, SpacePatch};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::output::{col, render_table, Column, Output};
-use super::Context;
+use super::{Context, WORKSPACE};
 
 /// `--registry`: which registry's spaces; the hosted one unless named.
 #[derive(Debug, Args)]
@@ -17,16 +17,20 @@ pub struct RegistryName {
 
 #[derive(Debug, Subcommand)]
 pub enum SpaceCommand {
-    /// List the spaces of a registry you may see, or those bound to a workspace.
+    /// List the spaces you may see in every platform registry, or in one; or those bound to a
+    /// workspace.
     List {
-        #[command(flatten)]
-        registry: RegistryName,
-        /// List the spaces bound to this workspace instead, across registries.
-        #[arg(long, value_name = "WS")]
+        /// Only the spaces of this registry [default: every registry's].
+        #[arg(long)]
+        registry: Option<String>,
+        /// List the spaces bound to this workspace instead (only --registry's, if given).
+        #[arg(long, short = 'w', value_name = WORKSPACE)]
         workspace: Option<String>,
     },
     /// Create a space (platform admins); private unless --public.
+    #[command(visible_alias = "add")]
     Create {
+        /// The space's name: the first path segment of its repositories.
         name: String,
         #[command(flatten)]
         registry: RegistryName,
@@ -38,12 +42,14 @@ pub enum SpaceCommand {
     },
     /// Show a space.
     Show {
+        /// The space's name.
         name: String,
         #[command(flatten)]
         registry: RegistryName,
     },
     /// Change a space; only the options given change.
     Update {
+        /// The space's name.
         name: String,
         #[command(flatten)]
         registry: RegistryName,
@@ -54,6 +60,7 @@ pub enum SpaceCommand {
     },
     /// Delete a space.
     Delete {
+        /// The space's name.
         name: String,
         #[command(flatten)]
         registry: RegistryName,
@@ -64,20 +71,25 @@ pub enum SpaceCommand {
 pub enum BindCommand {
     /// List the workspaces a space is bound to.
     List {
+        /// The space's name.
         space: String,
         #[command(flatten)]
         registry: RegistryName,
     },
     /// Bind a space to exactly these workspaces (none unbinds it from all).
     Set {
+        /// The space's name.
         space: String,
+        /// The workspaces to bind it to.
         workspaces: Vec<String>,
         #[command(flatten)]
         registry: RegistryName,
     },
     /// Bind a space to more workspaces, keeping the others.
     Add {
+        /// The space's name.
         space: String,
+        /// The workspaces to bind it to as well.
         #[arg(required = true)]
         workspaces: Vec<String>,
         #[command(flatten)]
@@ -85,7 +97,9 @@ pub enum BindCommand {
     },
     /// Unbind a space from some workspaces, keeping the others.
     Remove {
+        /// The space's name.
         space: String,
+        /// The workspaces to unbind it from.
         #[arg(required = true)]
         workspaces: Vec<String>,
         #[command(flatten)]
@@ -110,12 +124,24 @@ impl SpaceCommand {
         let out = ctx.output;
         match self {
             SpaceCommand::List {
+                registry,
                 workspace: Some(workspace),
-                ..
-            } => out.list(&client.workspace_spaces(&workspace, None).await?, SPACE),
-            SpaceCommand::List { registry, .. } => {
-                out.list(&client.spaces(&registry.registry, None).await?, SPACE)
+            } => {
+                let mut spaces = client.workspace_spaces(&workspace, None).await?;
+                if let Some(registry) = registry {
+                    spaces.items.retain(|space| space.registry == registry);
+                    spaces.total = spaces.items.len() as i64;
+                }
+                out.list(&spaces, SPACE)
             }
+            SpaceCommand::List {
+                registry: Some(registry),
+                workspace: None,
+            } => out.list(&client.spaces(&registry, None).await?, SPACE),
+            SpaceCommand::List {
+                registry: None,
+                workspace: None,
+            } => out.list(&every_registrys_spaces(client).await?, SPACE),
             SpaceCommand::Create {
                 name,
                 registry,
@@ -207,6 +233,24 @@ impl BindCommand {
         };
         print_bindings(ctx.output, &registry.registry, &space, &bindings)
     }
+}
+
+/// The spaces the caller may see in each platform registry it may list, one registry after
+/// another, as one list. The API lists spaces per registry, so a person asking for "the
+/// spaces" would otherwise see only `hosted`'s without being told.
+async fn every_registrys_spaces(client: &Client) -> anyhow::Result<Page<Space>> {
+    let registries = client.registries(RegistryScope::Platform, None).await?;
+    let mut spaces = Page {
+        items: Vec::new(),
+        next_cursor: None,
+        total: 0,
+    };
+    for registry in registries.items {
+        let page = client.spaces(&registry.name, None).await?;
+        spaces.total += page.total;
+        spaces.items.extend(page.items);
+    }
+    Ok(spaces)
 }
 
 /// Reads a space's bindings, applies `edit`, and writes the whole set back, as the API

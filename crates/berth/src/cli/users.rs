@@ -11,7 +11,9 @@ pub enum UserCommand {
     /// List users.
     List,
     /// Create a user, reading the password from standard input.
+    #[command(visible_alias = "add")]
     Create {
+        /// The user's name, to sign in with.
         name: String,
         /// Read the password from standard input (required: passwords never go in arguments,
         /// which other users can see in the process list).
@@ -24,15 +26,28 @@ pub enum UserCommand {
         admin: bool,
     },
     /// Show a user.
-    Show { name: String },
+    Show {
+        /// The user's name.
+        name: String,
+    },
     /// Disable a user: they can no longer sign in or use their sessions.
-    Disable { name: String },
+    Disable {
+        /// The user's name.
+        name: String,
+    },
     /// Enable a disabled user.
-    Enable { name: String },
+    Enable {
+        /// The user's name.
+        name: String,
+    },
     /// Delete a user.
-    Delete { name: String },
+    Delete {
+        /// The user's name.
+        name: String,
+    },
     /// Set a new password, read from standard input.
     ResetPassword {
+        /// The user's name.
         name: String,
         /// Read the new password from standard input (required).
         #[arg(long, required = true)]

@@ -5,43 +5,63 @@ use clap::Subcommand;
 
 use super::args::contract_value;
 use super::output::{col, Column};
-use super::Context;
+use super::{Context, InWorkspace};
 
 #[derive(Debug, Subcommand)]
 pub enum WorkspaceCommand {
     /// List workspaces (platform admins see all, others their own).
     List,
     /// Create a workspace (platform admins).
+    #[command(visible_alias = "add")]
     Create {
+        /// The workspace's name.
         name: String,
         #[arg(long)]
         description: Option<String>,
     },
     /// Show a workspace.
-    Show { name: String },
+    Show {
+        /// The workspace's name.
+        name: String,
+    },
     /// Change a workspace's description.
     Update {
+        /// The workspace's name.
         name: String,
         #[arg(long)]
         description: String,
     },
     /// Delete a workspace (platform admins).
-    Delete { name: String },
+    Delete {
+        /// The workspace's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum MemberCommand {
     /// List the members of a workspace.
-    List { workspace: String },
+    List {
+        #[command(flatten)]
+        workspace: InWorkspace,
+    },
     /// Add a user to a workspace, or change their role.
+    #[command(visible_alias = "add")]
     Set {
-        workspace: String,
+        #[command(flatten)]
+        workspace: InWorkspace,
+        /// The user's name.
         user: String,
         #[arg(long, value_name = "admin|editor|viewer", value_parser = contract_value::<Role>)]
         role: Role,
     },
     /// Remove a user from a workspace.
-    Remove { workspace: String, user: String },
+    Remove {
+        #[command(flatten)]
+        workspace: InWorkspace,
+        /// The user's name.
+        user: String,
+    },
 }
 
 pub const WORKSPACE: &[Column] = &[
@@ -83,14 +103,18 @@ impl MemberCommand {
         let out = ctx.output;
         match self {
             MemberCommand::List { workspace } => {
-                out.list(&client.members(&workspace, None).await?, MEMBER)
+                out.list(&client.members(&workspace.resolve()?, None).await?, MEMBER)
             }
             MemberCommand::Set {
                 workspace,
                 user,
                 role,
-            } => out.one(&client.set_member(&workspace, &user, role).await?, MEMBER),
+            } => {
+                let workspace = workspace.resolve()?;
+                out.one(&client.set_member(&workspace, &user, role).await?, MEMBER)
+            }
             MemberCommand::Remove { workspace, user } => {
+                let workspace = workspace.resolve()?;
                 client.remove_member(&workspace, &user).await?;
                 out.done(format!("Removed {user} from workspace {workspace}."));
                 Ok(())

@@ -134,7 +134,7 @@ fn member_roles_are_the_contract_values() {
         panic!("not set")
     };
     assert_eq!(
-        (workspace.as_str(), user.as_str(), role),
+        (workspace.resolve().unwrap().as_str(), user.as_str(), role),
         ("team", "alice", Role::Editor)
     );
 
@@ -286,6 +286,332 @@ fn robots_need_a_permission_and_take_human_durations() {
     ])
     .is_err());
     assert!(parse(&["robot", "create", "team", "ci", "--pull", "--push"]).is_ok());
+}
+
+// --- The workspace convention ----------------------------------------------------------------
+
+/// The workspace a parsed command acts in, resolved as the command resolves it; `None` for a
+/// command that takes none, the error's message when it is given wrongly.
+fn workspace_of(line: &str) -> Result<Option<String>, String> {
+    use app::images::ImageCommand as Image;
+    use app::robots::RobotCommand as Robot;
+    use app::workspaces::MemberCommand as Member;
+    let args: Vec<&str> = line.split_whitespace().collect();
+    let resolved = match parsed(&args) {
+        app::Command::Images(g) => match g.command {
+            Image::List(a) => a.workspace.resolve(),
+            Image::Show(a) => a.repository.workspace.resolve(),
+            Image::Tags(a) => a.repository.workspace.resolve(),
+            Image::Delete(a) => a.repository.workspace.resolve(),
+            Image::Upload(a) => Ok(a.workspace),
+        },
+        app::Command::Select(c) => c.args.workspace.resolve_with(c.args.query).map(|(w, _)| w),
+        app::Command::Robot(g) => match g.command {
+            Robot::List { workspace } | Robot::Create { workspace, .. } => workspace.resolve(),
+            Robot::Disable(r) | Robot::Enable(r) | Robot::Delete(r) => r.workspace.resolve(),
+        },
+        app::Command::Member(g) => match g.command {
+            Member::List { workspace }
+            | Member::Set { workspace, .. }
+            | Member::Remove { workspace, .. } => workspace.resolve(),
+        },
+        app::Command::Push(c) => Ok(c.args.workspace),
+        app::Command::PullSecret(c) => Ok(c.args.workspace),
+        app::Command::Audit(c) => return Ok(c.args.workspace),
+        app::Command::Registry(g) => {
+            use app::registries::RegistryCommand as R;
+            return Ok(match g.command {
+                R::List { scope }
+                | R::Add { scope, .. }
+                | R::Show { scope, .. }
+                | R::Update { scope, .. }
+                | R::Delete { scope, .. } => scope.workspace,
+                R::Check { .. } => None,
+            });
+        }
+        app::Command::Space(g) => match g.command {
+            app::spaces::SpaceCommand::List { workspace, .. } => return Ok(workspace),
+            other => panic!("{other:?} takes no workspace"),
+        },
+        _ => panic!("berth {line} takes no workspace"),
+    };
+    resolved.map(Some).map_err(|e| e.to_string())
+}
+
+/// How many words of a command line name the command: one for a command without
+/// subcommands (`select`), two for the others (`images list`).
+fn command_depth(words: &[&str]) -> usize {
+    if ["select", "push-command", "pull-secret", "audit"].contains(&words[0]) {
+        1
+    } else {
+        2
+    }
+}
+
+/// Every command that acts inside a workspace, spelled with `--workspace team-a` where the
+/// `{}` is (the commands that take it as an option only).
+const WORKSPACE_OPTION_ONLY: &[&str] = &[
+    "images upload my-image.tar {} --space team-a",
+    "push-command {} --space team-a",
+    "pull-secret {} --namespace apps --name regcred",
+    "audit {}",
+    "registry list {}",
+    "registry add mirror --kind oci --url http://mirror.test {}",
+    "registry show mirror {}",
+    "registry update mirror --description d {}",
+    "registry delete mirror {}",
+    "space list {}",
+];
+
+/// The commands that took the workspace as their first positional argument: `{}` stands where
+/// the option goes, and `{ws}` where the positional did.
+const WORKSPACE_OPTION_OR_POSITIONAL: &[&str] = &[
+    "images list {ws} {} --tag 1.0",
+    "images show {ws} team-a/app {} --tag 1.0",
+    "images tags {ws} team-a/app {} -q 1.",
+    "images delete {ws} team-a/app {} --tag 1.0",
+    "select {ws} app:1.0 {}",
+    "robot list {ws} {}",
+    "robot create {ws} ci {} --pull --push",
+    "robot disable {ws} ci {}",
+    "robot enable {ws} ci {}",
+    "robot delete {ws} ci {}",
+    "member list {ws} {}",
+    "member set {ws} alice {} --role editor",
+    "member remove {ws} alice {}",
+];
+
+#[test]
+fn every_workspace_command_takes_dash_dash_workspace_or_dash_w() {
+    let option_only = WORKSPACE_OPTION_ONLY.iter();
+    let either = WORKSPACE_OPTION_OR_POSITIONAL.iter();
+    for shape in option_only.chain(either) {
+        let shape = shape.replace("{ws} ", "");
+        for option in ["--workspace team-a", "-w team-a"] {
+            let line = shape.replace("{}", option);
+            assert_eq!(
+                workspace_of(&line),
+                Ok(Some("team-a".into())),
+                "berth {line}"
+            );
+        }
+        // The option may stand anywhere among the command's own arguments.
+        let first = shape.replace("{}", "");
+        let words: Vec<&str> = first.split_whitespace().collect();
+        let at = command_depth(&words);
+        let line = [&words[..at], &["-w", "team-a"], &words[at..]]
+            .concat()
+            .join(" ");
+        assert_eq!(
+            workspace_of(&line),
+            Ok(Some("team-a".into())),
+            "berth {line}"
+        );
+    }
+}
+
+#[test]
+fn the_older_positional_workspace_still_works_but_not_together_with_the_option() {
+    for shape in WORKSPACE_OPTION_OR_POSITIONAL {
+        let old = shape.replace("{ws}", "team-a").replace("{}", "");
+        assert_eq!(workspace_of(&old), Ok(Some("team-a".into())), "berth {old}");
+
+        let both = shape
+            .replace("{ws}", "team-a")
+            .replace("{}", "--workspace team-b");
+        let error = workspace_of(&both).unwrap_err();
+        assert!(
+            error.contains("given twice") && error.contains("team-a") && error.contains("team-b"),
+            "berth {both}: {error}"
+        );
+
+        // `select`'s lone positional is its workspace; its own test covers it.
+        if !shape.starts_with("select") {
+            let neither = shape.replace("{ws} ", "").replace("{}", "");
+            let error = workspace_of(&neither).unwrap_err();
+            assert!(error.contains("--workspace"), "berth {neither}: {error}");
+        }
+    }
+    for shape in WORKSPACE_OPTION_ONLY {
+        let line = shape.replace("{}", "team-a");
+        assert!(
+            parse(&line.split_whitespace().collect::<Vec<_>>()).is_err(),
+            "berth {line}"
+        );
+    }
+}
+
+#[test]
+fn the_other_positionals_keep_their_places_either_way() {
+    let robot_name = |line: &str| {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let app::Command::Robot(g) = parsed(&args) else {
+            panic!("not robot")
+        };
+        match g.command {
+            app::robots::RobotCommand::Create { name, .. } => name,
+            app::robots::RobotCommand::Delete(robot) => robot.name,
+            other => panic!("{other:?}"),
+        }
+    };
+    for line in [
+        "robot create team-a ci --pull",
+        "robot create ci --pull -w team-a",
+        "robot create -w team-a ci --pull",
+        "robot create ci --workspace team-a --pull",
+        "robot delete team-a ci",
+        "robot delete ci -w team-a",
+    ] {
+        assert_eq!(robot_name(line), "ci", "berth {line}");
+    }
+
+    let repository = |line: &str| {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let app::Command::Images(g) = parsed(&args) else {
+            panic!("not images")
+        };
+        let app::images::ImageCommand::Show(show) = g.command else {
+            panic!("not show")
+        };
+        (show.repository.repository, show.tag)
+    };
+    for line in [
+        "images show team-a team-a/app --tag 1.0",
+        "images show team-a/app --tag 1.0 -w team-a",
+        "images show -w team-a team-a/app --tag 1.0",
+    ] {
+        assert_eq!(
+            repository(line),
+            ("team-a/app".into(), Some("1.0".into())),
+            "berth {line}"
+        );
+    }
+
+    // `select`'s query is optional too, so a lone positional is the query with --workspace
+    // and the workspace without it, as it always was.
+    let select = |line: &str| {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let app::Command::Select(c) = parsed(&args) else {
+            panic!("not select")
+        };
+        c.args
+            .workspace
+            .resolve_with(c.args.query)
+            .map_err(|e| e.to_string())
+    };
+    let both = Ok(("team-a".to_string(), Some("app:1.0".to_string())));
+    assert_eq!(select("select team-a app:1.0"), both);
+    assert_eq!(select("select -w team-a app:1.0"), both);
+    assert_eq!(select("select app:1.0 -w team-a"), both);
+    assert_eq!(select("select app:1.0 --limit 5 --workspace team-a"), both);
+    let everything = Ok(("team-a".to_string(), None));
+    assert_eq!(select("select team-a"), everything);
+    assert_eq!(select("select team-a --limit 5"), everything);
+    assert_eq!(select("select -w team-a"), everything);
+    assert!(select("select team-a app:1.0 -w team-b")
+        .unwrap_err()
+        .contains("given twice"));
+    assert!(select("select").unwrap_err().contains("no workspace"));
+}
+
+#[test]
+fn help_names_every_positional_and_one_workspace_option() {
+    use clap::CommandFactory;
+    /// Every command below `command`, with its path.
+    fn walk(command: &clap::Command, path: String, out: &mut Vec<(String, clap::Command)>) {
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            let path = format!("{path} {}", sub.get_name()).trim().to_string();
+            out.push((path.clone(), sub.clone()));
+            walk(sub, path, out);
+        }
+    }
+    let mut commands = Vec::new();
+    walk(&Berth::command(), String::new(), &mut commands);
+    let mut with_option = Vec::new();
+    for (path, command) in &commands {
+        for arg in command.get_arguments() {
+            if arg.is_positional() {
+                assert!(
+                    arg.get_help().is_some(),
+                    "`berth {path} --help` does not say what {} is",
+                    arg.get_id()
+                );
+            }
+            if arg.get_long() == Some("workspace") {
+                assert_eq!(arg.get_short(), Some('w'), "berth {path}");
+                let names: Vec<&str> = arg
+                    .get_value_names()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect();
+                assert_eq!(names, ["WORKSPACE"], "berth {path}");
+                with_option.push(path.clone());
+            }
+        }
+    }
+    let mut expected: Vec<String> = WORKSPACE_OPTION_ONLY
+        .iter()
+        .chain(WORKSPACE_OPTION_OR_POSITIONAL)
+        .map(|shape| {
+            let words: Vec<&str> = shape.split_whitespace().collect();
+            words[..command_depth(&words)].join(" ")
+        })
+        .collect();
+    expected.sort();
+    with_option.sort();
+    assert_eq!(with_option, expected);
+}
+
+#[test]
+fn every_noun_creates_with_create_and_add() {
+    for (noun, verb) in [
+        ("user", "create"),
+        ("workspace", "create"),
+        ("registry", "add"),
+        ("space", "create"),
+        ("robot", "create"),
+    ] {
+        use clap::CommandFactory;
+        let root = Berth::command();
+        let command = root.find_subcommand(noun).unwrap().find_subcommand(verb);
+        let command = command.unwrap_or_else(|| panic!("berth {noun} {verb}"));
+        let aliases: Vec<&str> = command.get_visible_aliases().collect();
+        let other = if verb == "create" { "add" } else { "create" };
+        assert_eq!(aliases, [other], "berth {noun} {verb}");
+    }
+    let app::Command::Registry(g) = parsed(&[
+        "registry",
+        "create",
+        "mirror",
+        "--kind",
+        "oci",
+        "--url",
+        "http://mirror.test",
+    ]) else {
+        panic!("not registry")
+    };
+    assert!(matches!(
+        g.command,
+        app::registries::RegistryCommand::Add { name, .. } if name == "mirror"
+    ));
+    let app::Command::Workspace(g) = parsed(&["workspace", "add", "team-a"]) else {
+        panic!("not workspace")
+    };
+    assert!(matches!(
+        g.command,
+        app::workspaces::WorkspaceCommand::Create { name, .. } if name == "team-a"
+    ));
+    // A member is added with `set`, which also changes a role; `add` says the first.
+    let app::Command::Member(g) =
+        parsed(&["member", "add", "alice", "-w", "team-a", "--role", "viewer"])
+    else {
+        panic!("not member")
+    };
+    assert!(matches!(
+        g.command,
+        app::workspaces::MemberCommand::Set { user, role: Role::Viewer, .. } if user == "alice"
+    ));
 }
 
 #[test]
@@ -461,6 +787,68 @@ fn robot_lists_have_no_secret_column_but_creation_shows_it() {
 NAME            PERMISSIONS   EXPIRES   DISABLED   CREATED BY   CREATED
 robot$team+ci   pull, push    -         no         admin        2026-01-01T00:00:00Z
 "
+    );
+}
+
+#[test]
+fn sizes_read_as_the_console_writes_them() {
+    use app::output::human_size;
+    // The console's `humanSize` (ui.js) gives these; JavaScript rounds halves upwards.
+    for (bytes, shown) in [
+        (0, "0 B"),
+        (1, "1 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (1280, "1.3 KiB"),
+        (1536, "1.5 KiB"),
+        (10 * 1024 - 52, "9.9 KiB"),
+        (10 * 1024 - 51, "10.0 KiB"),
+        (10 * 1024, "10 KiB"),
+        (10 * 1024 + 512, "11 KiB"),
+        (1024 * 1024 - 1, "1024 KiB"),
+        (1024 * 1024, "1.0 MiB"),
+        (3 * 1024 * 1024 * 1024 + 1, "3.0 GiB"),
+        (5 << 40, "5.0 TiB"),
+        (2048 << 40, "2048 TiB"),
+        (u64::MAX, "16777216 TiB"),
+    ] {
+        assert_eq!(human_size(bytes), shown, "{bytes} bytes");
+    }
+}
+
+#[test]
+fn every_size_column_prints_human_sizes() {
+    use app::images::{ARTIFACT, IMAGE, LAYER, REPOSITORY, TAG, UPLOADED};
+    use app::output::Kind;
+    for (name, columns) in [
+        ("images list", IMAGE),
+        ("repository", REPOSITORY),
+        ("tags", TAG),
+        ("artifact", ARTIFACT),
+        ("layers", LAYER),
+        ("upload", UPLOADED),
+    ] {
+        let sizes: Vec<_> = columns.iter().filter(|c| c.header == "SIZE").collect();
+        assert_eq!(sizes.len(), 1, "{name}");
+        assert_eq!(sizes[0].kind, Kind::Bytes, "{name}");
+    }
+    let tags = [
+        json!({"name": "1.0", "digest": "sha256:a", "size": 1_572_864, "pushed_at": "t"}),
+        json!({"name": "tiny", "digest": "sha256:b", "size": 700, "pushed_at": "t"}),
+    ];
+    let table = render_table(app::images::TAG, &tags);
+    let at = table.find("SIZE").unwrap();
+    let sizes: Vec<&str> = table
+        .lines()
+        .map(|line| line[at..].split("   ").next().unwrap())
+        .collect();
+    assert_eq!(sizes, ["SIZE", "1.5 MiB", "700 B"], "{table}");
+    // A repository without a tagged artifact has no size, shown as any missing value is.
+    let row = json!({"reference": "h/team/app", "size": null});
+    assert!(
+        render_record(app::images::IMAGE, &row).contains("SIZE         -\n"),
+        "{}",
+        render_record(app::images::IMAGE, &row)
     );
 }
 
@@ -1142,6 +1530,175 @@ async fn the_cli_sets_up_a_workspace_end_to_end() {
     assert!(
         berth.fails(&["whoami", "--server", url]).len() > 1,
         "anonymous whoami"
+    );
+    server.kill();
+}
+
+/// A fresh server run by the binary (with its data directory), and a configuration directory
+/// whose saved login is the admin's on it.
+fn admin_signed_in() -> (BinaryServer, tempfile::TempDir, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let server = BinaryServer::spawn(data.path(), None);
+    Berths {
+        config_dir: config.path(),
+    }
+    .ok_with(
+        &["login", &server.url, "-u", "admin", "--password-stdin"],
+        Some(&format!("{ADMIN_PASSWORD}\n")),
+    );
+    (server, data, config)
+}
+
+/// The flows a new user following the README tripped on: `--workspace` on every command that
+/// acts inside a workspace (and the older positional spelling beside it), `create` and `add`
+/// for every noun, and `space list` across every registry.
+#[tokio::test]
+async fn the_cli_takes_the_workspace_as_an_option_and_lists_every_registrys_spaces() {
+    let (server, _data, config) = admin_signed_in();
+    let berth = Berths {
+        config_dir: config.path(),
+    };
+
+    // Every noun creates with `create` and with `add`.
+    berth.ok(&["workspace", "add", "team-a"]);
+    berth.ok(&["workspace", "create", "team-b"]);
+    berth.ok(&["space", "add", "team-a"]);
+    berth.ok(&["bind", "set", "team-a", "team-a"]);
+    let mirror = berth.json(&[
+        "registry",
+        "create",
+        "mirror",
+        "--kind",
+        "distribution",
+        "--url",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(mirror["name"], "mirror");
+    berth.ok(&[
+        "space",
+        "create",
+        "cache",
+        "--registry",
+        "mirror",
+        "--public",
+    ]);
+    berth.ok_with(
+        &["user", "add", "alice", "--password-stdin"],
+        Some("alice-password-1\n"),
+    );
+
+    // `space list` lists every registry's spaces unless told which.
+    let spaces = |args: &[&str]| -> Vec<String> {
+        let list = berth.json(&[&["space", "list"][..], args].concat());
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(list["total"], items.len(), "{list}");
+        items
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}/{}",
+                    s["registry"].as_str().unwrap(),
+                    s["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        spaces(&[]),
+        ["hosted/library", "hosted/team-a", "mirror/cache"]
+    );
+    assert_eq!(spaces(&["--registry", "mirror"]), ["mirror/cache"]);
+    assert_eq!(
+        spaces(&["--registry", "hosted"]),
+        ["hosted/library", "hosted/team-a"]
+    );
+    assert_eq!(spaces(&["--workspace", "team-a"]), ["hosted/team-a"]);
+    assert_eq!(
+        spaces(&["-w", "team-a", "--registry", "hosted"]),
+        ["hosted/team-a"]
+    );
+    assert!(spaces(&["-w", "team-a", "--registry", "mirror"]).is_empty());
+    let table = berth.ok(&["space", "list"]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().take(2).eq(["mirror", "cache"])),
+        "{table}"
+    );
+    assert!(berth
+        .fails(&["space", "list", "--registry", "nosuch"])
+        .contains("nosuch"));
+
+    // Robots: the option, or the older positional, but not both.
+    let created = berth.json(&["robot", "create", "ci", "--workspace", "team-a", "--pull"]);
+    assert_eq!(created["name"], "robot$team-a+ci");
+    let created = berth.json(&["robot", "create", "team-a", "reader", "--pull"]);
+    assert_eq!(created["name"], "robot$team-a+reader");
+    let robots = berth.json(&["robot", "list", "-w", "team-a"]);
+    assert_eq!(
+        names(&robots, "name"),
+        ["robot$team-a+ci", "robot$team-a+reader"]
+    );
+    assert_eq!(berth.json(&["robot", "list", "team-a"]), robots);
+    let message = berth.fails(&["robot", "create", "team-a", "x", "-w", "team-b", "--pull"]);
+    assert_eq!(
+        message,
+        "the workspace is given twice, as the argument `team-a` and with --workspace team-b; \
+         give it once"
+    );
+    assert_eq!(
+        berth.fails(&["robot", "list"]),
+        "no workspace given: name it with --workspace <WORKSPACE> (-w)"
+    );
+    assert_eq!(
+        berth.json(&["robot", "disable", "ci", "-w", "team-a"])["disabled"],
+        true
+    );
+    assert_eq!(
+        berth.json(&["robot", "enable", "team-a", "ci"])["disabled"],
+        false
+    );
+    berth.ok(&["robot", "delete", "reader", "--workspace", "team-a"]);
+    berth.ok(&["robot", "delete", "team-a", "ci"]);
+    assert_eq!(
+        berth.json(&["robot", "list", "-w", "team-a"])["items"],
+        json!([])
+    );
+
+    // Members, the same way.
+    let member = berth.json(&["member", "add", "alice", "--role", "viewer", "-w", "team-a"]);
+    assert_eq!(member, json!({"username": "alice", "role": "viewer"}));
+    berth.ok(&["member", "set", "team-a", "alice", "--role", "editor"]);
+    let members = berth.json(&["member", "list", "--workspace", "team-a"]);
+    assert!(members["items"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"username": "alice", "role": "editor"})));
+    berth.ok(&["member", "remove", "alice", "-w", "team-a"]);
+    assert!(!berth.ok(&["member", "list", "team-a"]).contains("alice"));
+
+    // The image list and the selector, which the README's reader tried first.
+    let listed = berth.json(&["images", "list", "--workspace", "team-a"]);
+    assert_eq!(berth.json(&["images", "list", "team-a"]), listed);
+    assert!(berth
+        .ok(&["images", "list", "-w", "team-a"])
+        .starts_with("REFERENCE"));
+    assert!(berth
+        .ok(&["select", "-w", "team-a"])
+        .starts_with("REFERENCE"));
+
+    // The optional workspace scopes take -w too.
+    assert_eq!(
+        berth.json(&["registry", "list", "-w", "team-a"])["items"],
+        json!([])
+    );
+    let in_team = berth.json(&["audit", "-w", "team-a"]);
+    let events = in_team["items"].as_array().unwrap();
+    assert!(!events.is_empty());
+    assert!(
+        events.iter().all(|e| e["workspace"] == "team-a"),
+        "{in_team}"
     );
     server.kill();
 }

@@ -13,6 +13,7 @@ mod images;
 mod metrics;
 mod push_cli;
 mod push_commands;
+mod readme_cli;
 mod registry_http;
 mod rest_matrix;
 mod skopeo;

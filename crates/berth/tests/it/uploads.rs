@@ -758,7 +758,7 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 /// What `docker save` wrote before Docker 25: `<config hex>.json`, one directory per layer
 /// with an uncompressed `layer.tar`, `repositories`, and `manifest.json` last. Returns the
 /// tarball and the uncompressed layers, whose digests the image config lists as diff_ids.
-fn docker_save_tarball(image: &Image, repo_tag: &str) -> (Vec<u8>, Vec<Blob>) {
+pub(crate) fn docker_save_tarball(image: &Image, repo_tag: &str) -> (Vec<u8>, Vec<Blob>) {
     let layers: Vec<Blob> = image
         .layers
         .iter()
