@@ -73,21 +73,19 @@ pub enum Role {
     Viewer,
 }
 
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Editor, Role::Viewer];
-
-    /// The role's name, as the API and the store write it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Editor => "editor",
-            Role::Viewer => "viewer",
-        }
+/// The name the API gives a value of a field-less enum such as [`Role`], as serde writes it
+/// (`Role::Editor` → `editor`); the store keeps the same names. Going through serde keeps the
+/// names in one place, the enum's `rename_all`.
+pub fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        other => panic!("wire_name is for field-less enums, not {other:?}"),
     }
+}
 
-    pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|role| role.as_str() == text)
-    }
+/// The value of a field-less enum named `name` on the wire, when it names one.
+pub fn from_wire_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
 }
 
 /// What a robot account may do on the registry.
@@ -103,3 +101,16 @@ pub enum Permission {
 /// client built against an older contract passes newer fields through (see the client's
 /// `Open`).
 pub type Extra = serde_json::Map<String, serde_json::Value>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_are_serdes() {
+        assert_eq!(wire_name(&Role::Editor), "editor");
+        assert_eq!(from_wire_name::<Role>("viewer"), Some(Role::Viewer));
+        assert_eq!(from_wire_name::<Role>("owner"), None);
+        assert_eq!(wire_name(&Permission::Push), "push");
+    }
+}

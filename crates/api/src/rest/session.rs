@@ -2,7 +2,9 @@
 
 use axum::extract::State;
 use berth_access::Subject;
-use berth_api_types::{LoginRequest, Me, MyWorkspace, Role, Secret, Session, SubjectKind};
+use berth_api_types::{
+    from_wire_name, LoginRequest, Me, MyWorkspace, Role, Secret, Session, SubjectKind,
+};
 use berth_identity::principals;
 
 use super::caller::Caller;
@@ -57,7 +59,7 @@ pub async fn me(State(state): State<ApiState>, caller: Caller) -> Result<Json<Me
                 .filter_map(|(name, role)| {
                     Some(MyWorkspace {
                         name,
-                        role: Role::parse(&role)?,
+                        role: from_wire_name(&role)?,
                     })
                 })
                 .collect();
@@ -90,5 +92,5 @@ pub async fn me(State(state): State<ApiState>, caller: Caller) -> Result<Json<Me
 
 /// The API's name of a role of the access rule.
 pub(super) fn role_name(role: berth_access::Role) -> Role {
-    Role::parse(role.as_str()).expect("the API names every role of the access rule")
+    from_wire_name(role.as_str()).expect("the API names every role of the access rule")
 }

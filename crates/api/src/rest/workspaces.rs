@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use berth_access::rest::{self, WorkspaceListing};
 use berth_api_types::{
-    ListParams, Member, MemberRole, NewWorkspace, Page, Role, Space, Workspace, WorkspacePatch,
+    from_wire_name, wire_name, ListParams, Member, MemberRole, NewWorkspace, Page, Role, Space,
+    Workspace, WorkspacePatch,
 };
 use berth_identity::principals;
 use berth_store::tenancy::WorkspaceRecord;
@@ -191,7 +192,7 @@ pub async fn list_members(
         .into_iter()
         .map(|m| {
             // The schema's CHECK admits only the roles the API names.
-            let role = Role::parse(&m.role).ok_or_else(|| {
+            let role = from_wire_name::<Role>(&m.role).ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!("stored role `{}` is unknown", m.role))
             })?;
             Ok(Member {
@@ -236,7 +237,12 @@ pub async fn set_member(
     );
     state
         .store
-        .set_member(workspace.id, user.id, body.role.as_str(), &event.borrow())
+        .set_member(
+            workspace.id,
+            user.id,
+            &wire_name(&body.role),
+            &event.borrow(),
+        )
         .await?;
     Ok(Json(Member {
         username,

@@ -93,7 +93,7 @@ pub async fn whoami(ctx: &Context) -> anyhow::Result<()> {
     view["workspaces"] = me
         .workspaces
         .iter()
-        .map(|w| json!(format!("{} ({})", w.name, w.role.as_str())))
+        .map(|w| json!(format!("{} ({})", w.name, berth_client::wire_name(&w.role))))
         .collect();
     ctx.output.one(&view, ME)
 }
