@@ -19,7 +19,7 @@ pub mod scope;
 pub mod subject;
 
 pub use image_list::{list_sources, ListSources, ListedSpace};
-pub use registry::{grant, may, refusal, space_actions, Facts, Policy, Refused, SpaceFacts};
+pub use registry::{anonymous_may_pull, grant, may, refusal, Facts, Policy, Refused, SpaceFacts};
 pub use rest::{Decision, PlatformNeed, Refusal, SpaceFilter, WorkspaceListing, WorkspaceNeed};
 pub use scope::{allows, Action, Scope, ScopeError};
 pub use subject::{Role, SpaceId, Subject, WorkspaceId};

@@ -42,7 +42,7 @@ impl Default for Policy {
 ///
 /// A space that does not exist (`None`) allows nothing to anyone but platform admins, who may
 /// push into it only when `create_missing` (auto-create) is on.
-pub fn space_actions(
+pub(crate) fn space_actions(
     policy: Policy,
     subject: &Subject,
     space: Option<&SpaceFacts>,
@@ -160,6 +160,12 @@ pub fn grant(subject: &Subject, facts: &Facts, requested: &[Scope]) -> Vec<Scope
 /// Whether the rule lets `subject` do `action` on repository `name`, given `facts` about its space.
 pub fn may(subject: &Subject, facts: &Facts, name: &str, action: Action) -> bool {
     facts.actions(subject, name).contains(&action)
+}
+
+/// Whether anyone may pull from `space` without credentials, so that deploying from it needs
+/// no pull secret.
+pub fn anonymous_may_pull(policy: Policy, space: &SpaceFacts) -> bool {
+    space_actions(policy, &Subject::Anonymous, Some(space), false).contains(&Action::Pull)
 }
 
 /// How the registry answers a request whose token does not allow `action` on `name`.
@@ -324,6 +330,8 @@ mod tests {
             anonymous_pull: false,
         };
         assert!(space_actions(closed, &Subject::Anonymous, Some(&public), false).is_empty());
+        assert!(!anonymous_may_pull(closed, &public));
+        assert!(anonymous_may_pull(Policy::default(), &public));
         assert_eq!(
             space_actions(closed, &user(None, BOUND), Some(&public), false),
             vec![Action::Pull]

@@ -20,6 +20,7 @@ pub enum Decision {
     Hidden,
 }
 
+#[cfg(test)]
 impl From<Result<(), Refusal>> for Decision {
     fn from(result: Result<(), Refusal>) -> Decision {
         match result {
@@ -196,34 +197,37 @@ pub fn robot_role(can_push: bool) -> Role {
     }
 }
 
-/// Which spaces of a platform registry a subject sees.
+/// Which spaces of a platform registry a subject sees; see [`visible_spaces`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SpaceFilter {
+pub struct SpaceFilter {
     /// Platform admins see every space.
-    All,
+    every: bool,
     /// Everyone else sees public spaces and the spaces bound to these workspaces (a user's
     /// memberships, a robot's own workspace).
-    PublicOrBoundTo(Vec<WorkspaceId>),
+    bound_to: Vec<WorkspaceId>,
+    /// A space-limited robot (a temporary push login) sees at most its one space.
+    only: Option<SpaceId>,
 }
 
 impl SpaceFilter {
-    /// Whether a space that is `public` and bound to the workspaces `bound` passes the filter.
-    pub fn admits(&self, public: bool, bound: impl IntoIterator<Item = WorkspaceId>) -> bool {
-        match self {
-            SpaceFilter::All => true,
-            SpaceFilter::PublicOrBoundTo(mine) => {
-                public || bound.into_iter().any(|w| mine.contains(&w))
-            }
-        }
+    /// Whether space `id`, `public` and bound to the workspaces `bound`, passes the filter.
+    pub fn admits(
+        &self,
+        id: SpaceId,
+        public: bool,
+        bound: impl IntoIterator<Item = WorkspaceId>,
+    ) -> bool {
+        self.only.is_none_or(|only| only == id)
+            && (self.every || public || bound.into_iter().any(|w| self.bound_to.contains(&w)))
     }
 }
 
 /// The spaces `subject` may see: looking at any other answers like a missing space.
 pub fn visible_spaces(subject: &Subject) -> SpaceFilter {
-    if subject.is_platform_admin() {
-        SpaceFilter::All
-    } else {
-        SpaceFilter::PublicOrBoundTo(subject.workspaces())
+    SpaceFilter {
+        every: subject.is_platform_admin(),
+        bound_to: subject.workspaces(),
+        only: subject.limited_space(),
     }
 }
 
@@ -386,12 +390,12 @@ mod tests {
     fn spaces_seen() {
         let viewer = user(Some(Role::Viewer));
         let filter = visible_spaces(&viewer);
-        assert!(filter.admits(true, []));
-        assert!(filter.admits(false, [OTHER, TEAM]));
-        assert!(!filter.admits(false, [OTHER]));
-        assert!(visible_spaces(&platform_admin()).admits(false, []));
-        assert!(visible_spaces(&robot(TEAM)).admits(false, [TEAM]));
-        assert!(!visible_spaces(&Subject::Anonymous).admits(false, [TEAM]));
+        assert!(filter.admits(1, true, []));
+        assert!(filter.admits(1, false, [OTHER, TEAM]));
+        assert!(!filter.admits(1, false, [OTHER]));
+        assert!(visible_spaces(&platform_admin()).admits(1, false, []));
+        assert!(visible_spaces(&robot(TEAM)).admits(1, false, [TEAM]));
+        assert!(!visible_spaces(&Subject::Anonymous).admits(1, false, [TEAM]));
         let limited = Subject::Robot {
             name: "robot$team+tmp".into(),
             workspace: TEAM,
@@ -402,6 +406,11 @@ mod tests {
         assert!(within_limit(&limited, 7));
         assert!(!within_limit(&limited, 8));
         assert!(within_limit(&robot(TEAM), 8));
+        // Its space list holds its own space alone, public spaces and neighbours left out.
+        let seen = visible_spaces(&limited);
+        assert!(seen.admits(7, false, [TEAM]));
+        assert!(!seen.admits(8, false, [TEAM]));
+        assert!(!seen.admits(9, true, []));
         assert!(sees_bindings(&platform_admin()));
         assert!(!sees_bindings(&user(Some(Role::Admin))));
     }

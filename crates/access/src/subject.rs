@@ -9,6 +9,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Editor, Role::Viewer];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
@@ -18,12 +20,7 @@ impl Role {
     }
 
     pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "admin" => Some(Role::Admin),
-            "editor" => Some(Role::Editor),
-            "viewer" => Some(Role::Viewer),
-            _ => None,
-        }
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
     }
 }
 
@@ -66,7 +63,7 @@ impl Subject {
         }
     }
 
-    pub fn is_platform_admin(&self) -> bool {
+    pub(crate) fn is_platform_admin(&self) -> bool {
         matches!(self, Subject::User { is_admin: true, .. })
     }
 
@@ -113,7 +110,7 @@ impl Subject {
     }
 
     /// The subject's role in workspace `id`, when they are a member.
-    pub fn role_in(&self, id: WorkspaceId) -> Option<Role> {
+    pub(crate) fn role_in(&self, id: WorkspaceId) -> Option<Role> {
         match self {
             Subject::User { memberships, .. } => memberships
                 .iter()

@@ -97,11 +97,6 @@ pub enum Permission {
     Push,
 }
 
-/// Fields of an answer that the client's version of these types does not model, kept so a
-/// client built against an older contract passes newer fields through (see the client's
-/// `Open`).
-pub type Extra = serde_json::Map<String, serde_json::Value>;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,9 @@
 //! - Query strings are their own types, without `limit` and `cursor`, which every list takes
 //!   as [`ListParams`]; the server reads both from the same query string.
 //! - Times are RFC 3339 text in UTC, sizes are bytes.
-//! - Secrets travel as [`Secret`], whose `Debug` output is redacted.
+//! - Passwords, session tokens and robot secrets in fields of their own are [`Secret`], whose
+//!   `Debug` output is redacted. A temporary push login's secret is also inside the push
+//!   command's login lines, which must carry it to be pasted.
 //!
 //! **Architecture invariant:** shapes only. No behaviour, no validation beyond what serde's
 //! types say, and no dependency on any other Berth crate, so the client stays independent of

@@ -16,31 +16,6 @@ pub enum RegistryKind {
     Oci,
 }
 
-impl RegistryKind {
-    pub const ALL: [RegistryKind; 4] = [
-        RegistryKind::Hosted,
-        RegistryKind::Distribution,
-        RegistryKind::Harbor,
-        RegistryKind::Oci,
-    ];
-
-    /// The kind's name, as the API and the store write it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegistryKind::Hosted => "hosted",
-            RegistryKind::Distribution => "distribution",
-            RegistryKind::Harbor => "harbor",
-            RegistryKind::Oci => "oci",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RegistryKind> {
-        RegistryKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-    }
-}
-
 /// The outcome of a registry's last health check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

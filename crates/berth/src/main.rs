@@ -114,10 +114,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir: config.data_dir.clone(),
         database_url: config.database_url.clone(),
         external_url: external_url.clone(),
-        admin_password: config
-            .admin_password
-            .as_ref()
-            .map(|s| s.expose().to_string()),
+        admin_password: config.admin_password.clone(),
         token_ttl: config.token_ttl,
         upload_ttl: config.upload_ttl,
     })
@@ -136,8 +133,9 @@ fn welcome(admin: &AdminAccount, external_url: &str, data_dir: &Path) -> String 
     let console = format!("{}/", external_url.trim_end_matches('/'));
     let sign_in = match admin {
         AdminAccount::CreatedWithGeneratedPassword { password, saved_to } => format!(
-            "Created user `admin` with password: {password}\n  (also saved to {}; \
+            "Created user `admin` with password: {}\n  (also saved to {}; \
              change it after signing in)",
+            password.expose(),
             saved_to.display()
         ),
         AdminAccount::CreatedWithGivenPassword => {

@@ -23,9 +23,9 @@ use berth_identity::passwords::PasswordChecker;
 use berth_identity::tokens::TokenService;
 use berth_store::Store;
 
-pub use v2::RegistryError;
-
 use crate::reads::ReadBuffer;
+
+pub use v2::RegistryError;
 
 /// What the registry's handlers use. Cheap to clone: every field is shared.
 #[derive(Clone)]

@@ -7,11 +7,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_access::{Scope, Subject};
+use berth_identity::principals;
 use serde_json::json;
 
 use crate::v2::form_pairs;
 use crate::RegistryState;
-use berth_identity::principals;
 
 /// A failed token request. The body uses the registry's error envelope so that clients that
 /// print registry errors show the message.

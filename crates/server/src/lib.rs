@@ -21,6 +21,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use berth_api::{ApiServices, ApiState};
+use berth_api_types::Secret;
 use berth_blobs::{BlobStore, FsBlobStore};
 use berth_identity::passwords;
 use berth_identity::secrets::SecretBox;
@@ -38,7 +39,7 @@ pub struct ServerSettings {
     /// The address clients use, without a trailing slash.
     pub external_url: String,
     /// The bootstrap admin's password; random when unset.
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Secret>,
     pub token_ttl: Duration,
     /// Upload sessions idle for longer are removed.
     pub upload_ttl: Duration,
@@ -52,7 +53,7 @@ pub enum AdminAccount {
     /// Created now with the password from the settings (`BERTH_ADMIN_PASSWORD`).
     CreatedWithGivenPassword,
     /// Created now with this generated password, also written to `saved_to`.
-    CreatedWithGeneratedPassword { password: String, saved_to: PathBuf },
+    CreatedWithGeneratedPassword { password: Secret, saved_to: PathBuf },
 }
 
 /// The file the generated admin password is written to, in the data dir.
@@ -173,9 +174,9 @@ async fn bootstrap_admin(store: &Store, settings: &ServerSettings) -> anyhow::Re
     }
     let (password, generated) = match &settings.admin_password {
         Some(p) => (p.clone(), false),
-        None => (passwords::generate(), true),
+        None => (Secret::new(passwords::generate()), true),
     };
-    let hash = passwords::hash(&password).await?;
+    let hash = passwords::hash(password.expose()).await?;
     store
         .create_user(NewUser {
             username: "admin",
@@ -188,7 +189,7 @@ async fn bootstrap_admin(store: &Store, settings: &ServerSettings) -> anyhow::Re
         return Ok(AdminAccount::CreatedWithGivenPassword);
     }
     let saved_to = settings.data_dir.join(INITIAL_ADMIN_PASSWORD_FILE);
-    write_password_file(&saved_to, &password)?;
+    write_password_file(&saved_to, password.expose())?;
     Ok(AdminAccount::CreatedWithGeneratedPassword { password, saved_to })
 }
 

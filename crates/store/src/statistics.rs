@@ -5,6 +5,9 @@ use sqlx::FromRow;
 
 use crate::{Backend, Store, StoreError};
 
+/// The name the workspace registries' statistics are summed under.
+pub const WORKSPACE_REGISTRIES: &str = "(workspace registries)";
+
 /// The size of one registry's catalog.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct RegistryStatistics {
@@ -46,21 +49,25 @@ struct Total {
 }
 
 impl Store {
-    /// Every registry's catalog size, by registry name (workspace registries included, named
-    /// `<workspace>/<registry>`).
+    /// Every platform registry's catalog size, by registry name, and the workspace
+    /// registries' together under [`WORKSPACE_REGISTRIES`]: metrics are read without signing
+    /// in, and must not name the workspaces the REST API hides.
     pub async fn registry_statistics(&self) -> Result<Vec<RegistryStatistics>, StoreError> {
         let rows = sqlx::query_as::<_, RegistryStatistics>(
-            "SELECT CASE WHEN w.name IS NULL THEN g.name ELSE w.name || '/' || g.name END \
-                 AS registry, \
-                 (SELECT COUNT(*) FROM repositories r \
-                     WHERE r.registry_id = g.id AND r.artifact_count > 0) AS repositories, \
-                 (SELECT COUNT(*) FROM artifacts a JOIN repositories r ON r.id = a.repository_id \
-                     WHERE r.registry_id = g.id) AS artifacts, \
-                 (SELECT COUNT(*) FROM tags t JOIN repositories r ON r.id = t.repository_id \
-                     WHERE r.registry_id = g.id) AS tags \
-             FROM registries g LEFT JOIN workspaces w ON w.id = g.workspace_id \
-             ORDER BY registry",
+            "SELECT registry, CAST(SUM(repositories) AS BIGINT) AS repositories, \
+                 CAST(SUM(artifacts) AS BIGINT) AS artifacts, CAST(SUM(tags) AS BIGINT) AS tags \
+             FROM (SELECT CASE WHEN g.workspace_id IS NULL THEN g.name ELSE $1 END AS registry, \
+                     (SELECT COUNT(*) FROM repositories r \
+                         WHERE r.registry_id = g.id AND r.artifact_count > 0) AS repositories, \
+                     (SELECT COUNT(*) FROM artifacts a \
+                         JOIN repositories r ON r.id = a.repository_id \
+                         WHERE r.registry_id = g.id) AS artifacts, \
+                     (SELECT COUNT(*) FROM tags t JOIN repositories r ON r.id = t.repository_id \
+                         WHERE r.registry_id = g.id) AS tags \
+                 FROM registries g) per_registry \
+             GROUP BY registry ORDER BY registry",
         )
+        .bind(WORKSPACE_REGISTRIES)
         .fetch_all(&self.reader)
         .await?;
         Ok(rows)
@@ -68,25 +75,33 @@ impl Store {
 
     /// The bytes the hosted registry's blobs and manifests take.
     pub async fn stored_bytes(&self) -> Result<StoredBytes, StoreError> {
+        // `CAST … AS BIGINT` keeps each sum an integer on PostgreSQL, where SUM of BIGINT is
+        // NUMERIC, which the `Any` driver cannot decode. Blobs are linked only in `hosted`;
+        // manifests of every registry are kept, so they are counted for `hosted` alone.
         let total = |sql: &'static str| async move {
             let row = sqlx::query_as::<_, Total>(sql)
+                .bind(self.hosted_registry_id())
                 .fetch_one(&self.reader)
                 .await?;
             Ok::<i64, StoreError>(row.total)
         };
-        // `CAST … AS BIGINT` keeps the sum an integer on PostgreSQL, where SUM of BIGINT is
-        // NUMERIC, which the `Any` driver cannot decode.
-        let manifests =
-            total("SELECT CAST(COALESCE(SUM(manifest_size), 0) AS BIGINT) AS total FROM artifacts")
-                .await?;
-        let unique_blobs = total(
-            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM \
-             (SELECT digest, MAX(size) AS size FROM repository_blobs GROUP BY digest) blobs",
+        let manifests = total(
+            "SELECT CAST(COALESCE(SUM(a.manifest_size), 0) AS BIGINT) AS total FROM artifacts a \
+             JOIN repositories r ON r.id = a.repository_id WHERE r.registry_id = $1",
         )
         .await?;
-        let linked_blobs =
-            total("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM repository_blobs")
-                .await?;
+        let unique_blobs = total(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM \
+             (SELECT b.digest, MAX(b.size) AS size FROM repository_blobs b \
+              JOIN repositories r ON r.id = b.repository_id WHERE r.registry_id = $1 \
+              GROUP BY b.digest) blobs",
+        )
+        .await?;
+        let linked_blobs = total(
+            "SELECT CAST(COALESCE(SUM(b.size), 0) AS BIGINT) AS total FROM repository_blobs b \
+             JOIN repositories r ON r.id = b.repository_id WHERE r.registry_id = $1",
+        )
+        .await?;
         Ok(StoredBytes {
             deduplicated: unique_blobs + manifests,
             logical: linked_blobs + manifests,

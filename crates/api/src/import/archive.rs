@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Body;
 use berth_blobs::BlobStore;
+use berth_http::BYTES_RECEIVED;
 use berth_oci::{Algorithm, Digest};
 use bytes::Bytes;
 use futures::StreamExt;
@@ -19,7 +20,6 @@ use tokio::runtime::Handle;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use super::ImportError;
-use berth_http::BYTES_RECEIVED;
 
 /// The largest request body accepted (the upload route's body limit).
 pub const MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;

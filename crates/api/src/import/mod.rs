@@ -14,20 +14,20 @@
 mod archive;
 mod layout;
 
+use archive::{Archive, Content, OpenSessions, Sink, Tripwire};
 use axum::body::Body;
 use berth_blobs::BlobStore;
+use berth_http::InFlight;
 use berth_oci::{Algorithm, Digest, RepoName, Tag};
 use berth_store::hosted::NewManifest;
 use bytes::Bytes;
 use futures::StreamExt;
-
-pub use archive::MAX_UPLOAD_BYTES;
-use archive::{Archive, Content, OpenSessions, Sink, Tripwire};
-pub use layout::Format;
 use layout::{Plan, Wanted};
 
 use crate::ApiState;
-use berth_http::InFlight;
+
+pub use archive::MAX_UPLOAD_BYTES;
+pub use layout::Format;
 
 /// What to import, and where.
 pub struct ImportRequest {

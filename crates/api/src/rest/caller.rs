@@ -10,13 +10,14 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use berth_access::rest::{self, Decision, PlatformNeed};
 use berth_access::Subject;
-pub use berth_access::WorkspaceNeed;
+use berth_identity::principals;
 use berth_store::audit::OwnedAuditEvent;
 use berth_store::tenancy::WorkspaceRecord;
 
 use super::error::ApiError;
 use crate::ApiState;
-use berth_identity::principals;
+
+pub use berth_access::WorkspaceNeed;
 
 /// An authenticated caller: a user or a robot, never anonymous.
 #[derive(Debug, Clone)]

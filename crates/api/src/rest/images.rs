@@ -8,7 +8,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use berth_access::rest::{self, Refusal};
-use berth_access::{Action, ListSources, SpaceFacts};
+use berth_access::{Action, ListSources, Policy, SpaceFacts};
 use berth_api_types::{
     ArtifactView, ChildView, ConfigView, ConfirmParams, HistoryView, ImageFilters, ImageRow,
     LayerView, ListParams, Page, PlatformView, PullCommands, ReferrerView, RepositoryPatch,
@@ -898,10 +898,18 @@ pub async fn selector(
     let mut items = Vec::new();
     for (row, tags) in picks {
         let host = &row.space.host;
-        let needs_pull_secret = match row.space.registry_owner {
-            None if &*row.space.registry_kind == "hosted" => !(row.space.public && anonymous_pull),
-            _ => !row.space.public,
+        // Berth's own anonymous-pull setting governs `hosted`; an external registry is taken to
+        // serve its public spaces to anyone.
+        let policy = match row.space.registry_owner {
+            None if &*row.space.registry_kind == "hosted" => Policy { anonymous_pull },
+            _ => Policy::default(),
         };
+        let space = SpaceFacts {
+            id: row.space.id,
+            public: row.space.public,
+            bound: Vec::new(),
+        };
+        let needs_pull_secret = !berth_access::anonymous_may_pull(policy, &space);
         for tag in tags.unwrap_or_default() {
             items.push(SelectorItem {
                 registry: row.space.registry_name.to_string(),

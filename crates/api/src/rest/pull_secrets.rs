@@ -177,17 +177,7 @@ pub async fn pull_secret(
     );
 
     let username = principals::robot_name(&ws, &short);
-    let url = url::Url::parse(&state.external_url)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("external URL: {e}")))?;
-    let host = match (url.host_str(), url.port()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_string(),
-        (None, _) => {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "the external URL has no host"
-            )))
-        }
-    };
+    let host = &*state.hosted_host;
     let base64 = base64::engine::general_purpose::STANDARD;
     let config = json!({
         "auths": {

@@ -256,17 +256,9 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// `host[:port]` of a URL, and whether it is plain HTTP.
-fn address(url: &str) -> Result<(String, bool), ApiError> {
-    let parsed = url::Url::parse(url)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("registry URL `{url}`: {e}")))?;
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("registry URL `{url}` has no host")))?;
-    let host = match parsed.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    };
-    Ok((host, parsed.scheme() == "http"))
+fn address(url: &str) -> (String, bool) {
+    let plain_http = url::Url::parse(url).is_ok_and(|parsed| parsed.scheme() == "http");
+    (crate::host_of_url(url), plain_http)
 }
 
 /// The registry `{reg}` as workspace `workspace` sees it: a platform registry (hosted
@@ -348,9 +340,9 @@ pub async fn push_command(
 
     let hosted = registry.is_hosted();
     let (host, plain_http) = if hosted {
-        address(&state.external_url)?
+        address(&state.external_url)
     } else {
-        address(&registry.url)?
+        address(&registry.url)
     };
     let transport = match (plain_http, registry.insecure) {
         (true, _) => Transport::Http,
@@ -747,17 +739,17 @@ mod tests {
     #[test]
     fn addresses() {
         assert_eq!(
-            address("http://127.0.0.1:5050").unwrap(),
+            address("http://127.0.0.1:5050"),
             ("127.0.0.1:5050".to_string(), true)
         );
         assert_eq!(
-            address("https://registry.example.com").unwrap(),
+            address("https://registry.example.com"),
             ("registry.example.com".to_string(), false)
         );
         assert_eq!(
-            address("https://registry.example.com:443/").unwrap(),
+            address("https://registry.example.com:443/"),
             ("registry.example.com".to_string(), false)
         );
-        assert_eq!(address("http://[::1]:80").unwrap().0, "[::1]");
+        assert_eq!(address("http://[::1]:80").0, "[::1]");
     }
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use berth_api_types::{
-    Health, HealthStatus, ListParams, NewRegistry, Page, Registry, RegistryKind, RegistryPatch,
-    Secret,
+    from_wire_name, wire_name, Health, HealthStatus, ListParams, NewRegistry, Page, Registry,
+    RegistryKind, RegistryPatch, Secret,
 };
 use berth_store::registry_records::{
     HealthCheck, NewRegistry as StoreNewRegistry, RegistryChange, RegistryOwner, RegistryRecord,
@@ -29,13 +29,10 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Registry passwords are often tokens, some of them long JWTs.
 const MAX_PASSWORD_BYTES: usize = 8192;
 
-/// A health check outcome as the store records it.
+/// A health check outcome as the store records it (the API's names); anything else, such as a
+/// registry never checked, is unknown.
 fn health_status(text: &str) -> HealthStatus {
-    match text {
-        "reachable" => HealthStatus::Reachable,
-        "unreachable" => HealthStatus::Unreachable,
-        _ => HealthStatus::Unknown,
-    }
+    from_wire_name(text).unwrap_or(HealthStatus::Unknown)
 }
 
 /// Whose registries a request is about.
@@ -103,7 +100,7 @@ fn not_found(name: &str) -> ApiError {
 
 fn view(state: &ApiState, registry: RegistryRecord) -> Registry {
     // The schema's CHECK admits only the four kinds, so the fallback is never taken.
-    let kind = RegistryKind::parse(&registry.kind).unwrap_or(RegistryKind::Distribution);
+    let kind = from_wire_name(&registry.kind).unwrap_or(RegistryKind::Distribution);
     Registry {
         url: if kind == RegistryKind::Hosted {
             state.external_url.to_string()
@@ -224,7 +221,7 @@ async fn create(
             StoreNewRegistry {
                 owner,
                 name: &new.name,
-                kind: new.kind.as_str(),
+                kind: &wire_name(&new.kind),
                 url: &url,
                 username: &username,
                 secret: secret.as_deref(),
@@ -290,8 +287,9 @@ async fn update(
         None if moved => Some(None),
         None => None,
     };
+    let kind_name = patch.kind.map(|kind| wire_name(&kind));
     let change = RegistryChange {
-        kind: patch.kind.map(RegistryKind::as_str),
+        kind: kind_name.as_deref(),
         url: url.as_deref(),
         username: patch.username.as_deref(),
         secret: secret.as_ref().map(Option::as_deref),
@@ -458,11 +456,11 @@ pub async fn check_health(
         return Ok(Json(view(&state, registry)));
     }
     let outcome = probe(&registry.url, registry.insecure).await;
-    let status = if outcome.is_ok() {
-        "reachable"
+    let status = wire_name(&if outcome.is_ok() {
+        HealthStatus::Reachable
     } else {
-        "unreachable"
-    };
+        HealthStatus::Unreachable
+    });
     let reason = outcome.err();
     let event = caller.event(
         "registry.health",
@@ -471,7 +469,7 @@ pub async fn check_health(
         json!({ "status": status, "reason": reason }),
     );
     let check = HealthCheck {
-        status,
+        status: &status,
         reason: reason.as_deref(),
         checked_at: berth_store::now_millis(),
     };

@@ -94,3 +94,17 @@ pub async fn me(State(state): State<ApiState>, caller: Caller) -> Result<Json<Me
 pub(super) fn role_name(role: berth_access::Role) -> Role {
     from_wire_name(role.as_str()).expect("the API names every role of the access rule")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The access rule's roles and the API's are two enums over one set of names (the store
+    /// keeps the same names); every role must cross between them unchanged.
+    #[test]
+    fn every_role_of_the_rule_has_its_api_name() {
+        for role in berth_access::Role::ALL {
+            assert_eq!(berth_api_types::wire_name(&role_name(role)), role.as_str());
+        }
+    }
+}

@@ -45,8 +45,8 @@ async fn platform_registry(state: &ApiState, name: &str) -> Result<RegistryRecor
 }
 
 /// Whether the spaces `filter` lets a caller see include `space`.
-fn admits(filter: &SpaceFilter, space: &SpaceRow) -> bool {
-    filter.admits(space.public, space.bound_ids())
+pub(super) fn admits(filter: &SpaceFilter, space: &SpaceRow) -> bool {
+    filter.admits(space.id, space.public, space.bound_ids())
 }
 
 /// Loads a space the caller may see; any other answers like a missing one.
@@ -236,7 +236,12 @@ pub async fn get_bindings(
     caller: Caller,
     Path((registry, name)): Path<(String, String)>,
 ) -> Result<Json<Bindings>, ApiError> {
-    let space = space_for_change(&state, &caller, &registry, &name).await?;
+    let space = visible_space(&state, &caller, &registry, &name).await?;
+    if !rest::sees_bindings(&caller.subject) {
+        return Err(ApiError::Forbidden(
+            "only platform admins see which workspaces a space is bound to".into(),
+        ));
+    }
     Ok(Json(Bindings {
         workspaces: space.bound.into_iter().map(|(_, name)| name).collect(),
     }))

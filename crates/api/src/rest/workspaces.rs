@@ -14,7 +14,7 @@ use serde_json::json;
 use super::caller::{Caller, WorkspaceNeed};
 use super::error::{ApiError, ErrorResponses};
 use super::input::{self, timestamp, Json, PageRequest, Path, Query};
-use super::spaces::space_view;
+use super::spaces::{admits, space_view};
 use crate::ApiState;
 
 fn workspace_view(workspace: WorkspaceRecord) -> Workspace {
@@ -298,7 +298,16 @@ pub async fn list_workspace_spaces(
 ) -> Result<Json<Page<Space>>, ApiError> {
     let workspace = caller.workspace(&state, &name, WorkspaceNeed::List).await?;
     let page = PageRequest::of(&list)?;
-    let spaces = state.store.workspace_spaces(workspace.id).await?;
+    // Every space bound to the workspace is in its members' view; a temporary login sees its
+    // own alone.
+    let seen = berth_access::rest::visible_spaces(&caller.subject);
+    let spaces: Vec<_> = state
+        .store
+        .workspace_spaces(workspace.id)
+        .await?
+        .into_iter()
+        .filter(|space| admits(&seen, space))
+        .collect();
     Ok(Json(input::page_of_all(
         spaces,
         &page,

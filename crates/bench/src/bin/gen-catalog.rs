@@ -840,7 +840,7 @@ fn generate_synced(plan: &Plan, repositories: &[usize], now: i64) -> Generated {
             format!(
                 "`{}` of the {} team.",
                 profile.service,
-                repository.name.split('/').next().unwrap_or_default()
+                berth_oci::space_of(&repository.name)
             )
         } else {
             String::new()

@@ -50,6 +50,22 @@ async fn metrics_describe_themselves_and_count_a_push(backend: Backend) {
     let layer = format!("/v2/library/app/blobs/{}", image.layers[0].digest);
     assert_eq!(status(reqwest::Method::GET, &layer).await, 200);
 
+    // A workspace with a registry of its own, whose names the REST API hides from outsiders.
+    let admin = |path: &str, body: serde_json::Value| {
+        client()
+            .post(format!("{base}/api/v1{path}"))
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .json(&body)
+            .send()
+    };
+    let made = admin("/workspaces", serde_json::json!({"name": "hidden-team"})).await;
+    assert_eq!(made.unwrap().status(), 201);
+    let mirror = serde_json::json!({
+        "name": "private-mirror", "kind": "distribution", "url": "http://127.0.0.1:9"
+    });
+    let made = admin("/workspaces/hidden-team/registries", mirror).await;
+    assert_eq!(made.unwrap().status(), 201);
+
     let response = client()
         .get(format!("{base}/metrics"))
         .send()
@@ -57,6 +73,10 @@ async fn metrics_describe_themselves_and_count_a_push(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
+    // `/metrics` is read without signing in, so it names no workspace: workspace registries
+    // are counted together.
+    assert!(!text.contains("hidden-team"), "{text}");
+    assert!(!text.contains("private-mirror"), "{text}");
     let samples = samples(&text);
     let value = |sample: &str| {
         *samples
@@ -68,6 +88,10 @@ async fn metrics_describe_themselves_and_count_a_push(backend: Backend) {
     assert_eq!(value(r#"berth_repositories{registry="hosted"}"#), 2.0);
     assert_eq!(value(r#"berth_artifacts{registry="hosted"}"#), 2.0);
     assert_eq!(value(r#"berth_tags{registry="hosted"}"#), 3.0);
+    assert_eq!(
+        value(r#"berth_repositories{registry="(workspace registries)"}"#),
+        0.0
+    );
     // Bytes: the blobs once, or once per repository they are in, and each stored manifest.
     let blobs: usize = image.blobs().iter().map(|b| b.bytes.len()).sum();
     let manifests = 2 * image.manifest.bytes.len();

@@ -300,6 +300,23 @@ async fn the_printed_skopeo_lines_push_with_a_temporary_login(backend: Backend) 
             "{path}: {repositories:?}"
         );
     }
+    // Its lists of spaces hold its one space too, and the other spaces answer as missing.
+    for path in ["/workspaces/team/spaces", "/registries/hosted/spaces"] {
+        let listed = call(&server, Method::GET, path, &robot, &secret, None, None)
+            .await
+            .expect(200);
+        let names: Vec<&str> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|space| space["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["team-images"], "{path}: {listed}");
+    }
+    let other = "/registries/hosted/spaces/team-other";
+    call(&server, Method::GET, other, &robot, &secret, None, None)
+        .await
+        .error(404, "not_found", "team-other");
     let everything = get(&server, "/workspaces/team/images", "alice")
         .await
         .expect(200);

@@ -85,9 +85,9 @@ type Row = [u16; 10];
 ///   logins, pull secrets, uploads), admins delete images.
 /// - The temporary login is a robot limited to `team-space`: the contract says its image
 ///   list shows that space alone and that it may do nothing in any other space, so a
-///   repository in `team-other`, its tags and its artifacts are outside its list (404). Where the contract is silent on
-///   limited robots (seeing another space bound to `team` when asked to change it), the
-///   cells hold what the server does: the same as any robot of `team`.
+///   repository in `team-other`, its tags and its artifacts are outside its list (404), and
+///   so is any other space bound to `team` it is asked to change (docs/model.md: it sees its
+///   one space alone).
 #[rustfmt::skip]
 const EXPECTED: &[(&str, &str, Row)] = &[
     // section               operation                      platform ws-admin editor viewer outsider pull-bot push-bot other-bot temp-login anonymous
@@ -115,10 +115,10 @@ const EXPECTED: &[(&str, &str, Row)] = &[
     ("spaces",               "list",                        [200,     200,     200,   200,   200,     200,     200,     200,      200,       401]),
     ("spaces",               "create",                      [201,     403,     403,   403,   403,     403,     403,     403,      403,       401]),
     ("spaces",               "get team-space",              [200,     200,     200,   200,   404,     200,     200,     404,      200,       401]),
-    ("spaces",               "update",                      [200,     403,     403,   403,   404,     403,     403,     404,      403,       401]),
-    ("spaces",               "delete",                      [204,     403,     403,   403,   404,     403,     403,     404,      403,       401]),
+    ("spaces",               "update",                      [200,     403,     403,   403,   404,     403,     403,     404,      404,       401]),
+    ("spaces",               "delete",                      [204,     403,     403,   403,   404,     403,     403,     404,      404,       401]),
     ("bindings",             "get",                         [200,     403,     403,   403,   404,     403,     403,     404,      403,       401]),
-    ("bindings",             "set",                         [200,     403,     403,   403,   404,     403,     403,     404,      403,       401]),
+    ("bindings",             "set",                         [200,     403,     403,   403,   404,     403,     403,     404,      404,       401]),
     ("workspace registries", "list",                        [200,     200,     200,   200,   404,     403,     403,     404,      403,       401]),
     ("workspace registries", "create",                      [201,     201,     403,   403,   404,     403,     403,     404,      403,       401]),
     ("workspace registries", "get",                         [200,     200,     200,   200,   404,     403,     403,     404,      403,       401]),

@@ -6,14 +6,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use berth_access::Action;
 use berth_blobs::{BlobError, ByteStream};
+use berth_http::{InFlight, BYTES_RECEIVED, BYTES_SENT};
+use berth_identity::principals;
+use berth_identity::tokens::Claims;
 use berth_oci::{Algorithm, Digest, RepoName};
 use futures::{StreamExt, TryStreamExt};
 
 use super::{audit_event, parse_digest, token_subject, RegistryError, RegistryRequest};
 use crate::RegistryState;
-use berth_http::{InFlight, BYTES_RECEIVED, BYTES_SENT};
-use berth_identity::principals;
-use berth_identity::tokens::Claims;
 
 fn blob_location(name: &RepoName, digest: &Digest) -> String {
     format!("/v2/{name}/blobs/{digest}")

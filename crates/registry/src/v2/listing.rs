@@ -4,13 +4,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_access::{Action, Subject};
+use berth_identity::principals;
+use berth_identity::tokens::Claims;
 use berth_oci::RepoName;
 use serde_json::{json, Value};
 
 use super::{parse_digest, token_subject, RegistryError, RegistryRequest};
 use crate::RegistryState;
-use berth_identity::principals;
-use berth_identity::tokens::Claims;
 
 /// A page without `n` holds at most this many entries; a larger `n` is capped to it. Either
 /// way a `Link` header points at the rest, so no client is silently cut short.

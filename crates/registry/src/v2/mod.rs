@@ -16,16 +16,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use berth_access::{Action, Refused, Scope, Subject};
-use berth_oci::{Digest, RepoName};
-
-pub use error::RegistryError;
-
 use berth_http::RouteLabel;
+use berth_identity::principals;
+use berth_identity::tokens::{Claims, SERVICE};
+use berth_oci::{Digest, RepoName};
 use berth_store::audit::OwnedAuditEvent;
 
 use crate::RegistryState;
-use berth_identity::principals;
-use berth_identity::tokens::{Claims, SERVICE};
+
+pub use error::RegistryError;
 
 pub(crate) fn router() -> Router<RegistryState> {
     Router::new()
