@@ -76,12 +76,20 @@ fn main() -> anyhow::Result<()> {
 /// such blocks come from per-thread arenas that keep them. Each argon2 check allocates 7 MiB on
 /// some blocking thread, so a burst of logins left hundreds of MiB resident. A fixed 1 MiB
 /// threshold keeps large blocks returning to the system; blob buffers (256 KiB) are unaffected.
+///
+/// Fixing that threshold also fixes the trim threshold at glibc's 128 KiB: every arena whose
+/// free top grew past it was shrunk, and the next requests faulted the pages back in. Under the
+/// image-list benchmark that was two to four page faults per request and a fifth of its
+/// throughput. Arenas now keep up to 8 MiB free at their top (and grow 1 MiB at a time), which
+/// measured no page faults under load and no more resident memory.
 fn return_large_allocations_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator tuning value; it is called once, before any thread
+    // SAFETY: mallopt only sets allocator tuning values; it is called once, before any thread
     // of the server starts.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+        libc::mallopt(libc::M_TOP_PAD, 1024 * 1024);
     }
 }
 
