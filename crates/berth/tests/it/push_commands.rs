@@ -285,33 +285,32 @@ async fn the_printed_skopeo_lines_push_with_a_temporary_login(backend: Backend) 
     )
     .await;
     let secret = secret_of(&skopeo_lines[0]);
-    for path in ["/workspaces/team/images", "/workspaces/team/selector?q="] {
+    // The `field` of every item a list answers the robot.
+    let listed_to_robot = async |path: &str, field: &str| -> Vec<String> {
         let listed = call(&server, Method::GET, path, &robot, &secret, None, None)
             .await
             .expect(200);
-        let repositories: Vec<&str> = listed["items"]
+        listed["items"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|item| item["repository"].as_str().unwrap())
-            .collect();
+            .map(|item| item[field].as_str().unwrap().to_string())
+            .collect()
+    };
+    for path in ["/workspaces/team/images", "/workspaces/team/selector?q="] {
+        let repositories = listed_to_robot(path, "repository").await;
         assert!(
-            repositories.iter().all(|r| *r == "team-images/my-image") && !repositories.is_empty(),
+            repositories.iter().all(|r| r == "team-images/my-image") && !repositories.is_empty(),
             "{path}: {repositories:?}"
         );
     }
     // Its lists of spaces hold its one space too, and the other spaces answer as missing.
     for path in ["/workspaces/team/spaces", "/registries/hosted/spaces"] {
-        let listed = call(&server, Method::GET, path, &robot, &secret, None, None)
-            .await
-            .expect(200);
-        let names: Vec<&str> = listed["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|space| space["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, ["team-images"], "{path}: {listed}");
+        assert_eq!(
+            listed_to_robot(path, "name").await,
+            ["team-images"],
+            "{path}"
+        );
     }
     let other = "/registries/hosted/spaces/team-other";
     call(&server, Method::GET, other, &robot, &secret, None, None)
