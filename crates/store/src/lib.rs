@@ -2,8 +2,9 @@
 //!
 //! **Architecture invariant:** one code path serves SQLite and PostgreSQL. Every query is
 //! written once in the SQL both accept (`$1` placeholders, `ON CONFLICT`, `RETURNING`), and
-//! the dialect differences live only in the two migration folders. The store never calls
-//! services or knows about HTTP; callers hand it parsed values from `berth-oci`.
+//! the dialect differences live in the two migration folders, save the row lock of the job
+//! claim (`Store::claim_job` in `jobs.rs`). The store never calls services or knows about
+//! HTTP; callers hand it parsed values from `berth-oci`.
 
 /// The audit log.
 pub mod audit;
@@ -16,6 +17,8 @@ pub mod facts;
 /// The hosted registry's protocol state: blob links, manifests, tags, referrers and pull
 /// counts, keyed by repository name inside `hosted`.
 pub mod hosted;
+/// A queue of background jobs, leased to workers and shared by every process on the database.
+pub mod jobs;
 /// Registry records: `hosted`, platform and workspace registries, their stored credentials
 /// and health.
 pub mod registry_records;
