@@ -1,4 +1,5 @@
 pub mod db;
+pub mod distribution;
 pub mod image;
 
 pub use image::{
