@@ -83,7 +83,8 @@ pub struct TagView {
     pub digest: String,
     pub media_type: String,
     pub artifact_type: Option<String>,
-    pub pushed_at: String,
+    /// Null when the registry does not say (Distribution and plain OCI registries).
+    pub pushed_at: Option<String>,
     pub pulled_at: Option<String>,
     /// The [size](ArtifactView::size) of the artifact.
     pub size: i64,
@@ -234,7 +235,8 @@ pub struct ArtifactView {
     pub history: Vec<HistoryView>,
     pub tags: Vec<String>,
     pub pushed_by: Option<String>,
-    pub pushed_at: String,
+    /// Null when the registry does not say (Distribution and plain OCI registries).
+    pub pushed_at: Option<String>,
     pub pull_count: i64,
     pub pulled_at: Option<String>,
     pub referrers: Vec<ReferrerView>,

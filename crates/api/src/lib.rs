@@ -43,6 +43,8 @@ pub struct ApiState {
     pub secrets: Arc<SecretBox>,
     /// The image list's read model.
     pub image_list: Arc<ImageList>,
+    /// Queues, runs and describes syncs of external registries.
+    pub sync: berth_sync::SyncService,
     /// The address clients reach Berth at, without a trailing slash.
     pub external_url: Arc<str>,
     /// `host[:port]` of the hosted registry as image references carry it.
@@ -58,6 +60,7 @@ pub struct ApiServices {
     pub passwords: Arc<PasswordChecker>,
     pub secrets: Arc<SecretBox>,
     pub external_url: Arc<str>,
+    pub sync: berth_sync::SyncService,
 }
 
 impl ApiState {
@@ -73,6 +76,7 @@ impl ApiState {
             passwords: services.passwords,
             secrets: services.secrets,
             image_list: Arc::new(image_list),
+            sync: services.sync,
             external_url: services.external_url,
             hosted_host,
             sessions: Arc::default(),

@@ -23,12 +23,18 @@ pub struct Config {
     pub admin_password: Option<Secret>,
     pub token_ttl_seconds: u64,
     pub upload_ttl_seconds: u64,
+    /// Seconds between scheduled syncs of an external registry that sets none of its own.
+    pub sync_interval_seconds: u64,
+    /// Syncs running at once in this process.
+    pub sync_workers: usize,
+    /// Requests in flight to one external registry at once.
+    pub sync_concurrency: usize,
     pub log_format: LogFormat,
     pub log_level: String,
 }
 
 /// The option names, which are also the only `BERTH_*` variables read.
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 12] = [
     "listen",
     "data_dir",
     "database_url",
@@ -36,6 +42,9 @@ const KEYS: [&str; 9] = [
     "admin_password",
     "token_ttl_seconds",
     "upload_ttl_seconds",
+    "sync_interval_seconds",
+    "sync_workers",
+    "sync_concurrency",
     "log_format",
     "log_level",
 ];
@@ -50,6 +59,9 @@ impl Default for Config {
             admin_password: None,
             token_ttl_seconds: 300,
             upload_ttl_seconds: 24 * 3600,
+            sync_interval_seconds: 600,
+            sync_workers: 2,
+            sync_concurrency: 8,
             log_format: LogFormat::Text,
             log_level: "info".into(),
         }
@@ -88,6 +100,7 @@ pub struct Validated {
     pub admin_password: Option<Secret>,
     pub token_ttl: Duration,
     pub upload_ttl: Duration,
+    pub sync: berth_server::SyncSettings,
     pub log_format: LogFormat,
     pub log_level: String,
 }
@@ -204,6 +217,15 @@ impl Config {
         if self.upload_ttl_seconds < 60 {
             return Err(invalid("upload_ttl_seconds", "must be at least 60"));
         }
+        if self.sync_interval_seconds < 60 {
+            return Err(invalid("sync_interval_seconds", "must be at least 60"));
+        }
+        if !(1..=32).contains(&self.sync_workers) {
+            return Err(invalid("sync_workers", "must be between 1 and 32"));
+        }
+        if !(1..=64).contains(&self.sync_concurrency) {
+            return Err(invalid("sync_concurrency", "must be between 1 and 64"));
+        }
         if self
             .admin_password
             .as_ref()
@@ -228,6 +250,16 @@ impl Config {
             admin_password: self.admin_password,
             token_ttl: Duration::from_secs(self.token_ttl_seconds),
             upload_ttl: Duration::from_secs(self.upload_ttl_seconds),
+            sync: berth_server::SyncSettings {
+                default_interval: Duration::from_secs(self.sync_interval_seconds),
+                workers: self.sync_workers,
+                concurrency: self.sync_concurrency,
+                remote: berth_server::RemoteSettings {
+                    max_concurrency: self.sync_concurrency,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
             log_format: self.log_format,
             log_level: self.log_level,
         })

@@ -125,6 +125,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         admin_password: config.admin_password.clone(),
         token_ttl: config.token_ttl,
         upload_ttl: config.upload_ttl,
+        sync: config.sync.clone(),
     })
     .await?;
     // Shown once, to the person who started Berth, on standard output: the log is standard

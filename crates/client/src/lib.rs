@@ -415,10 +415,34 @@ impl Client {
         self.send(Method::DELETE, &path, NO_QUERY, NO_BODY).await
     }
 
-    /// Checks a platform registry now and answers it with the fresh health.
-    pub async fn check_registry(&self, name: &str) -> Result<Registry> {
-        let path = ["registries", name, "health"];
+    /// Checks a registry now and answers it with the fresh health.
+    pub async fn check_registry(&self, scope: RegistryScope<'_>, name: &str) -> Result<Registry> {
+        let path = [scope.collection(), vec![name, "health"]].concat();
         self.send(Method::POST, &path, NO_QUERY, NO_BODY).await
+    }
+
+    /// Queues a sync of a registry (or finds the one queued or running) and answers its state.
+    pub async fn start_sync(
+        &self,
+        scope: RegistryScope<'_>,
+        name: &str,
+        request: &SyncRequest,
+    ) -> Result<RegistrySync> {
+        let path = [scope.collection(), vec![name, "sync"]].concat();
+        self.send(Method::POST, &path, NO_QUERY, Some(request))
+            .await
+    }
+
+    /// A registry's sync state and progress.
+    pub async fn sync_status(&self, scope: RegistryScope<'_>, name: &str) -> Result<RegistrySync> {
+        let path = [scope.collection(), vec![name, "sync"]].concat();
+        self.send(Method::GET, &path, NO_QUERY, NO_BODY).await
+    }
+
+    /// Cancels a registry's queued or running sync.
+    pub async fn cancel_sync(&self, scope: RegistryScope<'_>, name: &str) -> Result<RegistrySync> {
+        let path = [scope.collection(), vec![name, "sync"]].concat();
+        self.send(Method::DELETE, &path, NO_QUERY, NO_BODY).await
     }
 
     // --- Spaces and bindings ----------------------------------------------------------------

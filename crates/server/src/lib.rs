@@ -29,6 +29,8 @@ use berth_identity::tokens::{self, TokenService};
 use berth_registry::RegistryState;
 use berth_store::users::NewUser;
 use berth_store::Store;
+use berth_sync::SyncService;
+pub use berth_sync::{RemoteSettings, SyncSettings};
 use tokio::net::TcpListener;
 
 /// What the server needs to start. The binary fills it from the configuration.
@@ -43,6 +45,8 @@ pub struct ServerSettings {
     pub token_ttl: Duration,
     /// Upload sessions idle for longer are removed.
     pub upload_ttl: Duration,
+    /// Syncs of external registries.
+    pub sync: SyncSettings,
 }
 
 /// What this start did about the bootstrap user `admin`.
@@ -97,6 +101,7 @@ impl App {
             passwords.clone(),
             external_url.clone(),
         );
+        let sync = SyncService::new(store.clone(), secrets.clone(), settings.sync.clone());
         let api = ApiState::start(ApiServices {
             store: store.clone(),
             blobs: blobs.clone(),
@@ -104,10 +109,13 @@ impl App {
             passwords,
             secrets,
             external_url,
+            sync: sync.clone(),
         })
         .await
         .context("loading the image list index")?;
         spawn_maintenance(registry.clone(), blobs, settings.upload_ttl);
+        sync.start();
+        spawn_job_pruning(store.clone());
         let router = router(registry.clone(), api.clone());
         Ok(App {
             registry,
@@ -199,6 +207,24 @@ fn write_password_file(path: &Path, password: &str) -> anyhow::Result<()> {
 }
 
 /// Background upkeep: flush pull counts every second, purge stale upload sessions hourly.
+/// Finished jobs are kept this long, for the status of recent syncs.
+const FINISHED_JOBS_KEPT: Duration = Duration::from_secs(7 * 86_400);
+
+fn spawn_job_pruning(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let before = berth_store::now_millis() - FINISHED_JOBS_KEPT.as_millis() as i64;
+            match store.prune_jobs(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, "pruned finished jobs"),
+                Err(error) => tracing::warn!(%error, "pruning finished jobs failed"),
+            }
+        }
+    });
+}
+
 fn spawn_maintenance(registry: RegistryState, blobs: Arc<dyn BlobStore>, upload_ttl: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));

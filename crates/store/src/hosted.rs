@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use berth_oci::{Digest, ImageConfig, Manifest, ManifestKind, RepoName, Tag};
+use berth_oci::{Digest, ImageConfig, Manifest, RepoName, Tag};
 use sqlx::{Any, Transaction};
 
+use crate::artifact_facts::{insert_layers_and_history, ArtifactFacts};
 use crate::audit::{insert_audit, NewAuditEvent};
 use crate::values::Flag;
 use crate::{now_millis, Store, StoreError};
@@ -65,7 +66,7 @@ pub struct PullKey {
     pub tag: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, sqlx::FromRow)]
 pub struct Platform {
     pub os: Option<String>,
     pub architecture: Option<String>,
@@ -117,7 +118,10 @@ pub struct ArtifactRecord {
     /// The remaining config fields (env, entrypoint, cmd, …) as a JSON object.
     pub config_json: Option<String>,
     pub pushed_by: Option<String>,
+    /// When pushed; for an image synced from a registry that does not say (Distribution), the
+    /// time a sync first saw it, with `pushed_at_known` false.
     pub pushed_at: i64,
+    pub pushed_at_known: bool,
     pub pull_count: i64,
     pub pulled_at: Option<i64>,
     pub tags: Vec<String>,
@@ -145,6 +149,8 @@ struct ArtifactRow {
     config: Option<String>,
     pushed_by: Option<String>,
     pushed_at: i64,
+    #[sqlx(try_from = "Flag")]
+    pushed_at_known: bool,
     pull_count: i64,
     pulled_at: Option<i64>,
 }
@@ -707,6 +713,7 @@ impl Store {
             config_json: row.config,
             pushed_by: row.pushed_by,
             pushed_at: row.pushed_at,
+            pushed_at_known: row.pushed_at_known,
             pull_count: row.pull_count,
             pulled_at: row.pulled_at,
             tags,
@@ -805,11 +812,8 @@ async fn insert_artifact(
     now: i64,
 ) -> Result<i64, StoreError> {
     let manifest = new.manifest;
+    let facts = ArtifactFacts::of(manifest, new.config);
     let config = new.config;
-    let config_json = config.map(config_fields_json);
-    // A map of strings, sorted by key as before; serialising it cannot fail.
-    let annotations =
-        serde_json::to_string(&manifest.annotations).expect("a map of strings serialises");
     let artifact_id: i64 = sqlx::query_scalar(
         "INSERT INTO artifacts (repository_id, digest, media_type, artifact_type, manifest, manifest_size, \
          size, subject_digest, config_digest, annotations, created, author, os, architecture, variant, \
@@ -819,63 +823,24 @@ async fn insert_artifact(
     .bind(repository_id)
     .bind(new.digest.to_string())
     .bind(&manifest.media_type)
-    .bind(manifest.effective_artifact_type())
+    .bind(facts.artifact_type.as_deref())
     .bind(new.bytes.to_vec())
     .bind(new.bytes.len() as i64)
     .bind(size)
-    .bind(manifest.subject.as_ref().map(|s| s.digest.to_string()))
-    .bind(manifest.config.as_ref().map(|c| c.digest.to_string()))
-    .bind(annotations)
-    .bind(config.and_then(|c| c.created.clone()))
-    .bind(config.and_then(|c| c.author.clone()))
+    .bind(facts.subject_digest.as_deref())
+    .bind(facts.config_digest.as_deref())
+    .bind(facts.annotations.as_str())
+    .bind(facts.created.as_deref())
+    .bind(facts.author.as_deref())
     .bind(config.map(|c| c.os.clone()))
     .bind(config.map(|c| c.architecture.clone()))
     .bind(config.and_then(|c| c.variant.clone()))
-    .bind(config_json)
+    .bind(facts.config_fields.as_deref())
     .bind(new.pushed_by)
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
-
-    if manifest.kind == ManifestKind::Image {
-        let history_of_layer = config
-            .map(|c| c.layer_history(manifest.layers.len()))
-            .unwrap_or_else(|| vec![None; manifest.layers.len()]);
-        for (position, (layer, history_position)) in
-            manifest.layers.iter().zip(history_of_layer).enumerate()
-        {
-            let entry = history_position.and_then(|i| config.map(|c| &c.history[i]));
-            sqlx::query(
-                "INSERT INTO artifact_layers (artifact_id, position, digest, media_type, size, \
-                 history_position, created_by, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(artifact_id)
-            .bind(position as i64)
-            .bind(layer.digest.to_string())
-            .bind(&layer.media_type)
-            .bind(layer.size as i64)
-            .bind(history_position.map(|p| p as i64))
-            .bind(entry.and_then(|h| h.created_by.clone()))
-            .bind(entry.and_then(|h| h.created.clone()))
-            .execute(&mut **tx)
-            .await?;
-        }
-        for (position, entry) in config.iter().flat_map(|c| c.history.iter()).enumerate() {
-            sqlx::query(
-                "INSERT INTO artifact_history (artifact_id, position, created, created_by, author, \
-                 comment, empty_layer) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(artifact_id)
-            .bind(position as i64)
-            .bind(entry.created.clone())
-            .bind(entry.created_by.clone())
-            .bind(entry.author.clone())
-            .bind(entry.comment.clone())
-            .bind(i64::from(entry.empty_layer))
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
+    insert_layers_and_history(tx, &[(artifact_id, &facts)]).await?;
     for (position, (child, platform)) in manifest.children.iter().zip(child_platforms).enumerate() {
         sqlx::query(
             "INSERT INTO artifact_children (artifact_id, position, digest, media_type, size, os, \
@@ -916,19 +881,4 @@ pub(crate) async fn refresh_summary(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// The config fields that have no column of their own, as a JSON object. Readers parse it
-/// and look fields up by name, so the key order (serde_json's, sorted) is free to differ from
-/// rows written before.
-fn config_fields_json(config: &ImageConfig) -> String {
-    serde_json::json!({
-        "env": config.env,
-        "entrypoint": config.entrypoint,
-        "cmd": config.cmd,
-        "working_dir": config.working_dir,
-        "exposed_ports": config.exposed_ports,
-        "labels": config.labels,
-    })
-    .to_string()
 }

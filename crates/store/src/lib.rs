@@ -6,12 +6,18 @@
 //! claim (`Store::claim_job` in `jobs.rs`). The store never calls services or knows about
 //! HTTP; callers hand it parsed values from `berth-oci`.
 
+/// The facts a push and a sync record about an artifact: config fields, layers, history.
+pub mod artifact_facts;
 /// The audit log.
 pub mod audit;
+/// Multi-row statements within the parameter limit.
+mod batch;
 /// Connecting, pooling (one SQLite writer beside a read pool) and migrations.
 mod db;
 /// The error type of this layer.
 mod error;
+/// Syncing external registries: stored catalogs, cached manifests, sync outcomes.
+pub mod external;
 /// The facts the access rule needs: spaces with bindings, memberships, robots, settings.
 pub mod facts;
 /// The hosted registry's protocol state: blob links, manifests, tags, referrers and pull

@@ -58,7 +58,14 @@ pub struct RegistryRecord {
     pub health: String,
     pub health_reason: Option<String>,
     pub health_checked_at: Option<i64>,
+    /// How a reachable registry lists its repositories, as the last check found.
+    pub health_listing: Option<String>,
     pub created_at: i64,
+    /// The repositories a sync follows, one per line (see migration 0009); empty for the
+    /// whole catalog.
+    pub follow: String,
+    /// Seconds between scheduled syncs; `None` for the server's default, 0 for none.
+    pub sync_interval_seconds: Option<i64>,
 }
 
 impl RegistryRecord {
@@ -77,6 +84,8 @@ pub struct NewRegistry<'a> {
     pub secret: Option<&'a [u8]>,
     pub insecure: bool,
     pub description: &'a str,
+    pub follow: &'a str,
+    pub sync_interval_seconds: Option<i64>,
 }
 
 /// A change to a registry; fields left `None` keep their value. A new kind or URL resets the
@@ -90,6 +99,9 @@ pub struct RegistryChange<'a> {
     pub secret: Option<Option<&'a [u8]>>,
     pub insecure: Option<bool>,
     pub description: Option<&'a str>,
+    pub follow: Option<&'a str>,
+    /// `Some(None)` returns to the server's default.
+    pub sync_interval_seconds: Option<Option<i64>>,
 }
 
 /// The outcome of a health check.
@@ -98,14 +110,18 @@ pub struct HealthCheck<'a> {
     /// `reachable` or `unreachable`.
     pub status: &'a str,
     pub reason: Option<&'a str>,
+    /// How a reachable registry lists its repositories.
+    pub listing: Option<&'a str>,
     /// Milliseconds since the epoch.
     pub checked_at: i64,
 }
 
-const REGISTRY_COLUMNS: &str = "r.id, r.name, r.kind, r.url, r.username, r.secret, r.insecure, \
+pub(crate) const REGISTRY_COLUMNS: &str =
+    "r.id, r.name, r.kind, r.url, r.username, r.secret, r.insecure, \
      r.description, r.workspace_id, w.name AS workspace, r.health, r.health_reason, \
-     r.health_checked_at, r.created_at";
-const REGISTRY_FROM: &str = "registries r LEFT JOIN workspaces w ON w.id = r.workspace_id";
+     r.health_checked_at, r.health_listing, r.created_at, r.follow, r.sync_interval_seconds";
+pub(crate) const REGISTRY_FROM: &str =
+    "registries r LEFT JOIN workspaces w ON w.id = r.workspace_id";
 /// Selects the registries of the owner bound as `$1` (see [`RegistryOwner::bind_value`]).
 const OWNED_BY: &str = "(($1 < 0 AND r.workspace_id IS NULL) OR r.workspace_id = $1)";
 
@@ -153,7 +169,8 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO registries (name, kind, url, username, secret, insecure, description, \
-             workspace_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             workspace_id, created_at, follow, sync_interval_seconds) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(registry.name)
         .bind(registry.kind)
@@ -164,6 +181,8 @@ impl Store {
         .bind(registry.description)
         .bind(registry.owner.workspace_id())
         .bind(now_millis())
+        .bind(registry.follow)
+        .bind(registry.sync_interval_seconds)
         .execute(&mut *tx)
         .await
         .map_err(|e| {
@@ -201,7 +220,10 @@ impl Store {
              insecure = COALESCE($6, insecure), description = COALESCE($7, description), \
              health = CASE WHEN $8 = 1 THEN 'unknown' ELSE health END, \
              health_reason = CASE WHEN $8 = 1 THEN NULL ELSE health_reason END, \
-             health_checked_at = CASE WHEN $8 = 1 THEN NULL ELSE health_checked_at END \
+             health_checked_at = CASE WHEN $8 = 1 THEN NULL ELSE health_checked_at END, \
+             health_listing = CASE WHEN $8 = 1 THEN NULL ELSE health_listing END, \
+             follow = COALESCE($10, follow), \
+             sync_interval_seconds = CASE WHEN $11 = 1 THEN $12 ELSE sync_interval_seconds END \
              WHERE id = $9",
         )
         .bind(change.kind)
@@ -213,6 +235,9 @@ impl Store {
         .bind(change.description)
         .bind(i64::from(retarget))
         .bind(current.id)
+        .bind(change.follow)
+        .bind(i64::from(change.sync_interval_seconds.is_some()))
+        .bind(change.sync_interval_seconds.flatten())
         .execute(&mut *tx)
         .await?;
         insert_audit(&mut tx, audit).await?;
@@ -256,14 +281,15 @@ impl Store {
     ) -> Result<Option<RegistryRecord>, StoreError> {
         let mut tx = self.writer.begin().await?;
         let result = sqlx::query(&format!(
-            "UPDATE registries SET health = $2, health_reason = $3, health_checked_at = $4 \
-             WHERE id = (SELECT r.id FROM registries r WHERE {OWNED_BY} AND r.name = $5)"
+            "UPDATE registries SET health = $2, health_reason = $3, health_checked_at = $4, \
+             health_listing = $6 WHERE id = (SELECT r.id FROM registries r WHERE {OWNED_BY} AND r.name = $5)"
         ))
         .bind(owner.bind_value())
         .bind(check.status)
         .bind(check.reason)
         .bind(check.checked_at)
         .bind(name)
+        .bind(check.listing)
         .execute(&mut *tx)
         .await?;
         if result.rows_affected() == 0 {

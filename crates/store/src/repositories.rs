@@ -10,7 +10,9 @@ use std::collections::HashMap;
 
 use sqlx::{Any, Transaction};
 
+use crate::artifact_facts::{insert_layers_and_history, ArtifactFacts};
 use crate::audit::NewAuditEvent;
+use crate::batch::{execute_for_ids, group, placeholders, values, MAX_PARAMETERS};
 use crate::hosted::{ChildRecord, Platform};
 use crate::values::Flag;
 use crate::{now_millis, Store, StoreError};
@@ -120,7 +122,9 @@ pub struct TagRecord {
     pub digest: String,
     pub media_type: String,
     pub artifact_type: Option<String>,
+    /// See [`crate::hosted::ArtifactRecord::pushed_at`].
     pub pushed_at: i64,
+    pub pushed_at_known: bool,
     pub pulled_at: Option<i64>,
     pub size: i64,
     /// The image's own platform, or each child's for an index.
@@ -146,6 +150,8 @@ struct TagRow {
     platform: Platform,
     pushed_by: Option<String>,
     pull_count: i64,
+    #[sqlx(try_from = "Flag")]
+    pushed_at_known: bool,
 }
 
 /// A [`TagRow`] of a query over several repositories, with the repository it belongs to.
@@ -180,9 +186,14 @@ pub struct SyncedTag {
     /// The manifest bytes when the sync fetched them.
     pub manifest: Vec<u8>,
     pub size: i64,
+    /// When the registry says the tag was pushed (Harbor does); otherwise the time of the
+    /// sync that first saw it, with `pushed_at_known` false.
     pub pushed_at: i64,
+    pub pushed_at_known: bool,
     pub platform: Platform,
     pub children: Vec<ChildRecord>,
+    /// Config fields, layers and history, as a push records them.
+    pub facts: ArtifactFacts,
 }
 
 const REPOSITORY_COLUMNS: &str = "id, registry_id, space_id, name, artifact_count, tag_count, \
@@ -191,7 +202,7 @@ const REPOSITORY_COLUMNS: &str = "id, registry_id, space_id, name, artifact_coun
 /// What [`Store::tags_from_rows`] reads, from `tags t JOIN artifacts a`.
 const TAG_COLUMNS: &str = "t.name, t.pushed_at, t.pulled_at, a.id AS artifact_id, a.digest, \
      a.media_type, a.artifact_type, a.size, a.os, a.architecture, a.variant, a.pushed_by, \
-     a.pull_count";
+     a.pull_count, a.pushed_at_known";
 
 impl Store {
     /// Every space of every registry with its registry's facts.
@@ -434,6 +445,7 @@ impl Store {
                     media_type: r.media_type,
                     artifact_type: r.artifact_type,
                     pushed_at: r.pushed_at,
+                    pushed_at_known: r.pushed_at_known,
                     pulled_at: r.pulled_at,
                     size: r.size,
                     platforms,
@@ -548,13 +560,6 @@ impl Store {
 }
 
 // ---- the steps of a sync ---------------------------------------------------------------
-
-/// Rows go in with multi-row statements of at most this many parameters: a sync writes
-/// thousands of tags per call, and one statement per row made a large catalog take minutes on
-/// PostgreSQL. Not many more, though: SQLite looks `$n` parameters up by a linear scan, so
-/// binding one statement costs the square of its parameters (8,000 per statement made syncs 5
-/// times slower than 500; PostgreSQL hardly notices either way).
-const MAX_PARAMETERS: usize = 500;
 
 /// One repository as a sync writes it: the listing whose tags win, and the description it
 /// brings.
@@ -723,16 +728,18 @@ async fn insert_artifacts(
     artifacts: &[SyncedArtifact<'_>],
 ) -> Result<ArtifactIds, StoreError> {
     let mut artifact_ids = ArtifactIds::with_capacity(artifacts.len());
-    for chunk in artifacts.chunks(MAX_PARAMETERS / 10) {
+    for chunk in artifacts.chunks(MAX_PARAMETERS / ARTIFACT_COLUMNS) {
         // RETURNING hands rows back in no promised order, so each says which it is.
         let sql = format!(
             "INSERT INTO artifacts (repository_id, digest, media_type, manifest, manifest_size, \
-             size, os, architecture, variant, pushed_at) VALUES {} \
+             size, os, architecture, variant, pushed_at, pushed_at_known, artifact_type, \
+             subject_digest, config_digest, annotations, created, author, config) VALUES {} \
              RETURNING id, repository_id, digest",
-            values(1, chunk.len(), 10, group)
+            values(1, chunk.len(), ARTIFACT_COLUMNS, group)
         );
         let mut query = sqlx::query_as(&sql);
         for (repository_id, tag) in chunk {
+            let facts = &tag.facts;
             query = query
                 .bind(*repository_id)
                 .bind(tag.digest.as_str())
@@ -743,7 +750,15 @@ async fn insert_artifacts(
                 .bind(tag.platform.os.as_deref())
                 .bind(tag.platform.architecture.as_deref())
                 .bind(tag.platform.variant.as_deref())
-                .bind(tag.pushed_at);
+                .bind(tag.pushed_at)
+                .bind(i64::from(tag.pushed_at_known))
+                .bind(facts.artifact_type.as_deref())
+                .bind(facts.subject_digest.as_deref())
+                .bind(facts.config_digest.as_deref())
+                .bind(annotations_or_empty(&facts.annotations))
+                .bind(facts.created.as_deref())
+                .bind(facts.author.as_deref())
+                .bind(facts.config_fields.as_deref());
         }
         let rows: Vec<(i64, i64, String)> = query.fetch_all(&mut **tx).await?;
         artifact_ids.extend(
@@ -751,7 +766,26 @@ async fn insert_artifacts(
                 .map(|(id, repository_id, digest)| ((repository_id, digest), id)),
         );
     }
+    let with_facts: Vec<(i64, &ArtifactFacts)> = artifacts
+        .iter()
+        .map(|(repository_id, tag)| {
+            artifact_id(&artifact_ids, *repository_id, &tag.digest).map(|id| (id, &tag.facts))
+        })
+        .collect::<Result<_, _>>()?;
+    insert_layers_and_history(tx, &with_facts).await?;
     Ok(artifact_ids)
+}
+
+/// The columns [`insert_artifacts`] writes per artifact.
+const ARTIFACT_COLUMNS: usize = 18;
+
+/// Annotations as stored: `{}` when a sync had no manifest to read them from.
+fn annotations_or_empty(annotations: &str) -> &str {
+    if annotations.is_empty() {
+        "{}"
+    } else {
+        annotations
+    }
 }
 
 /// The id [`insert_artifacts`] gave the artifact of `digest` in `repository_id`.
@@ -843,7 +877,8 @@ async fn refresh_synced_summaries(
     execute_for_ids(tx, repository_ids, |list| {
         format!(
             "UPDATE repositories SET pushed_at = \
-             (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = repositories.id) \
+             (SELECT MAX(t.pushed_at) FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
+             WHERE t.repository_id = repositories.id AND a.pushed_at_known = 1) \
              WHERE id IN ({list})"
         )
     })
@@ -852,40 +887,6 @@ async fn refresh_synced_summaries(
         crate::hosted::refresh_summary(tx, repository_id, None).await?;
     }
     Ok(())
-}
-
-/// Runs the statement `sql` makes of an `IN (…)` list once per batch of at most
-/// [`MAX_PARAMETERS`] of `ids`, with the batch bound in order.
-async fn execute_for_ids(
-    tx: &mut Transaction<'_, Any>,
-    ids: &[i64],
-    sql: impl Fn(&str) -> String,
-) -> Result<(), StoreError> {
-    for chunk in ids.chunks(MAX_PARAMETERS) {
-        let sql = sql(&placeholders(chunk.len()));
-        let query = chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-/// `rows` groups of `per_row` consecutive placeholders from `$first`, each group written by
-/// `row`.
-fn values(first: usize, rows: usize, per_row: usize, row: impl Fn(&[String]) -> String) -> String {
-    (0..rows)
-        .map(|r| {
-            let placeholders: Vec<String> = (0..per_row)
-                .map(|c| format!("${}", first + r * per_row + c))
-                .collect();
-            row(&placeholders)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A row's placeholders as a parenthesised group, the usual `row` of [`values`].
-fn group(placeholders: &[String]) -> String {
-    format!("({})", placeholders.join(", "))
 }
 
 /// Whether `platform` names one: an index's row has none of its own, and a child whose config
@@ -918,14 +919,6 @@ fn recent_tags_sql(filter: &str) -> String {
          FROM tags t JOIN artifacts a ON a.id = t.artifact_id WHERE {filter}) AS ranked \
          WHERE recency <= {RECENT_TAGS_KEPT} ORDER BY repository_id, recency"
     )
-}
-
-/// `$1, $2, …, $count`, the placeholders of an `IN (…)` list.
-fn placeholders(count: usize) -> String {
-    (1..=count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// `sql`, whose `IN (…)` list [`placeholders`] made, with `ids` bound in order, its rows read

@@ -1519,6 +1519,8 @@ fn synced_tag(
             variant: None,
         },
         children: Vec::new(),
+        pushed_at_known: true,
+        facts: Default::default(),
     }
 }
 
@@ -1540,6 +1542,8 @@ async fn catalog_reads_syncs_and_records_changes(store: Store) {
                 secret: None,
                 insecure: false,
                 description: "",
+                follow: "",
+                sync_interval_seconds: None,
             },
             &setup_event("mirror"),
         )
@@ -1709,6 +1713,8 @@ fn tag_on(name: &str, n: u64, pushed_at: i64, size: i64, children: &[Platform]) 
         manifest: format!("{{\"n\":{n}}}").into_bytes(),
         size,
         pushed_at,
+        pushed_at_known: true,
+        facts: Default::default(),
         platform: if children.is_empty() {
             linux("amd64")
         } else {
@@ -1758,6 +1764,8 @@ async fn sync_replaces_listed_repositories(store: Store) {
                 secret: None,
                 insecure: false,
                 description: "",
+                follow: "",
+                sync_interval_seconds: None,
             },
             &audit,
         )

@@ -75,8 +75,10 @@ export function exactTime(iso) {
 }
 
 // A <time> showing "3 hours ago", with the exact time on hover and for screen readers.
-export function timeAgo(iso) {
-  if (!iso) return h("span", { class: "muted" }, "never");
+// `missing` says why there is no time: "never" for a pull, "unknown" for a push time the
+// registry does not tell (Distribution).
+export function timeAgo(iso, missing = "never") {
+  if (!iso) return h("span", { class: "muted" }, missing);
   return h("time", { datetime: iso, title: exactTime(iso) }, relativeTime(iso));
 }
 

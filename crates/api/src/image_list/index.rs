@@ -852,6 +852,7 @@ mod tests {
             media_type: "application/vnd.oci.image.manifest.v1+json".into(),
             artifact_type: None,
             pushed_at,
+            pushed_at_known: true,
             pulled_at: None,
             size: pushed_at * 10,
             platforms: platforms

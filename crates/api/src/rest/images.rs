@@ -92,7 +92,7 @@ fn tag_view(tag: TagRecord) -> TagView {
         digest: tag.digest,
         media_type: tag.media_type,
         artifact_type: tag.artifact_type,
-        pushed_at: timestamp(tag.pushed_at),
+        pushed_at: tag.pushed_at_known.then(|| timestamp(tag.pushed_at)),
         pulled_at: tag.pulled_at.map(timestamp),
         size: tag.size,
         pushed_by: tag.pushed_by,
@@ -761,7 +761,9 @@ fn artifact_view(
             .collect(),
         tags: artifact.tags,
         pushed_by: artifact.pushed_by,
-        pushed_at: timestamp(artifact.pushed_at),
+        pushed_at: artifact
+            .pushed_at_known
+            .then(|| timestamp(artifact.pushed_at)),
         pull_count: artifact.pull_count,
         pulled_at: artifact.pulled_at.map(timestamp),
         referrers: referrers

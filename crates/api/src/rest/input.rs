@@ -33,6 +33,15 @@ pub struct Query<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct Path<T>(pub T);
 
+/// An optional JSON body: an empty one is `T`'s default, a malformed one a 400 `invalid`
+/// saying what is wrong where.
+pub fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::Invalid(format!("invalid body: {e}")))
+}
+
 // ---- names ---------------------------------------------------------------------------------
 
 /// Checks a workspace, space, robot or registry name against `berth_oci::is_resource_name`.

@@ -121,6 +121,17 @@ fn routes() -> OpenApiRouter<ApiState> {
             registries::delete_platform
         ))
         .routes(routes!(registries::check_health))
+        .routes(routes!(
+            registries::start_platform_sync,
+            registries::platform_sync_status,
+            registries::cancel_platform_sync
+        ))
+        .routes(routes!(registries::check_workspace_health))
+        .routes(routes!(
+            registries::start_workspace_sync,
+            registries::workspace_sync_status,
+            registries::cancel_workspace_sync
+        ))
         .routes(routes!(spaces::list_spaces, spaces::create_space))
         .routes(routes!(
             spaces::get_space,

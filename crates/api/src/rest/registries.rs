@@ -6,17 +6,20 @@
 //! Passwords are encrypted with the data dir's key before they are stored, and no answer or
 //! log line ever carries them: answers say only `has_password`.
 
-use std::time::Duration;
+use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use berth_api_types::{
     from_wire_name, wire_name, Health, HealthStatus, ListParams, NewRegistry, Page, Registry,
-    RegistryKind, RegistryPatch, Secret,
+    RegistryKind, RegistryPatch, RegistrySync, Secret, SyncMode, SyncProgress, SyncRequest,
+    SyncState,
 };
 use berth_store::registry_records::{
     HealthCheck, NewRegistry as StoreNewRegistry, RegistryChange, RegistryOwner, RegistryRecord,
 };
+use berth_sync::{Mode, SyncError, SyncStatus};
 use serde_json::json;
 
 use super::caller::{Caller, WorkspaceNeed};
@@ -24,8 +27,8 @@ use super::error::{ApiError, ErrorResponses};
 use super::input::{self, timestamp, Json, PageRequest, Path, Query};
 use crate::ApiState;
 
-/// How long a health check waits for `GET <url>/v2/`.
-const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Follow lists longer than this belong in a catalog.
+const MAX_FOLLOW_ENTRIES: usize = 10_000;
 /// Registry passwords are often tokens, some of them long JWTs.
 const MAX_PASSWORD_BYTES: usize = 8192;
 
@@ -98,11 +101,12 @@ fn not_found(name: &str) -> ApiError {
     ApiError::not_found(format_args!("registry `{name}`"))
 }
 
-fn view(state: &ApiState, registry: RegistryRecord) -> Registry {
+fn view(state: &ApiState, registry: RegistryRecord, sync: Option<RegistrySync>) -> Registry {
     // The schema's CHECK admits only the four kinds, so the fallback is never taken.
     let kind = from_wire_name(&registry.kind).unwrap_or(RegistryKind::Distribution);
+    let hosted = kind == RegistryKind::Hosted;
     Registry {
-        url: if kind == RegistryKind::Hosted {
+        url: if hosted {
             state.external_url.to_string()
         } else {
             registry.url
@@ -118,9 +122,97 @@ fn view(state: &ApiState, registry: RegistryRecord) -> Registry {
             status: health_status(&registry.health),
             reason: registry.health_reason,
             checked_at: registry.health_checked_at.map(timestamp),
+            listing: registry.health_listing,
         },
         created_at: timestamp(registry.created_at),
+        follow: berth_sync::follow_list(&registry.follow),
+        sync_interval_seconds: (!hosted).then(|| {
+            registry
+                .sync_interval_seconds
+                .unwrap_or(state.sync.settings().default_interval.as_secs() as i64)
+        }),
+        sync,
     }
+}
+
+/// A registry's sync state as the API shows it; `None` for `hosted`.
+async fn sync_of(
+    state: &ApiState,
+    registry: &RegistryRecord,
+) -> Result<Option<RegistrySync>, ApiError> {
+    if registry.is_hosted() {
+        return Ok(None);
+    }
+    let status = state.sync.status(registry).await.map_err(sync_error)?;
+    Ok(Some(sync_view(status)))
+}
+
+fn sync_view(status: SyncStatus) -> RegistrySync {
+    let live = status.job.as_ref().filter(|j| j.state.is_live());
+    let state = match live.map(|j| j.state) {
+        Some(berth_store::jobs::JobState::Running) => SyncState::Running,
+        Some(_) => SyncState::Queued,
+        None => SyncState::Idle,
+    };
+    let record = status.record.unwrap_or_default();
+    RegistrySync {
+        state,
+        mode: status.mode.map(|m| match m {
+            Mode::Full => SyncMode::Full,
+            Mode::Incremental => SyncMode::Incremental,
+        }),
+        progress: live.and(status.progress).map(|p| SyncProgress {
+            repositories_seen: p.repositories_seen,
+            repositories_total: p.repositories_total,
+            manifests_fetched: p.manifests_fetched,
+        }),
+        last_started_at: record.last_started_at.map(timestamp),
+        last_finished_at: record.last_finished_at.map(timestamp),
+        last_succeeded_at: record.last_succeeded_at.map(timestamp),
+        stale: record.last_error.is_some() && record.last_succeeded_at.is_some(),
+        last_error: record.last_error,
+        last_error_at: record.last_error_at.map(timestamp),
+        repositories: record.repositories,
+        tags: record.tags,
+        manifests_fetched: record.manifests_fetched,
+        duration_ms: record.duration_ms,
+        next_at: status.next_at.map(timestamp),
+    }
+}
+
+fn sync_error(error: SyncError) -> ApiError {
+    match error {
+        SyncError::Hosted => ApiError::Conflict(error.to_string()),
+        SyncError::Store(e) => e.into(),
+        other => ApiError::Internal(anyhow::Error::new(other)),
+    }
+}
+
+/// Checks a follow list: repository names, and prefixes ending in `/`.
+fn check_follow(follow: &[String]) -> Result<String, ApiError> {
+    if follow.len() > MAX_FOLLOW_ENTRIES {
+        return Err(ApiError::Invalid(format!(
+            "follow must list at most {MAX_FOLLOW_ENTRIES} repositories or prefixes"
+        )));
+    }
+    for entry in follow {
+        let name = entry.strip_suffix('/').unwrap_or(entry);
+        if berth_oci::RepoName::parse(name).is_err() {
+            return Err(ApiError::Invalid(format!(
+                "follow: `{entry}` is neither a repository name nor a prefix ending in `/`"
+            )));
+        }
+    }
+    Ok(follow.join("\n"))
+}
+
+fn check_interval(seconds: i64) -> Result<(), ApiError> {
+    if !(0..=366 * 86_400).contains(&seconds) || (1..60).contains(&seconds) {
+        return Err(ApiError::Invalid(
+            "sync_interval_seconds must be 0 (no scheduled syncs) or 60 to 31622400".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn check_kind(kind: RegistryKind) -> Result<(), ApiError> {
@@ -162,12 +254,19 @@ async fn list(
         .store
         .registries(owner, &page.after, page.limit + 1)
         .await?;
+    let mut syncs = HashMap::new();
+    for registry in &found.items {
+        syncs.insert(registry.id, sync_of(&state, registry).await?);
+    }
     Ok(Json(input::fetched_page(
         found.items,
         found.total,
         page.limit,
         |r| r.name.clone(),
-        |r| view(&state, r),
+        |r| {
+            let sync = syncs.remove(&r.id).flatten();
+            view(&state, r, sync)
+        },
     )))
 }
 
@@ -205,6 +304,10 @@ async fn create(
     let description = new.description.unwrap_or_default();
     input::text("description", &description)?;
     let insecure = new.insecure.unwrap_or(false);
+    let follow = check_follow(new.follow.as_deref().unwrap_or_default())?;
+    if let Some(seconds) = new.sync_interval_seconds {
+        check_interval(seconds)?;
+    }
     let secret = password.map(|p| state.secrets.seal(p.expose()));
     let event = caller.event(
         "registry.create",
@@ -227,11 +330,20 @@ async fn create(
                 secret: secret.as_deref(),
                 insecure,
                 description: &description,
+                follow: &follow,
+                sync_interval_seconds: new.sync_interval_seconds,
             },
             &event.borrow(),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(view(&state, registry))))
+    // A new registry is synced at once, so its images appear without waiting for the schedule.
+    state
+        .sync
+        .request(&registry, Mode::Full, caller.name())
+        .await
+        .map_err(sync_error)?;
+    let sync = sync_of(&state, &registry).await?;
+    Ok((StatusCode::CREATED, Json(view(&state, registry, sync))))
 }
 
 async fn get(
@@ -246,7 +358,8 @@ async fn get(
         .registry(owner, name)
         .await?
         .ok_or_else(|| not_found(name))?;
-    Ok(Json(view(&state, registry)))
+    let sync = sync_of(&state, &registry).await?;
+    Ok(Json(view(&state, registry, sync)))
 }
 
 async fn update(
@@ -274,6 +387,15 @@ async fn update(
     if let Some(description) = &patch.description {
         input::text("description", description)?;
     }
+    let follow = patch.follow.as_deref().map(check_follow).transpose()?;
+    let interval = match patch.sync_interval_seconds {
+        None => None,
+        Some(-1) => Some(None),
+        Some(seconds) => {
+            check_interval(seconds)?;
+            Some(Some(seconds))
+        }
+    };
     let current = state
         .store
         .registry(owner, name)
@@ -295,6 +417,8 @@ async fn update(
         secret: secret.as_ref().map(Option::as_deref),
         insecure: patch.insecure,
         description: patch.description.as_deref(),
+        follow: follow.as_deref(),
+        sync_interval_seconds: interval,
     };
     let event = caller.event(
         "registry.update",
@@ -303,7 +427,8 @@ async fn update(
         json!({
             "kind": patch.kind, "url": url, "username": patch.username,
             "insecure": patch.insecure, "description": patch.description,
-            "password_changed": patch.password.is_some(),
+            "password_changed": patch.password.is_some(), "follow": patch.follow,
+            "sync_interval_seconds": patch.sync_interval_seconds,
         }),
     );
     let registry = state
@@ -311,7 +436,8 @@ async fn update(
         .update_registry(owner, name, &change, &event.borrow())
         .await?
         .ok_or_else(|| not_found(name))?;
-    Ok(Json(view(&state, registry)))
+    let sync = sync_of(&state, &registry).await?;
+    Ok(Json(view(&state, registry, sync)))
 }
 
 async fn delete(
@@ -337,39 +463,161 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Asks `<url>/v2/` whether a registry is there: 200 or 401 (it wants credentials) means it
-/// is; anything else, or no answer within the timeout, means it is not, and why.
-async fn probe(url: &str, insecure: bool) -> Result<(), String> {
-    // reqwest is built without a crypto provider of its own (see the workspace's Cargo.toml);
-    // aws-lc becomes the process default unless one is installed already.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let client = reqwest::Client::builder()
-        .timeout(HEALTH_TIMEOUT)
-        .danger_accept_invalid_certs(insecure)
-        .build()
-        .map_err(|e| format!("cannot set up an HTTP client: {e}"))?;
-    match client.get(format!("{url}/v2/")).send().await {
-        Ok(response) if matches!(response.status().as_u16(), 200 | 401) => Ok(()),
-        Ok(response) => Err(format!("GET /v2/ answered HTTP {}", response.status())),
-        Err(error) if error.is_timeout() => Err(format!(
-            "no answer from GET /v2/ within {} seconds",
-            HEALTH_TIMEOUT.as_secs()
-        )),
-        Err(error) => Err(error_chain(&error)),
+/// Checks now whether a registry answers with its credentials and can be listed as
+/// configured, stores the outcome and answers the registry with it.
+async fn health(
+    state: ApiState,
+    caller: Caller,
+    scope: Scope<'_>,
+    name: &str,
+) -> Result<Json<Registry>, ApiError> {
+    let owner = authorize(&state, &caller, scope, Need::Change).await?;
+    let registry = state
+        .store
+        .registry(owner, name)
+        .await?
+        .ok_or_else(|| not_found(name))?;
+    // `hosted` is this server, which is answering this very request.
+    if registry.is_hosted() {
+        return Ok(Json(view(&state, registry, None)));
+    }
+    let outcome = state.sync.check(&registry).await;
+    let status = wire_name(&if outcome.is_ok() {
+        HealthStatus::Reachable
+    } else {
+        HealthStatus::Unreachable
+    });
+    let (reason, listing) = match &outcome {
+        Ok(report) => (None, Some(listing_note(report))),
+        Err(error) => (Some(error.to_string()), None),
+    };
+    let event = caller.event(
+        "registry.health",
+        scope.target(name),
+        scope.workspace(),
+        json!({ "status": status, "reason": reason, "listing": listing }),
+    );
+    let check = HealthCheck {
+        status: &status,
+        reason: reason.as_deref(),
+        listing: listing.as_deref(),
+        checked_at: berth_store::now_millis(),
+    };
+    let registry = state
+        .store
+        .set_registry_health(owner, name, check, &event.borrow())
+        .await?
+        .ok_or_else(|| not_found(name))?;
+    let sync = sync_of(&state, &registry).await?;
+    Ok(Json(view(&state, registry, sync)))
+}
+
+/// How a reachable registry is listed and entered, for the health line.
+fn listing_note(report: &berth_remote::CheckReport) -> String {
+    let listing = match &report.listing {
+        berth_remote::Listing::Catalog => "lists its catalog".to_string(),
+        berth_remote::Listing::Followed {
+            repositories,
+            prefixes,
+        } => format!(
+            "follows {repositories} repositories and {prefixes} prefixes instead of the catalog"
+        ),
+    };
+    let authentication = match report.authentication {
+        berth_remote::Authentication::Anonymous => "anonymously",
+        berth_remote::Authentication::Basic => "with Basic authentication",
+        berth_remote::Authentication::Token => "with token authentication",
+    };
+    format!("{authentication}; {listing}")
+}
+
+/// Queues a sync (or answers the one queued or running) and answers the sync state.
+async fn start_sync(
+    state: ApiState,
+    caller: Caller,
+    scope: Scope<'_>,
+    name: &str,
+    body: Bytes,
+) -> Result<(StatusCode, Json<RegistrySync>), ApiError> {
+    let request: SyncRequest = input::optional_body(&body)?;
+    let owner = authorize(&state, &caller, scope, Need::Change).await?;
+    let registry = state
+        .store
+        .registry(owner, name)
+        .await?
+        .ok_or_else(|| not_found(name))?;
+    let mode = match request.mode {
+        SyncMode::Full => Mode::Full,
+        SyncMode::Incremental => Mode::Incremental,
+    };
+    let enqueued = state
+        .sync
+        .request(&registry, mode, caller.name())
+        .await
+        .map_err(sync_error)?;
+    if enqueued.created {
+        let event = caller.event(
+            "registry.sync",
+            scope.target(name),
+            scope.workspace(),
+            json!({ "mode": request.mode }),
+        );
+        state.store.record_audit_after(&event).await;
+    }
+    let sync = sync_of(&state, &registry).await?.expect("not hosted");
+    Ok((StatusCode::ACCEPTED, Json(sync)))
+}
+
+async fn sync_status(
+    state: ApiState,
+    caller: Caller,
+    scope: Scope<'_>,
+    name: &str,
+) -> Result<Json<RegistrySync>, ApiError> {
+    let owner = authorize(&state, &caller, scope, Need::Read).await?;
+    let registry = state
+        .store
+        .registry(owner, name)
+        .await?
+        .ok_or_else(|| not_found(name))?;
+    match sync_of(&state, &registry).await? {
+        Some(sync) => Ok(Json(sync)),
+        None => Err(sync_error(SyncError::Hosted)),
     }
 }
 
-/// An error with its causes, e.g. `error sending request: … : Connection refused`: the
-/// outermost message alone rarely says what went wrong.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+async fn cancel_sync(
+    state: ApiState,
+    caller: Caller,
+    scope: Scope<'_>,
+    name: &str,
+) -> Result<Json<RegistrySync>, ApiError> {
+    let owner = authorize(&state, &caller, scope, Need::Change).await?;
+    let registry = state
+        .store
+        .registry(owner, name)
+        .await?
+        .ok_or_else(|| not_found(name))?;
+    if state
+        .sync
+        .cancel(&registry)
+        .await
+        .map_err(sync_error)?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format_args!(
+            "a queued or running sync of registry `{name}`"
+        )));
     }
-    text
+    let event = caller.event(
+        "registry.sync.cancel",
+        scope.target(name),
+        scope.workspace(),
+        json!(null),
+    );
+    state.store.record_audit_after(&event).await;
+    let sync = sync_of(&state, &registry).await?.expect("not hosted");
+    Ok(Json(sync))
 }
 
 // ---- handlers: platform registries ---------------------------------------------------------
@@ -435,8 +683,8 @@ pub async fn delete_platform(
     delete(state, caller, Scope::Platform, &name).await
 }
 
-/// Checks now whether a platform registry answers at `<url>/v2/` (platform admins), stores
-/// the outcome and answers the registry with it.
+/// Checks now whether a platform registry answers with its credentials and can be listed as
+/// configured (platform admins), stores the outcome and answers the registry with it.
 #[utoipa::path(post, path = "/registries/{reg}/health", tag = "registries",
     params(("reg" = String, Path, description = "Registry name")),
     responses((status = 200, body = Registry), ErrorResponses))]
@@ -445,40 +693,47 @@ pub async fn check_health(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<Registry>, ApiError> {
-    let owner = authorize(&state, &caller, Scope::Platform, Need::Change).await?;
-    let registry = state
-        .store
-        .registry(owner, &name)
-        .await?
-        .ok_or_else(|| not_found(&name))?;
-    // `hosted` is this server, which is answering this very request.
-    if registry.is_hosted() {
-        return Ok(Json(view(&state, registry)));
-    }
-    let outcome = probe(&registry.url, registry.insecure).await;
-    let status = wire_name(&if outcome.is_ok() {
-        HealthStatus::Reachable
-    } else {
-        HealthStatus::Unreachable
-    });
-    let reason = outcome.err();
-    let event = caller.event(
-        "registry.health",
-        Scope::Platform.target(&name),
-        None,
-        json!({ "status": status, "reason": reason }),
-    );
-    let check = HealthCheck {
-        status: &status,
-        reason: reason.as_deref(),
-        checked_at: berth_store::now_millis(),
-    };
-    let registry = state
-        .store
-        .set_registry_health(owner, &name, check, &event.borrow())
-        .await?
-        .ok_or_else(|| not_found(&name))?;
-    Ok(Json(view(&state, registry)))
+    health(state, caller, Scope::Platform, &name).await
+}
+
+/// Queues a sync of a platform registry (platform admins), or answers the one queued or
+/// running. The body may choose `{"mode": "incremental"}`; empty means full.
+#[utoipa::path(post, path = "/registries/{reg}/sync", tag = "registries",
+    params(("reg" = String, Path, description = "Registry name")),
+    request_body(content = Option<SyncRequest>, description = "Optional; a full sync when empty"),
+    responses((status = 202, body = RegistrySync), ErrorResponses))]
+pub async fn start_platform_sync(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<RegistrySync>), ApiError> {
+    start_sync(state, caller, Scope::Platform, &name, body).await
+}
+
+/// A platform registry's sync state and progress.
+#[utoipa::path(get, path = "/registries/{reg}/sync", tag = "registries",
+    params(("reg" = String, Path, description = "Registry name")),
+    responses((status = 200, body = RegistrySync), ErrorResponses))]
+pub async fn platform_sync_status(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<RegistrySync>, ApiError> {
+    sync_status(state, caller, Scope::Platform, &name).await
+}
+
+/// Cancels the queued or running sync of a platform registry (platform admins); 404 when
+/// none is.
+#[utoipa::path(delete, path = "/registries/{reg}/sync", tag = "registries",
+    params(("reg" = String, Path, description = "Registry name")),
+    responses((status = 200, body = RegistrySync), ErrorResponses))]
+pub async fn cancel_platform_sync(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<RegistrySync>, ApiError> {
+    cancel_sync(state, caller, Scope::Platform, &name).await
 }
 
 // ---- handlers: workspace registries --------------------------------------------------------
@@ -551,22 +806,56 @@ pub async fn delete_workspace(
     delete(state, caller, Scope::Workspace(&ws), &name).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Checks now whether one of the workspace's registries answers (workspace admins).
+#[utoipa::path(post, path = "/workspaces/{ws}/registries/{reg}/health", tag = "workspace registries",
+    params(("ws" = String, Path, description = "Workspace name"),
+           ("reg" = String, Path, description = "Registry name")),
+    responses((status = 200, body = Registry), ErrorResponses))]
+pub async fn check_workspace_health(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, name)): Path<(String, String)>,
+) -> Result<Json<Registry>, ApiError> {
+    health(state, caller, Scope::Workspace(&ws), &name).await
+}
 
-    #[tokio::test]
-    async fn probe_reports_why_a_registry_is_unreachable() {
-        let reason = probe("http://127.0.0.1:1", false).await.unwrap_err();
-        assert!(
-            reason.contains("refused") || reason.contains("connect"),
-            "{reason}"
-        );
-        // HTTPS needs the crypto provider reqwest is built without; a missing one would panic
-        // here rather than fail the connection.
-        for insecure in [false, true] {
-            let reason = probe("https://127.0.0.1:1", insecure).await.unwrap_err();
-            assert!(reason.contains("connect"), "{reason}");
-        }
-    }
+/// Queues a sync of one of the workspace's registries (workspace admins).
+#[utoipa::path(post, path = "/workspaces/{ws}/registries/{reg}/sync", tag = "workspace registries",
+    params(("ws" = String, Path, description = "Workspace name"),
+           ("reg" = String, Path, description = "Registry name")),
+    request_body(content = Option<SyncRequest>, description = "Optional; a full sync when empty"),
+    responses((status = 202, body = RegistrySync), ErrorResponses))]
+pub async fn start_workspace_sync(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, name)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<RegistrySync>), ApiError> {
+    start_sync(state, caller, Scope::Workspace(&ws), &name, body).await
+}
+
+/// The sync state of one of the workspace's registries (members).
+#[utoipa::path(get, path = "/workspaces/{ws}/registries/{reg}/sync", tag = "workspace registries",
+    params(("ws" = String, Path, description = "Workspace name"),
+           ("reg" = String, Path, description = "Registry name")),
+    responses((status = 200, body = RegistrySync), ErrorResponses))]
+pub async fn workspace_sync_status(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, name)): Path<(String, String)>,
+) -> Result<Json<RegistrySync>, ApiError> {
+    sync_status(state, caller, Scope::Workspace(&ws), &name).await
+}
+
+/// Cancels the sync of one of the workspace's registries (workspace admins).
+#[utoipa::path(delete, path = "/workspaces/{ws}/registries/{reg}/sync", tag = "workspace registries",
+    params(("ws" = String, Path, description = "Workspace name"),
+           ("reg" = String, Path, description = "Registry name")),
+    responses((status = 200, body = RegistrySync), ErrorResponses))]
+pub async fn cancel_workspace_sync(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, name)): Path<(String, String)>,
+) -> Result<Json<RegistrySync>, ApiError> {
+    cancel_sync(state, caller, Scope::Workspace(&ws), &name).await
 }

@@ -465,6 +465,9 @@ async fn write_tenancy(store: &Store, plan: &Arc<Plan>, concurrency: usize) -> a
                     secret: None,
                     insecure: false,
                     description: "",
+                    // Generated catalogs name no real registry: never sync them.
+                    follow: "",
+                    sync_interval_seconds: Some(0),
                 },
                 &event("registry.create", &target, workspace),
             )
@@ -902,6 +905,8 @@ fn synced_tags(content: &Content, build: &Build, out: &mut Vec<SyncedTag>) {
             pushed_at: build.pushed_at,
             platform: platform.clone(),
             children: if i == 0 { children.clone() } else { Vec::new() },
+            pushed_at_known: true,
+            facts: Default::default(),
         });
     }
 }

@@ -325,8 +325,10 @@ fn workspace_of(line: &str) -> Result<Option<String>, String> {
                 | R::Add { scope, .. }
                 | R::Show { scope, .. }
                 | R::Update { scope, .. }
-                | R::Delete { scope, .. } => scope.workspace,
-                R::Check { .. } => None,
+                | R::Delete { scope, .. }
+                | R::Check { scope, .. }
+                | R::Sync { scope, .. }
+                | R::Status { scope, .. } => scope.workspace,
             });
         }
         app::Command::Space(g) => match g.command {
@@ -360,6 +362,9 @@ const WORKSPACE_OPTION_ONLY: &[&str] = &[
     "registry show mirror {}",
     "registry update mirror --description d {}",
     "registry delete mirror {}",
+    "registry check mirror {}",
+    "registry sync mirror {} --wait",
+    "registry status mirror {}",
     "space list {}",
 ];
 

@@ -1063,6 +1063,8 @@ async fn external_registry_repository(backend: Backend) {
         pushed_at: 1_700_000_000_000,
         platform: linux("amd64", None),
         children: Vec::new(),
+        pushed_at_known: true,
+        facts: Default::default(),
     };
     let index_tag = SyncedTag {
         name: "latest".into(),
@@ -1076,6 +1078,8 @@ async fn external_registry_repository(backend: Backend) {
             architecture: None,
             variant: None,
         },
+        pushed_at_known: true,
+        facts: Default::default(),
         children: multi
             .images
             .iter()

@@ -172,6 +172,8 @@ fn synced(name: &str, tags: &[(&str, i64)]) -> SyncedRepository {
                     variant: None,
                 },
                 children: Vec::new(),
+                pushed_at_known: true,
+                facts: Default::default(),
             })
             .collect(),
     }

@@ -15,6 +15,7 @@ mod push_cli;
 mod push_commands;
 mod readme_cli;
 mod registry_http;
+mod registry_sync;
 mod rest_matrix;
 mod skopeo;
 mod startup;

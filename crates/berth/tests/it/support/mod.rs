@@ -67,6 +67,23 @@ pub struct TestServer {
     _database: TestDatabase,
 }
 
+/// Syncs in tests: quick to notice a dead worker, quick to poll, and no schedule of their own
+/// unless a test asks (a registry's interval), so a test's syncs are the ones it requests.
+pub fn sync_settings() -> berth_server::SyncSettings {
+    berth_server::SyncSettings {
+        default_interval: Duration::from_secs(3600),
+        lease: Duration::from_secs(5),
+        scheduler_tick: Duration::from_secs(1),
+        poll: Duration::from_millis(200),
+        remote: berth_server::RemoteSettings {
+            retries: 1,
+            backoff_base: Duration::from_millis(50),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 impl TestServer {
     pub async fn spawn(backend: Backend) -> TestServer {
         let database = TestDatabase::new(backend).await;
@@ -81,6 +98,7 @@ impl TestServer {
             admin_password: Some(ADMIN_PASSWORD.into()),
             token_ttl: Duration::from_secs(300),
             upload_ttl: Duration::from_secs(3600),
+            sync: sync_settings(),
         })
         .await
         .expect("starting berth");

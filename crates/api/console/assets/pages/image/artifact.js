@@ -108,7 +108,7 @@ export function artifactView(page, { highlight, deleted }) {
         a.artifact_type && !IMAGE_CONFIGS.includes(a.artifact_type) ? fact("Artifact type", h("code", {}, a.artifact_type)) : null,
         fact("Size", humanSize(a.size)),
         a.platforms.length ? fact(isIndex ? "Platforms" : "Platform", platformsText(a.platforms, 8)) : null,
-        fact("Pushed", timeAgo(a.pushed_at), a.pushed_by ? `by ${a.pushed_by}` : null),
+        fact("Pushed", timeAgo(a.pushed_at, "unknown"), a.pushed_by ? `by ${a.pushed_by}` : null),
         fact("Pulls", a.pull_count.toLocaleString(), a.pulled_at ? h("span", {}, "last ", timeAgo(a.pulled_at)) : null),
         fact("Tags", tagList(a.tags)),
       ),

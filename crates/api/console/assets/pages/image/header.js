@@ -41,7 +41,7 @@ export function repoHeader(page) {
         { class: "facts" },
         fact("Tags", repo.tag_count.toLocaleString()),
         fact("Pulls", repo.pulls.toLocaleString()),
-        fact("Last push", timeAgo(repo.pushed_at)),
+        fact("Last push", timeAgo(repo.pushed_at, "unknown")),
         fact("Size", humanSize(repo.size), repo.latest_tag ? `of ${repo.latest_tag}` : null),
         fact("Artifacts", repo.artifact_count.toLocaleString()),
         fact("Created", timeAgo(repo.created_at)),

@@ -163,7 +163,7 @@ export function tagSection(page, { open }) {
       h("td", { class: "digest", "data-label": "Digest" }, h("code", { title: tag.digest }, shortDigest(tag.digest)), copyButton(tag.digest, `digest of ${tag.name}`)),
       h("td", { class: "num", "data-label": "Size" }, humanSize(tag.size)),
       h("td", { "data-label": "Platforms" }, platformsText(tag.platforms)),
-      h("td", { "data-label": "Pushed" }, timeAgo(tag.pushed_at)),
+      h("td", { "data-label": "Pushed" }, timeAgo(tag.pushed_at, "unknown")),
       h("td", { "data-label": "Pushed by" }, tag.pushed_by || h("span", { class: "muted" }, "—")),
       h("td", { class: "num", "data-label": "Pulls" }, tag.pulls.toLocaleString()),
       canDelete

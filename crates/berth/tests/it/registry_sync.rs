@@ -1,0 +1,555 @@
+//! Syncing external registries into the image list, against the real CNCF registry (Debian's
+//! `docker-registry`, started per test on loopback) without auth and with htpasswd, and against
+//! a second Berth as a token-auth OCI registry.
+
+use std::time::{Duration, Instant};
+
+use berth_testkit::distribution::{self, DistributionRegistry, Options, StorageWriter};
+use berth_testkit::image::{index, layer, Image, ImageBuilder};
+use serde_json::{json, Value};
+
+use crate::support::api::Api;
+use crate::support::{Backend, ADMIN_PASSWORD};
+
+const WS: &str = "team-sync";
+const OTHER_WS: &str = "team-other";
+
+fn image(seed: &str) -> Image {
+    ImageBuilder::new()
+        .platform("linux", "amd64", None)
+        .created("2024-05-01T10:00:00Z")
+        .layer(
+            layer(&[("etc/seed", seed.as_bytes())]),
+            &format!("ADD seed {seed}"),
+        )
+        .empty_history("CMD [\"/bin/sh\"]")
+        .layer(layer(&[("app/run", b"#!/bin/sh\n")]), "COPY run /app/run")
+        .build()
+}
+
+fn enc(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Adds platform registry `name` (which queues its first sync) and waits for that sync.
+async fn add_registry(api: &Api, name: &str, body: Value) -> Value {
+    let mut body = body;
+    body["name"] = json!(name);
+    api.post("/registries", api.as_admin(), body)
+        .await
+        .expect(201);
+    wait_idle(api, name).await
+}
+
+/// Polls the sync state until no sync is queued or running.
+async fn wait_idle(api: &Api, name: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let sync = api
+            .get(&format!("/registries/{name}/sync"), api.as_admin())
+            .await
+            .expect(200);
+        if sync["state"] == "idle" && sync["last_finished_at"].is_string() {
+            return sync;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sync of {name} did not end: {sync}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Requests a sync and waits for it to end.
+async fn sync_now(api: &Api, name: &str, mode: &str) -> Value {
+    let before = api
+        .get(&format!("/registries/{name}/sync"), api.as_admin())
+        .await
+        .expect(200);
+    let started = api
+        .post(
+            &format!("/registries/{name}/sync"),
+            api.as_admin(),
+            json!({ "mode": mode }),
+        )
+        .await
+        .expect(202);
+    assert!(
+        ["queued", "running"].contains(&started["state"].as_str().unwrap()),
+        "{started}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let sync = wait_idle(api, name).await;
+        if sync["last_finished_at"] != before["last_finished_at"] {
+            return sync;
+        }
+        assert!(Instant::now() < deadline, "no new sync of {name} ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn bind(api: &Api, registry: &str, space: &str, workspaces: &[&str]) {
+    api.put(
+        &format!("/registries/{registry}/spaces/{space}/bindings"),
+        api.as_admin(),
+        json!({ "workspaces": workspaces }),
+    )
+    .await
+    .expect(200);
+}
+
+/// The workspace's image list rows of `registry`, by repository.
+async fn rows(api: &Api, ws: &str, registry: &str) -> Vec<Value> {
+    let list = api
+        .get(
+            &format!("/workspaces/{ws}/images?registry={registry}&limit=500"),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    let mut items = list["items"].as_array().unwrap().clone();
+    items.sort_by_key(|r| r["repository"].as_str().unwrap().to_string());
+    items
+}
+
+fn names(rows: &[Value]) -> Vec<String> {
+    rows.iter()
+        .map(|r| r["repository"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn tag_names(api: &Api, ws: &str, registry: &str, repository: &str) -> Vec<String> {
+    let page = api
+        .get(
+            &format!(
+                "/workspaces/{ws}/registries/{registry}/repositories/{}/tags?limit=100",
+                enc(repository)
+            ),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    let mut tags: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    tags.sort();
+    tags
+}
+
+crate::on_both_backends!(multi_thread:
+    distribution_without_auth_is_synced_with_details_and_changes,
+    htpasswd_registry_and_wrong_password,
+    second_berth_behind_token_auth,
+    stopped_registry_fails_the_sync_and_keeps_the_catalog,
+);
+
+/// Anonymous Distribution: the first sync lists every repository with its images' facts, the
+/// space reaches only the workspaces it is bound to, and a moved tag, a deleted tag and a
+/// deleted repository show after the next sync.
+async fn distribution_without_auth_is_synced_with_details_and_changes(backend: Backend) {
+    let upstream = DistributionRegistry::start(Options::default());
+    let web = image("web-1");
+    let web2 = image("web-2");
+    let api_image = image("api-1");
+    let multi = index(vec![
+        ImageBuilder::new()
+            .platform("linux", "amd64", None)
+            .layer(layer(&[("a", b"amd64")]), "ADD a")
+            .build(),
+        ImageBuilder::new()
+            .platform("linux", "arm64", Some("v8"))
+            .layer(layer(&[("a", b"arm64")]), "ADD a")
+            .build(),
+    ]);
+    distribution::push(&upstream.url(), "team/web", "1.0", &web, None)
+        .await
+        .unwrap();
+    distribution::push(&upstream.url(), "team/web", "stable", &web, None)
+        .await
+        .unwrap();
+    distribution::push(&upstream.url(), "team/web", "2.0", &web2, None)
+        .await
+        .unwrap();
+    distribution::push(&upstream.url(), "team/api", "1.0", &api_image, None)
+        .await
+        .unwrap();
+    distribution::push(&upstream.url(), "tools/multi", "latest", &multi, None)
+        .await
+        .unwrap();
+
+    let api = Api::start(backend).await;
+    api.workspace(WS).await;
+    api.workspace(OTHER_WS).await;
+    let sync = add_registry(
+        &api,
+        "dist",
+        json!({ "kind": "distribution", "url": upstream.url() }),
+    )
+    .await;
+    assert_eq!(sync["last_error"], Value::Null, "{sync}");
+    assert_eq!(sync["repositories"], 3, "{sync}");
+    assert_eq!(sync["tags"], 5, "{sync}");
+    assert_eq!(sync["mode"], "full");
+    assert_eq!(sync["stale"], false);
+
+    // Spaces found upstream start private: nobody sees them until they are bound.
+    let spaces = api
+        .names("/registries/dist/spaces", api.as_admin(), "name")
+        .await;
+    assert_eq!(spaces, ["team", "tools"]);
+    let space = api
+        .get("/registries/dist/spaces/team", api.as_admin())
+        .await
+        .expect(200);
+    assert_eq!(space["public"], false);
+    assert!(rows(&api, WS, "dist").await.is_empty());
+    bind(&api, "dist", "team", &[WS]).await;
+    api.patch(
+        "/registries/dist/spaces/tools",
+        api.as_admin(),
+        json!({ "public": true }),
+    )
+    .await
+    .expect(200);
+
+    let listed = rows(&api, WS, "dist").await;
+    assert_eq!(names(&listed), ["team/api", "team/web", "tools/multi"]);
+    let web_row = &listed[1];
+    assert_eq!(web_row["registry_kind"], "distribution");
+    assert_eq!(web_row["tag_count"], 3);
+    let host = upstream.addr().to_string();
+    assert_eq!(web_row["reference"], format!("{host}/team/web"));
+    // The other workspace sees the public space only.
+    assert_eq!(names(&rows(&api, OTHER_WS, "dist").await), ["tools/multi"]);
+    api.get(
+        &format!(
+            "/workspaces/{OTHER_WS}/registries/dist/repositories/{}",
+            enc("team/web")
+        ),
+        api.as_admin(),
+    )
+    .await
+    .expect(404);
+
+    // The artifact page has the facts a push would have recorded.
+    let artifact = api
+        .get(
+            &format!(
+                "/workspaces/{WS}/registries/dist/repositories/{}/artifacts/{}",
+                enc("team/web"),
+                web.manifest.digest
+            ),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    let mut tags: Vec<&str> = artifact["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["1.0", "stable"]);
+    let layers = artifact["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    assert_eq!(layers[0]["created_by"], "ADD seed web-1");
+    assert_eq!(layers[1]["created_by"], "COPY run /app/run");
+    let history = artifact["history"].as_array().unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[1]["empty_layer"], true);
+    assert_eq!(artifact["config"]["created"], "2024-05-01T10:00:00Z");
+    assert_eq!(artifact["platforms"][0]["architecture"], "amd64");
+    let expected_size: u64 = web.config.size() + web.layers.iter().map(|l| l.size()).sum::<u64>();
+    assert_eq!(artifact["size"], expected_size);
+    // Distribution does not say when an image was pushed.
+    assert_eq!(artifact["pushed_at"], Value::Null, "{artifact}");
+    let multi_artifact = api
+        .get(
+            &format!(
+                "/workspaces/{WS}/registries/dist/repositories/{}/artifacts/{}",
+                enc("tools/multi"),
+                multi.manifest.digest
+            ),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    let architectures: Vec<&str> = multi_artifact["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["architecture"].as_str().unwrap())
+        .collect();
+    assert_eq!(architectures, ["amd64", "arm64"]);
+
+    // An incremental sync of an unchanged registry fetches no manifest.
+    let again = sync_now(&api, "dist", "incremental").await;
+    assert_eq!(again["manifests_fetched"], 0, "{again}");
+    assert_eq!(again["repositories"], 3);
+
+    // Upstream changes: `stable` moves to 2.0's image, `1.0` of team/web goes, and the whole of
+    // tools/multi.
+    distribution::push_manifest(&upstream.url(), "team/web", "stable", &web2.manifest, None)
+        .await
+        .unwrap();
+    delete_tag(&upstream, "team/web", "1.0");
+    std::fs::remove_dir_all(
+        upstream
+            .storage_dir()
+            .join("docker/registry/v2/repositories/tools/multi"),
+    )
+    .unwrap();
+    let after = sync_now(&api, "dist", "incremental").await;
+    assert_eq!(after["last_error"], Value::Null, "{after}");
+    assert_eq!(after["repositories"], 2, "{after}");
+    assert_eq!(
+        names(&rows(&api, WS, "dist").await),
+        ["team/api", "team/web"]
+    );
+    assert_eq!(
+        tag_names(&api, WS, "dist", "team/web").await,
+        ["2.0", "stable"]
+    );
+    let moved = api
+        .get(
+            &format!(
+                "/workspaces/{WS}/registries/dist/repositories/{}/artifacts/{}",
+                enc("team/web"),
+                web2.manifest.digest
+            ),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    let mut tags: Vec<&str> = moved["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["2.0", "stable"]);
+    api.server.stop().await;
+}
+
+/// Removes a tag in Distribution's storage, as `DELETE` of a manifest would not (it removes
+/// every tag of the digest).
+fn delete_tag(upstream: &DistributionRegistry, repository: &str, tag: &str) {
+    std::fs::remove_dir_all(
+        upstream
+            .storage_dir()
+            .join("docker/registry/v2/repositories")
+            .join(repository)
+            .join("_manifests/tags")
+            .join(tag),
+    )
+    .unwrap();
+}
+
+/// htpasswd: the right password syncs; a wrong one makes the health check and the sync say
+/// so, and the catalog stays.
+async fn htpasswd_registry_and_wrong_password(backend: Backend) {
+    let upstream = DistributionRegistry::start(Options::htpasswd("puller", "pull-secret-1"));
+    distribution::push(
+        &upstream.url(),
+        "team/web",
+        "1.0",
+        &image("basic"),
+        Some(("puller", "pull-secret-1")),
+    )
+    .await
+    .unwrap();
+    let api = Api::start(backend).await;
+    let sync = add_registry(
+        &api,
+        "basic",
+        json!({ "kind": "distribution", "url": upstream.url(),
+                "username": "puller", "password": "pull-secret-1" }),
+    )
+    .await;
+    assert_eq!(sync["last_error"], Value::Null, "{sync}");
+    assert_eq!(sync["repositories"], 1);
+    let healthy = api
+        .post("/registries/basic/health", api.as_admin(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(healthy["health"]["status"], "reachable", "{healthy}");
+    assert_eq!(
+        healthy["health"]["listing"],
+        "with Basic authentication; lists its catalog"
+    );
+
+    api.patch(
+        "/registries/basic",
+        api.as_admin(),
+        json!({ "password": "wrong-password" }),
+    )
+    .await
+    .expect(200);
+    let unhealthy = api
+        .post("/registries/basic/health", api.as_admin(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(unhealthy["health"]["status"], "unreachable");
+    let reason = unhealthy["health"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("401") || reason.contains("credentials"),
+        "{reason}"
+    );
+    assert!(!reason.contains("wrong-password"), "{reason}");
+    let failed = sync_now(&api, "basic", "full").await;
+    let error = failed["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("401") || error.contains("credentials"),
+        "{error}"
+    );
+    assert!(!error.contains("wrong-password"), "{error}");
+    assert_eq!(failed["stale"], true);
+    assert_eq!(failed["repositories"], 1, "the last success's counts stay");
+    // The catalog of the last success is still there.
+    let stored = api
+        .server
+        .state
+        .store
+        .stored_catalog(registry_id(&api, "basic").await)
+        .await
+        .unwrap();
+    assert!(stored.contains_key("team/web"));
+    api.server.stop().await;
+}
+
+async fn registry_id(api: &Api, name: &str) -> i64 {
+    api.server
+        .state
+        .store
+        .registry(berth_store::registry_records::RegistryOwner::Platform, name)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// A second Berth is an OCI registry behind Docker token auth; its tags come in pages.
+async fn second_berth_behind_token_auth(backend: Backend) {
+    let upstream = crate::support::TestServer::spawn(backend).await;
+    let token = upstream.admin_token(&["apps/svc"]).await;
+    let svc = image("svc");
+    crate::support::push_image(&upstream.url, &token, "apps/svc", &svc, "v0").await;
+    // More tags than one page holds (the client asks 100 at a time).
+    for n in 1..=120 {
+        crate::support::put_manifest(&upstream.url, &token, "apps/svc", &svc, &format!("v{n}"))
+            .await;
+    }
+    let api = Api::start(backend).await;
+    let sync = add_registry(
+        &api,
+        "peer",
+        json!({ "kind": "oci", "url": upstream.url,
+                "username": "admin", "password": ADMIN_PASSWORD }),
+    )
+    .await;
+    assert_eq!(sync["last_error"], Value::Null, "{sync}");
+    assert_eq!(sync["repositories"], 1, "{sync}");
+    assert_eq!(sync["tags"], 121, "{sync}");
+    let healthy = api
+        .post("/registries/peer/health", api.as_admin(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(healthy["health"]["status"], "reachable", "{healthy}");
+    assert!(
+        healthy["health"]["listing"]
+            .as_str()
+            .unwrap()
+            .starts_with("with token authentication"),
+        "{healthy}"
+    );
+    api.workspace(WS).await;
+    bind(&api, "peer", "apps", &[WS]).await;
+    let listed = rows(&api, WS, "peer").await;
+    assert_eq!(names(&listed), ["apps/svc"]);
+    assert_eq!(listed[0]["tag_count"], 121);
+    assert_eq!(listed[0]["registry_kind"], "oci");
+    api.server.stop().await;
+    upstream.stop().await;
+}
+
+/// 2,000 repositories across catalog pages sync; a registry stopped in the middle of the next
+/// sync fails it with a reason, and the catalog of the last success stays whole.
+async fn stopped_registry_fails_the_sync_and_keeps_the_catalog(backend: Backend) {
+    let storage = tempfile::tempdir().unwrap();
+    let mut writer = StorageWriter::new(storage.path());
+    let shared = image("shared");
+    for n in 0..2000 {
+        writer
+            .put(&format!("fleet/service-{n:04}"), "1.0", &shared)
+            .unwrap();
+    }
+    let mut upstream = DistributionRegistry::start(Options::default().with_storage(storage.path()));
+    let api = Api::start(backend).await;
+    let sync = add_registry(
+        &api,
+        "fleet",
+        json!({ "kind": "distribution", "url": upstream.url() }),
+    )
+    .await;
+    assert_eq!(sync["last_error"], Value::Null, "{sync}");
+    assert_eq!(sync["repositories"], 2000, "{sync}");
+    assert_eq!(sync["tags"], 2000);
+    api.workspace(WS).await;
+    bind(&api, "fleet", "fleet", &[WS]).await;
+    assert_eq!(rows(&api, WS, "fleet").await.len(), 500, "a page of 500");
+    let total = api
+        .get(
+            &format!("/workspaces/{WS}/images?registry=fleet&limit=1"),
+            api.as_admin(),
+        )
+        .await
+        .expect(200)["total"]
+        .clone();
+    assert_eq!(total, 2000);
+
+    // Stop the registry while the next sync is under way.
+    api.post(
+        "/registries/fleet/sync",
+        api.as_admin(),
+        json!({ "mode": "full" }),
+    )
+    .await
+    .expect(202);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let sync = api
+            .get("/registries/fleet/sync", api.as_admin())
+            .await
+            .expect(200);
+        if sync["state"] == "running" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sync never ran: {sync}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    upstream.stop();
+    let failed = wait_idle(&api, "fleet").await;
+    let error = failed["last_error"].as_str().expect("the sync failed");
+    assert!(
+        error.contains("cannot reach") || error.contains("listing"),
+        "{error}"
+    );
+    assert_eq!(failed["stale"], true);
+    assert!(failed["last_succeeded_at"].is_string());
+    let total = api
+        .get(
+            &format!("/workspaces/{WS}/images?registry=fleet&limit=1"),
+            api.as_admin(),
+        )
+        .await
+        .expect(200)["total"]
+        .clone();
+    assert_eq!(total, 2000, "a failed sync empties nothing");
+    api.server.stop().await;
+}

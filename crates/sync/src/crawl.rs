@@ -1,0 +1,475 @@
+//! One sync run: list the registry, examine each repository, write what changed in batches,
+//! then remove what is gone.
+//!
+//! Requests are spent where something may have changed: a tag the catalog already has is
+//! asked with `HEAD` (its digest alone), and a manifest or config is fetched only when neither
+//! this run nor the manifest cache has its digest. Repositories are examined several at once
+//! (the client limits requests per registry), while the writes go one batch at a time, so
+//! the store's single SQLite writer is never contended by the sync itself.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use berth_oci::{ImageConfig, Manifest, ManifestKind};
+use berth_remote::{RemoteError, RemoteRegistry};
+use berth_store::artifact_facts::ArtifactFacts;
+use berth_store::audit::NewAuditEvent;
+use berth_store::external::{CachedManifest, StoredTag, SyncCounts, UpstreamSpace};
+use berth_store::hosted::{ChildRecord, Platform};
+use berth_store::registry_records::RegistryRecord;
+use berth_store::repositories::{SyncedRepository, SyncedTag};
+use berth_store::{now_millis, Store};
+use futures::{StreamExt, TryStreamExt};
+
+use crate::{Counters, Mode, SyncError, SyncService};
+
+/// Image configs larger than this are not read: real ones are kilobytes.
+const MAX_CONFIG_BYTES: u64 = 4 << 20;
+/// A batch is written once it holds this many tags or repositories.
+const BATCH_TAGS: usize = 2000;
+const BATCH_REPOSITORIES: usize = 200;
+/// Tags of one repository resolved at once.
+const TAGS_AT_ONCE: usize = 4;
+
+/// The catalog as the last sync stored it.
+type StoredCatalog = HashMap<String, HashMap<String, StoredTag>>;
+
+/// What examining one repository found.
+enum Examined {
+    /// Gone upstream between the listing and its tags.
+    Gone,
+    /// Same tags and digests as stored, in an incremental sync.
+    Unchanged { tags: usize },
+    Changed {
+        repository: SyncedRepository,
+        /// Manifests fetched for it that the cache lacks.
+        fetched: Vec<CachedManifest>,
+    },
+}
+
+/// What one run shares with the tasks examining repositories.
+struct Run {
+    store: Store,
+    registry_id: i64,
+    client: Arc<dyn RemoteRegistry>,
+    mode: Mode,
+    stored: StoredCatalog,
+    counters: Arc<Counters>,
+    /// The time new tags are first seen, as their push time where the registry tells none.
+    now: i64,
+}
+
+pub(crate) async fn run(
+    service: &SyncService,
+    registry: &RegistryRecord,
+    mode: Mode,
+    counters: Arc<Counters>,
+) -> Result<SyncCounts, SyncError> {
+    let store = service.store().clone();
+    let client = service.client(registry)?;
+    let names = client
+        .repositories()
+        .await
+        .map_err(|e| SyncError::remote("listing the repositories", &e))?;
+    counters.total.store(names.len() as u64, Ordering::Relaxed);
+    counters.listed.store(true, Ordering::Relaxed);
+
+    let spaces: BTreeSet<&str> = names.iter().map(|n| berth_oci::space_of(n)).collect();
+    let spaces: Vec<UpstreamSpace> = spaces
+        .into_iter()
+        .map(|name| UpstreamSpace {
+            name: name.to_string(),
+            public: None,
+        })
+        .collect();
+    let source = format!("sync of registry {}", registry.name);
+    store
+        .sync_spaces(
+            registry.id,
+            &spaces,
+            &NewAuditEvent {
+                at: None,
+                actor: "sync",
+                action: "space.create",
+                target: "",
+                workspace: registry.workspace.as_deref(),
+                source: Some(&source),
+                detail: None,
+            },
+        )
+        .await?;
+
+    let run = Arc::new(Run {
+        stored: store.stored_catalog(registry.id).await?,
+        store: store.clone(),
+        registry_id: registry.id,
+        client,
+        mode,
+        counters: counters.clone(),
+        now: now_millis(),
+    });
+    let concurrency = service.settings().concurrency.max(1);
+    let mut examined = futures::stream::iter(names)
+        .map(|name| {
+            let run = run.clone();
+            async move {
+                let found = examine(&run, &name).await;
+                (name, found)
+            }
+        })
+        .buffer_unordered(concurrency);
+
+    let mut listed: HashSet<String> = HashSet::new();
+    let mut counts = SyncCounts::default();
+    let mut batch = Batch::default();
+    while let Some((name, found)) = examined.next().await {
+        let found = found?;
+        counters.seen.fetch_add(1, Ordering::Relaxed);
+        match found {
+            Examined::Gone => {}
+            Examined::Unchanged { tags } => {
+                counts.tags += tags as i64;
+                listed.insert(name);
+            }
+            Examined::Changed {
+                repository,
+                fetched,
+            } => {
+                counts.tags += repository.tags.len() as i64;
+                listed.insert(name);
+                batch.tags += repository.tags.len();
+                batch.repositories.push(repository);
+                batch.fetched.extend(fetched);
+                if batch.tags >= BATCH_TAGS || batch.repositories.len() >= BATCH_REPOSITORIES {
+                    batch.write(&store, registry.id).await?;
+                }
+            }
+        }
+    }
+    drop(examined);
+    batch.write(&store, registry.id).await?;
+    // Only now is the listing known complete: what it lacks is gone upstream.
+    store
+        .remove_synced_repositories(registry.id, &listed)
+        .await?;
+    counts.repositories = listed.len() as i64;
+    counts.manifests_fetched = counters.manifests.load(Ordering::Relaxed) as i64;
+    Ok(counts)
+}
+
+/// Listings and cache rows waiting to be written.
+#[derive(Default)]
+struct Batch {
+    repositories: Vec<SyncedRepository>,
+    fetched: Vec<CachedManifest>,
+    tags: usize,
+}
+
+impl Batch {
+    async fn write(&mut self, store: &Store, registry_id: i64) -> Result<(), SyncError> {
+        // The cache first: a listing that refers to a digest implies its manifest is cached.
+        store.cache_manifests(registry_id, &self.fetched).await?;
+        store
+            .sync_repositories(registry_id, &self.repositories)
+            .await?;
+        *self = Batch::default();
+        Ok(())
+    }
+}
+
+/// A tag resolved to its digest, with the manifest when resolving fetched it.
+struct Resolved {
+    tag: String,
+    digest: String,
+    fetched: Option<CachedManifest>,
+}
+
+async fn examine(run: &Run, name: &str) -> Result<Examined, SyncError> {
+    let client = &run.client;
+    let tags = match client.tags(name).await {
+        Ok(tags) => tags,
+        Err(RemoteError::NotFound { .. }) => return Ok(Examined::Gone),
+        Err(e) => return Err(SyncError::remote(&format!("repository {name}"), &e)),
+    };
+    let previous = run.stored.get(name);
+    let resolved: Vec<Option<Resolved>> = futures::stream::iter(tags)
+        .map(|tag| resolve(run, name, previous, tag))
+        .buffered(TAGS_AT_ONCE)
+        .try_collect()
+        .await?;
+    let resolved: Vec<Resolved> = resolved.into_iter().flatten().collect();
+    if run.mode == Mode::Incremental {
+        if let Some(previous) = previous {
+            let same = previous.len() == resolved.len()
+                && resolved
+                    .iter()
+                    .all(|r| previous.get(&r.tag).is_some_and(|p| p.digest == r.digest));
+            if same {
+                return Ok(Examined::Unchanged {
+                    tags: resolved.len(),
+                });
+            }
+        }
+    }
+    let mut manifests = Manifests::new(run, name);
+    for r in &resolved {
+        if let Some(fetched) = &r.fetched {
+            manifests
+                .known
+                .insert(fetched.digest.clone(), fetched.clone());
+        }
+    }
+    let digests: Vec<String> = resolved.iter().map(|r| r.digest.clone()).collect();
+    manifests.load_cached(&digests).await?;
+
+    let mut facts_of: HashMap<String, TagFacts> = HashMap::new();
+    let mut tags = Vec::with_capacity(resolved.len());
+    for r in resolved {
+        if !facts_of.contains_key(&r.digest) {
+            let facts = manifests.facts(&r.digest).await?;
+            facts_of.insert(r.digest.clone(), facts);
+        }
+        let facts = &facts_of[&r.digest];
+        // A tag that still names what it named keeps the time it was first seen.
+        let kept = previous
+            .and_then(|p| p.get(&r.tag))
+            .filter(|p| p.digest == r.digest);
+        tags.push(SyncedTag {
+            name: r.tag,
+            digest: r.digest,
+            media_type: facts.cached.media_type.clone(),
+            manifest: facts.cached.manifest.clone(),
+            size: facts.size,
+            pushed_at: kept.map_or(run.now, |p| p.pushed_at),
+            pushed_at_known: false,
+            platform: facts.platform.clone(),
+            children: facts.children.clone(),
+            facts: facts.facts.clone(),
+        });
+    }
+    Ok(Examined::Changed {
+        repository: SyncedRepository {
+            name: name.to_string(),
+            description: String::new(),
+            tags,
+        },
+        fetched: manifests.fetched,
+    })
+}
+
+/// Finds what `tag` names: a `HEAD` for a tag the catalog has (usually unchanged), a `GET` for
+/// a new one, whose manifest is needed anyway. `None` when the tag vanished meanwhile.
+async fn resolve(
+    run: &Run,
+    name: &str,
+    previous: Option<&HashMap<String, StoredTag>>,
+    tag: String,
+) -> Result<Option<Resolved>, SyncError> {
+    let context = || format!("{name}:{tag}");
+    if previous.is_some_and(|p| p.contains_key(&tag)) {
+        return match run.client.manifest_digest(name, &tag).await {
+            Ok(Some(descriptor)) => Ok(Some(Resolved {
+                digest: descriptor.digest.to_string(),
+                tag,
+                fetched: None,
+            })),
+            Ok(None) | Err(RemoteError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(SyncError::remote(&context(), &e)),
+        };
+    }
+    match run.client.manifest(name, &tag).await {
+        Ok(fetched) => {
+            run.counters.manifests.fetch_add(1, Ordering::Relaxed);
+            Ok(Some(Resolved {
+                digest: fetched.digest.to_string(),
+                tag,
+                fetched: Some(CachedManifest {
+                    digest: fetched.digest.to_string(),
+                    media_type: fetched.media_type,
+                    manifest: fetched.bytes.to_vec(),
+                    config: None,
+                }),
+            }))
+        }
+        Err(RemoteError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(SyncError::remote(&context(), &e)),
+    }
+}
+
+/// What the catalog records for one digest.
+struct TagFacts {
+    cached: CachedManifest,
+    size: i64,
+    platform: Platform,
+    children: Vec<ChildRecord>,
+    facts: ArtifactFacts,
+}
+
+/// The manifests of one repository's examination: from this run, the cache, or the registry.
+struct Manifests<'a> {
+    run: &'a Run,
+    repository: &'a str,
+    known: HashMap<String, CachedManifest>,
+    /// Fetched here and not cached yet (configs added to fetched manifests included).
+    fetched: Vec<CachedManifest>,
+}
+
+impl<'a> Manifests<'a> {
+    fn new(run: &'a Run, repository: &'a str) -> Manifests<'a> {
+        Manifests {
+            run,
+            repository,
+            known: HashMap::new(),
+            fetched: Vec::new(),
+        }
+    }
+
+    async fn load_cached(&mut self, digests: &[String]) -> Result<(), SyncError> {
+        let missing: Vec<String> = digests
+            .iter()
+            .filter(|d| !self.known.contains_key(*d))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        for cached in self
+            .run
+            .store
+            .cached_manifests(self.run.registry_id, &missing)
+            .await?
+        {
+            self.known.insert(cached.digest.clone(), cached);
+        }
+        Ok(())
+    }
+
+    /// The manifest of `digest`, fetched when neither this run nor the cache has it.
+    async fn manifest(&mut self, digest: &str) -> Result<CachedManifest, SyncError> {
+        if let Some(known) = self.known.get(digest) {
+            return Ok(known.clone());
+        }
+        self.load_cached(&[digest.to_string()]).await?;
+        if let Some(known) = self.known.get(digest) {
+            return Ok(known.clone());
+        }
+        let fetched = self
+            .run
+            .client
+            .manifest(self.repository, digest)
+            .await
+            .map_err(|e| SyncError::remote(&format!("{}@{digest}", self.repository), &e))?;
+        self.run.counters.manifests.fetch_add(1, Ordering::Relaxed);
+        let cached = CachedManifest {
+            digest: digest.to_string(),
+            media_type: fetched.media_type,
+            manifest: fetched.bytes.to_vec(),
+            config: None,
+        };
+        self.known.insert(digest.to_string(), cached.clone());
+        self.fetched.push(cached.clone());
+        Ok(cached)
+    }
+
+    /// The manifest of `digest` with its image config, fetching the config once.
+    async fn with_config(
+        &mut self,
+        digest: &str,
+    ) -> Result<(CachedManifest, Manifest, Option<ImageConfig>), SyncError> {
+        let mut cached = self.manifest(digest).await?;
+        let manifest =
+            Manifest::parse(Some(&cached.media_type), &cached.manifest).map_err(|e| {
+                SyncError::Remote(format!(
+                    "{}@{digest}: the registry serves a manifest Berth cannot read: {e}",
+                    self.repository
+                ))
+            })?;
+        let config_descriptor = match (&manifest.kind, &manifest.config) {
+            (ManifestKind::Image, Some(config)) => Some(config.clone()),
+            _ => None,
+        };
+        if let (Some(descriptor), None) = (&config_descriptor, &cached.config) {
+            let bytes = self
+                .run
+                .client
+                .blob(self.repository, &descriptor.digest, MAX_CONFIG_BYTES)
+                .await
+                .map_err(|e| {
+                    SyncError::remote(&format!("{}@{digest}: its config", self.repository), &e)
+                })?;
+            cached.config = Some(bytes.to_vec());
+            self.known.insert(digest.to_string(), cached.clone());
+            match self.fetched.iter_mut().find(|f| f.digest == digest) {
+                Some(entry) => entry.config = cached.config.clone(),
+                None => self.fetched.push(cached.clone()),
+            }
+        }
+        // A config that is not an image config (an artifact's) records no config fields.
+        let config = cached
+            .config
+            .as_deref()
+            .and_then(|bytes| ImageConfig::parse(bytes).ok());
+        Ok((cached, manifest, config))
+    }
+
+    /// The catalog's facts of the manifest `digest`: size, platform and children, config
+    /// fields, layers and history, as a push records them.
+    async fn facts(&mut self, digest: &str) -> Result<TagFacts, SyncError> {
+        let (cached, manifest, config) = self.with_config(digest).await?;
+        let facts = ArtifactFacts::of(&manifest, config.as_ref());
+        let mut size: i64 = manifest
+            .config
+            .iter()
+            .chain(manifest.layers.iter())
+            .map(|d| d.size as i64)
+            .sum();
+        let mut children = Vec::with_capacity(manifest.children.len());
+        for child in &manifest.children {
+            let platform = match &child.platform {
+                Some(p) => Platform {
+                    os: Some(p.os.clone()),
+                    architecture: Some(p.architecture.clone()),
+                    variant: p.variant.clone(),
+                },
+                None => Platform::default(),
+            };
+            // An index weighs what its children weigh, as a pushed index does.
+            let child_digest = child.descriptor.digest.to_string();
+            let child_manifest = self.manifest(&child_digest).await?;
+            if let Ok(parsed) =
+                Manifest::parse(Some(&child_manifest.media_type), &child_manifest.manifest)
+            {
+                size += parsed
+                    .config
+                    .iter()
+                    .chain(parsed.layers.iter())
+                    .map(|d| d.size as i64)
+                    .sum::<i64>();
+            }
+            children.push(ChildRecord {
+                digest: child_digest,
+                media_type: child.descriptor.media_type.clone(),
+                size: child.descriptor.size as i64,
+                platform,
+            });
+        }
+        let platform = match &config {
+            Some(c) => Platform {
+                os: Some(c.os.clone()),
+                architecture: Some(c.architecture.clone()),
+                variant: c.variant.clone(),
+            },
+            None => Platform::default(),
+        };
+        Ok(TagFacts {
+            cached,
+            size,
+            platform,
+            children,
+            facts,
+        })
+    }
+}

@@ -1,0 +1,555 @@
+//! Syncing external registries into the catalog.
+//!
+//! **Architecture invariant:** this crate is the thin join between the registry clients
+//! (`berth-remote`, which knows HTTP and the registry APIs but not the store) and the store
+//! (`berth-store`, whose job queue knows nothing of syncs and whose catalog tables the hosted
+//! registry fills too). It holds no HTTP handlers and no access rules: the REST API asks it to
+//! queue, cancel and describe syncs after deciding who may.
+//!
+//! A sync is a job of kind [`JOB_KIND`] keyed by the registry's id, so at most one runs per
+//! registry across every `berth serve` on the database; a worker that dies loses its lease and
+//! another worker takes the job again. A failed run never empties a catalog: repositories are
+//! removed only after a complete listing.
+
+mod crawl;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_identity::secrets::SecretBox;
+use berth_remote::{CheckReport, DistributionClient, Endpoint, RemoteError, RemoteRegistry};
+use berth_store::external::{SyncRecord, SyncRun};
+use berth_store::jobs::{Enqueued, Job, JobOutcome, Lease};
+use berth_store::registry_records::RegistryRecord;
+use berth_store::{now_millis, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+pub use berth_remote::Settings as RemoteSettings;
+
+/// The job kind of a registry sync; the job's key is the registry's id.
+pub const JOB_KIND: &str = "registry.sync";
+
+/// How many times a sync job is taken before it fails for good: a worker that died holding it
+/// counts as a try.
+const MAX_ATTEMPTS: i64 = 3;
+
+/// How syncs run.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// Between scheduled syncs of a registry that sets no interval of its own.
+    pub default_interval: Duration,
+    /// Syncs running at once in this process.
+    pub workers: usize,
+    /// How long a worker holds a job without renewing it; a worker that died is replaced
+    /// after this long.
+    pub lease: Duration,
+    /// How often the scheduler looks for registries due a sync.
+    pub scheduler_tick: Duration,
+    /// How long an idle worker waits before looking for queued jobs again (jobs queued by
+    /// this process wake it at once).
+    pub poll: Duration,
+    /// Repositories examined at once within one sync.
+    pub concurrency: usize,
+    /// The registry clients' timeouts, retries and per-registry request limit.
+    pub remote: RemoteSettings,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            default_interval: Duration::from_secs(600),
+            workers: 2,
+            lease: Duration::from_secs(60),
+            scheduler_tick: Duration::from_secs(15),
+            poll: Duration::from_secs(2),
+            concurrency: 8,
+            remote: RemoteSettings::default(),
+        }
+    }
+}
+
+/// A full sync rewrites every repository's listing; an incremental one skips repositories
+/// whose tags and digests did not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Full,
+    Incremental,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Incremental => "incremental",
+        }
+    }
+}
+
+/// What a sync job carries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Payload {
+    mode: Mode,
+    /// Who asked: a user's name, or `scheduler`.
+    requested_by: String,
+}
+
+/// How far a running sync is, as its job's progress column holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub repositories_seen: u64,
+    /// Known once the listing is complete.
+    pub repositories_total: Option<u64>,
+    pub manifests_fetched: u64,
+}
+
+/// The live counters behind [`Progress`], shared by a run's tasks.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub seen: AtomicU64,
+    pub total: AtomicU64,
+    pub listed: AtomicBool,
+    pub manifests: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> Progress {
+        Progress {
+            repositories_seen: self.seen.load(Ordering::Relaxed),
+            repositories_total: self
+                .listed
+                .load(Ordering::Relaxed)
+                .then(|| self.total.load(Ordering::Relaxed)),
+            manifests_fetched: self.manifests.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A registry's sync state.
+#[derive(Debug, Clone)]
+pub struct SyncStatus {
+    /// The queued or running sync, else the latest one.
+    pub job: Option<Job>,
+    pub mode: Option<Mode>,
+    /// The queued or running sync's progress.
+    pub progress: Option<Progress>,
+    pub record: Option<SyncRecord>,
+    /// When the scheduler queues the next sync (milliseconds); `None` when none is scheduled.
+    pub next_at: Option<i64>,
+}
+
+impl SyncStatus {
+    /// Whether a sync is queued or running.
+    pub fn is_live(&self) -> bool {
+        self.job.as_ref().is_some_and(|j| j.state.is_live())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("the hosted registry is Berth's own and is not synced")]
+    Hosted,
+    #[error("the stored password of registry `{0}` cannot be decrypted with this data dir's key")]
+    Credentials(String),
+    #[error("registry URL `{0}` is not a valid URL")]
+    Url(String),
+    #[error("{0}")]
+    Remote(String),
+    #[error("cancelled")]
+    Cancelled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    pub(crate) fn remote(context: &str, error: &RemoteError) -> SyncError {
+        let text = berth_remote::error_chain(error);
+        if context.is_empty() {
+            SyncError::Remote(text)
+        } else {
+            SyncError::Remote(format!("{context}: {text}"))
+        }
+    }
+}
+
+/// Queues, runs, schedules and describes registry syncs.
+#[derive(Clone)]
+pub struct SyncService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    secrets: Arc<SecretBox>,
+    settings: SyncSettings,
+    /// Names this process's workers uniquely among every process on the database.
+    process: String,
+    /// Wakes idle workers when this process queues a job.
+    wake: tokio::sync::Notify,
+}
+
+impl SyncService {
+    pub fn new(store: Store, secrets: Arc<SecretBox>, settings: SyncSettings) -> SyncService {
+        SyncService {
+            inner: Arc::new(Inner {
+                store,
+                secrets,
+                settings,
+                process: uuid::Uuid::new_v4().simple().to_string(),
+                wake: tokio::sync::Notify::new(),
+            }),
+        }
+    }
+
+    pub fn settings(&self) -> &SyncSettings {
+        &self.inner.settings
+    }
+
+    /// The client for `registry`, with its stored credentials.
+    pub fn client(&self, registry: &RegistryRecord) -> Result<Arc<dyn RemoteRegistry>, SyncError> {
+        if registry.is_hosted() {
+            return Err(SyncError::Hosted);
+        }
+        let url =
+            url::Url::parse(&registry.url).map_err(|_| SyncError::Url(registry.url.clone()))?;
+        let mut endpoint = Endpoint::new(url).with_follow(follow_list(&registry.follow));
+        endpoint.insecure = registry.insecure;
+        if let Some(sealed) = &registry.secret {
+            let password = self
+                .inner
+                .secrets
+                .unseal(sealed)
+                .map_err(|_| SyncError::Credentials(registry.name.clone()))?;
+            endpoint = endpoint.with_credentials(&registry.username, &password);
+        } else if !registry.username.is_empty() {
+            endpoint.username = Some(registry.username.clone());
+        }
+        let client = DistributionClient::new(endpoint, self.inner.settings.remote.clone())
+            .map_err(|e| SyncError::remote("", &e))?;
+        Ok(Arc::new(client))
+    }
+
+    /// Reaches the registry with its credentials and checks that it can be listed as
+    /// configured: the health check.
+    pub async fn check(&self, registry: &RegistryRecord) -> Result<CheckReport, SyncError> {
+        let client = self.client(registry)?;
+        client.check().await.map_err(|e| SyncError::remote("", &e))
+    }
+
+    /// Queues a sync of `registry`, or answers the one already queued or running.
+    pub async fn request(
+        &self,
+        registry: &RegistryRecord,
+        mode: Mode,
+        requested_by: &str,
+    ) -> Result<Enqueued, SyncError> {
+        if registry.is_hosted() {
+            return Err(SyncError::Hosted);
+        }
+        let payload = serde_json::to_string(&Payload {
+            mode,
+            requested_by: requested_by.to_string(),
+        })
+        .expect("a payload serialises");
+        let enqueued = self
+            .inner
+            .store
+            .enqueue_job(
+                JOB_KIND,
+                &registry.id.to_string(),
+                &payload,
+                now_millis(),
+                MAX_ATTEMPTS,
+            )
+            .await?;
+        self.inner.wake.notify_one();
+        Ok(enqueued)
+    }
+
+    /// Asks the queued or running sync of `registry` to stop; `None` when none is live.
+    pub async fn cancel(&self, registry: &RegistryRecord) -> Result<Option<Job>, SyncError> {
+        let Some(job) = self
+            .inner
+            .store
+            .latest_job(JOB_KIND, &registry.id.to_string())
+            .await?
+            .filter(|j| j.state.is_live())
+        else {
+            return Ok(None);
+        };
+        Ok(self.inner.store.request_job_cancel(job.id).await?)
+    }
+
+    /// `registry`'s sync state.
+    pub async fn status(&self, registry: &RegistryRecord) -> Result<SyncStatus, SyncError> {
+        if registry.is_hosted() {
+            return Err(SyncError::Hosted);
+        }
+        let store = &self.inner.store;
+        let job = store.latest_job(JOB_KIND, &registry.id.to_string()).await?;
+        let record = store.sync_record(registry.id).await?;
+        let live = job.as_ref().filter(|j| j.state.is_live());
+        let mode = job
+            .as_ref()
+            .and_then(|j| serde_json::from_str::<Payload>(&j.payload).ok())
+            .map(|p| p.mode);
+        let progress = live.map(|j| serde_json::from_str(&j.progress).unwrap_or_default());
+        let next_at = self.interval(registry).map(|interval| {
+            let last = record.as_ref().and_then(|r| r.last_started_at);
+            last.map_or_else(now_millis, |t| t + interval.as_millis() as i64)
+        });
+        Ok(SyncStatus {
+            job,
+            mode,
+            progress,
+            record,
+            next_at,
+        })
+    }
+
+    /// The time between `registry`'s scheduled syncs; `None` when it has none.
+    pub fn interval(&self, registry: &RegistryRecord) -> Option<Duration> {
+        match registry.sync_interval_seconds {
+            Some(0) => None,
+            Some(seconds) => Some(Duration::from_secs(seconds.max(1) as u64)),
+            None => Some(self.inner.settings.default_interval),
+        }
+    }
+
+    /// Starts the workers and the scheduler on the current runtime.
+    pub fn start(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut tasks = Vec::new();
+        for n in 0..self.inner.settings.workers.max(1) {
+            let service = self.clone();
+            let worker = format!("{}/{n}", self.inner.process);
+            tasks.push(tokio::spawn(async move { service.work(worker).await }));
+        }
+        let service = self.clone();
+        tasks.push(tokio::spawn(async move { service.schedule().await }));
+        tasks
+    }
+
+    /// A worker: takes sync jobs one at a time, for ever.
+    async fn work(&self, worker: String) {
+        let settings = &self.inner.settings;
+        loop {
+            match self
+                .inner
+                .store
+                .claim_job(&[JOB_KIND], &worker, settings.lease)
+                .await
+            {
+                Ok(Some(job)) => self.run(job, &worker).await,
+                Ok(None) => {
+                    let _ = tokio::time::timeout(settings.poll, self.inner.wake.notified()).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot look for sync jobs");
+                    tokio::time::sleep(settings.poll).await;
+                }
+            }
+        }
+    }
+
+    /// Runs one claimed sync job to its end, renewing its lease as it goes.
+    async fn run(&self, job: Job, worker: &str) {
+        let store = &self.inner.store;
+        let payload: Payload = match serde_json::from_str(&job.payload) {
+            Ok(payload) => payload,
+            Err(error) => {
+                let reason = format!("the job's payload is not a sync request: {error}");
+                finish(store, &job, worker, JobOutcome::Failed(reason)).await;
+                return;
+            }
+        };
+        let registry = match job.key.parse::<i64>() {
+            Ok(id) => store.registry_by_id(id).await,
+            Err(_) => Ok(None),
+        };
+        let registry = match registry {
+            Ok(Some(registry)) => registry,
+            Ok(None) => {
+                let reason = "the registry no longer exists".to_string();
+                finish(store, &job, worker, JobOutcome::Failed(reason)).await;
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, job = job.id, "cannot read the registry of a sync job");
+                return;
+            }
+        };
+        let counters = Arc::new(Counters::default());
+        let stop = CancellationToken::new();
+        let lost = Arc::new(AtomicBool::new(false));
+        let keeper = tokio::spawn(keep_lease(
+            store.clone(),
+            job.id,
+            worker.to_string(),
+            self.inner.settings.lease,
+            counters.clone(),
+            stop.clone(),
+            lost.clone(),
+        ));
+        let started_at = now_millis();
+        tracing::info!(registry = %registry.name, mode = payload.mode.as_str(), "sync started");
+        let result = match store
+            .record_sync_start(registry.id, payload.mode.as_str(), started_at)
+            .await
+        {
+            Ok(()) => {
+                tokio::select! {
+                    result = crawl::run(self, &registry, payload.mode, counters.clone()) => result,
+                    _ = stop.cancelled() => Err(SyncError::Cancelled),
+                }
+            }
+            Err(error) => Err(error.into()),
+        };
+        keeper.abort();
+        if lost.load(Ordering::SeqCst) {
+            tracing::warn!(registry = %registry.name, "sync lease lost; another worker holds it");
+            return;
+        }
+        let finished_at = now_millis();
+        let reason = result.as_ref().err().map(ToString::to_string);
+        let run = SyncRun {
+            registry_id: registry.id,
+            mode: payload.mode.as_str(),
+            started_at,
+            finished_at,
+            outcome: match &result {
+                Ok(counts) => Ok(*counts),
+                Err(_) => Err(reason.as_deref().unwrap_or_default()),
+            },
+        };
+        if let Err(error) = store.record_sync_outcome(&run).await {
+            tracing::warn!(%error, registry = %registry.name, "cannot record a sync's outcome");
+        }
+        let outcome = match result {
+            Ok(counts) => {
+                tracing::info!(
+                    registry = %registry.name,
+                    repositories = counts.repositories,
+                    tags = counts.tags,
+                    manifests_fetched = counts.manifests_fetched,
+                    elapsed_ms = finished_at - started_at,
+                    "sync succeeded"
+                );
+                JobOutcome::Succeeded
+            }
+            Err(SyncError::Cancelled) => JobOutcome::Cancelled,
+            Err(error) => {
+                tracing::warn!(registry = %registry.name, %error, "sync failed");
+                JobOutcome::Failed(error.to_string())
+            }
+        };
+        // The last progress stays on the finished job, for the status of the latest sync.
+        let _ = store
+            .renew_job(
+                job.id,
+                worker,
+                self.inner.settings.lease,
+                Some(&progress_json(&counters)),
+            )
+            .await;
+        finish(store, &job, worker, outcome).await;
+    }
+
+    /// The scheduler: queues a sync of each external registry whose interval has passed
+    /// since its last sync started. Every process runs one; the job queue's one-live-job rule
+    /// keeps them from queueing twice.
+    async fn schedule(&self) {
+        let mut tick = tokio::time::interval(self.inner.settings.scheduler_tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(error) = self.queue_due().await {
+                tracing::warn!(%error, "cannot schedule registry syncs");
+            }
+        }
+    }
+
+    /// Queues the syncs that are due now.
+    pub async fn queue_due(&self) -> Result<usize, SyncError> {
+        let store = &self.inner.store;
+        let now = now_millis();
+        let mut queued = 0;
+        for registry in store.external_registries().await? {
+            let Some(interval) = self.interval(&registry) else {
+                continue;
+            };
+            let record = store.sync_record(registry.id).await?;
+            let last = record.as_ref().and_then(|r| r.last_started_at);
+            if last.is_some_and(|t| now - t < interval.as_millis() as i64) {
+                continue;
+            }
+            // A registry never fully synced gets a full sync; after that, incremental ones.
+            let mode = match record.and_then(|r| r.last_full_succeeded_at) {
+                Some(_) => Mode::Incremental,
+                None => Mode::Full,
+            };
+            if self.request(&registry, mode, "scheduler").await?.created {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+}
+
+/// The follow list as stored (one entry per line) as the client takes it.
+pub fn follow_list(stored: &str) -> Vec<String> {
+    stored
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn progress_json(counters: &Counters) -> String {
+    serde_json::to_string(&counters.snapshot()).expect("progress serialises")
+}
+
+async fn finish(store: &Store, job: &Job, worker: &str, outcome: JobOutcome) {
+    match store.finish_job(job.id, worker, outcome).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(job = job.id, "a sync job was taken over before it finished"),
+        Err(error) => tracing::warn!(%error, job = job.id, "cannot finish a sync job"),
+    }
+}
+
+/// Renews the job's lease every third of its length with the run's progress, until aborted.
+/// A cancel request stops the run; a lost lease (another worker took the job over) too.
+async fn keep_lease(
+    store: Store,
+    job: i64,
+    worker: String,
+    lease: Duration,
+    counters: Arc<Counters>,
+    stop: CancellationToken,
+    lost: Arc<AtomicBool>,
+) {
+    let every = (lease / 3).max(Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(every).await;
+        match store
+            .renew_job(job, &worker, lease, Some(&progress_json(&counters)))
+            .await
+        {
+            Ok(Lease::Held) => {}
+            Ok(Lease::CancelRequested) => stop.cancel(),
+            Ok(Lease::Lost) => {
+                lost.store(true, Ordering::SeqCst);
+                stop.cancel();
+                return;
+            }
+            Err(error) => tracing::warn!(%error, job, "cannot renew a sync job's lease"),
+        }
+    }
+}
