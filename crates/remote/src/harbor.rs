@@ -1206,6 +1206,26 @@ mod tests {
     }
 
     #[test]
+    fn artifacts_without_tags_extras_or_scans_still_read() {
+        // Harbor sends `null` for empty lists and leaves out what it has not got.
+        let wire: WireArtifact = serde_json::from_value(serde_json::json!({
+            "id": 8,
+            "digest": "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+            "tags": null,
+            "extra_attrs": null
+        }))
+        .unwrap();
+        let artifact = wire.into_artifact().unwrap();
+        assert!(artifact.tags.is_empty() && artifact.scan_overview.is_empty());
+        assert_eq!(artifact.extra_attrs, ExtraAttrs::default());
+        assert_eq!((artifact.size, artifact.push_time), (0, None));
+
+        let broken: WireArtifact =
+            serde_json::from_value(serde_json::json!({"id": 9, "digest": "md5:abc"})).unwrap();
+        assert!(broken.into_artifact().unwrap_err().contains("artifact 9"));
+    }
+
+    #[test]
     fn secrets_do_not_show_in_debug() {
         let robot = CreatedRobot {
             id: 1,
