@@ -20,8 +20,8 @@
 //! router decodes the path once before matching it and decodes the repository name again
 //! itself.
 //!
-//! Robot secrets live in [`Secret`], whose `Debug` does not show them; neither they nor the
-//! password reach an error message or a log.
+//! Robot secrets live in [`Secret`](crate::harbor::Secret), whose `Debug` does not show them;
+//! neither they nor the password reach an error message or a log.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
