@@ -109,6 +109,28 @@ impl Session {
         &self.http
     }
 
+    /// Whether a username is configured.
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// The Basic `Authorization` value (marked sensitive), for APIs such as Harbor's REST API
+    /// that want it on every request instead of challenging for it.
+    pub fn basic_header(&self) -> Option<HeaderValue> {
+        self.credentials.as_ref().map(Credentials::basic_header)
+    }
+
+    /// `text` with the configured password cut out, for text a server wrote (an error message
+    /// may quote a request back), so that it cannot reach an error or a log.
+    pub fn redact(&self, text: &str) -> String {
+        match &self.credentials {
+            Some(credentials) if !credentials.password.is_empty() => {
+                text.replace(&credentials.password, "<redacted>")
+            }
+            _ => text.to_string(),
+        }
+    }
+
     /// How the registry let us in, as far as requests so far have shown.
     pub fn authentication(&self) -> Authentication {
         match &*self.scheme.lock().expect("scheme lock") {

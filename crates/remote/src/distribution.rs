@@ -34,10 +34,10 @@ fn manifest_accept() -> String {
 
 /// The follow list, parsed: repository names and catalog prefixes.
 #[derive(Debug, Clone, Default)]
-struct Follow {
-    repositories: Vec<String>,
+pub(crate) struct Follow {
+    pub repositories: Vec<String>,
     /// Each ends in `/`.
-    prefixes: Vec<String>,
+    pub prefixes: Vec<String>,
 }
 
 impl Follow {
@@ -57,8 +57,20 @@ impl Follow {
         Ok(follow)
     }
 
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.repositories.is_empty() && self.prefixes.is_empty()
+    }
+
+    /// How `check` reports this list.
+    pub fn listing(&self) -> Listing {
+        if self.is_empty() {
+            Listing::Catalog
+        } else {
+            Listing::Followed {
+                repositories: self.repositories.len(),
+                prefixes: self.prefixes.len(),
+            }
+        }
     }
 }
 
@@ -117,6 +129,31 @@ impl DistributionClient {
 
     fn settings(&self) -> &Settings {
         self.session.http().settings()
+    }
+
+    /// The base URL, ending in `/`, without credentials: where other APIs of the same
+    /// registry (Harbor's `/api/v2.0/`) are found.
+    pub(crate) fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The session, so that other APIs of the same registry share its HTTP core (one
+    /// connection pool, one concurrency limit) and its credentials.
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub(crate) fn follow(&self) -> &Follow {
+        &self.follow
+    }
+
+    /// `GET /v2/` with the configured credentials; the `Docker-Distribution-API-Version` it
+    /// answers with.
+    pub(crate) async fn api_version(&self) -> Result<Option<String>, RemoteError> {
+        let answer = self.ping().await?;
+        Ok(answer
+            .header("docker-distribution-api-version")
+            .map(str::to_string))
     }
 
     /// `<base>v2/<path>`; `path` has been checked against the name grammar by the caller.
@@ -355,19 +392,8 @@ impl DistributionClient {
 #[async_trait]
 impl RemoteRegistry for DistributionClient {
     async fn check(&self) -> Result<CheckReport, RemoteError> {
-        let answer = self.ping().await?;
-        let api_version = answer
-            .header("docker-distribution-api-version")
-            .map(str::to_string);
-        drop(answer);
-        let listing = if self.follow.is_empty() {
-            Listing::Catalog
-        } else {
-            Listing::Followed {
-                repositories: self.follow.repositories.len(),
-                prefixes: self.follow.prefixes.len(),
-            }
-        };
+        let api_version = self.api_version().await?;
+        let listing = self.follow.listing();
         if self.follow.repositories.is_empty() || !self.follow.prefixes.is_empty() {
             // The catalog is needed: see that it answers, with one name.
             let url = self.url("_catalog?n=1");

@@ -110,8 +110,10 @@ impl Answer {
     }
 }
 
-/// `: CODE: message` from an OCI error envelope, or a short plain-text body; empty otherwise.
-fn error_detail(body: &[u8]) -> String {
+/// `: CODE: message` from an error envelope (`{"errors":[{"code","message"}]}`, which the OCI
+/// distribution API and Harbor's REST API share; several entries are joined with `; `), or a
+/// short plain-text body; empty otherwise.
+pub(crate) fn error_detail(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct Envelope {
         errors: Vec<Entry>,
@@ -124,12 +126,23 @@ fn error_detail(body: &[u8]) -> String {
         message: String,
     }
     if let Ok(envelope) = serde_json::from_slice::<Envelope>(body) {
-        if let Some(first) = envelope.errors.first() {
-            return match (first.code.is_empty(), first.message.is_empty()) {
-                (false, false) => format!(": {}: {}", first.code, first.message),
-                (false, true) => format!(": {}", first.code),
-                (true, false) => format!(": {}", first.message),
-                (true, true) => String::new(),
+        let entries: Vec<String> = envelope
+            .errors
+            .iter()
+            .filter_map(
+                |entry| match (entry.code.is_empty(), entry.message.is_empty()) {
+                    (false, false) => Some(format!("{}: {}", entry.code, entry.message)),
+                    (false, true) => Some(entry.code.clone()),
+                    (true, false) => Some(entry.message.clone()),
+                    (true, true) => None,
+                },
+            )
+            .collect();
+        if !envelope.errors.is_empty() {
+            return if entries.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", entries.join("; "))
             };
         }
     }
@@ -351,6 +364,12 @@ mod tests {
             error_detail(b"404 page not found\n"),
             ": 404 page not found"
         );
+        // Harbor may send several entries; each says something.
+        assert_eq!(
+            error_detail(br#"{"errors":[{"code":"BAD_REQUEST","message":"a"},{"code":"","message":"b"},{}]}"#),
+            ": BAD_REQUEST: a; b"
+        );
+        assert_eq!(error_detail(br#"{"errors":[{}]}"#), "");
         assert_eq!(error_detail(b"<html><body>nope</body></html>"), "");
         assert_eq!(error_detail(b""), "");
     }

@@ -1,6 +1,8 @@
 //! Clients of external registries: HTTP, authentication, retries and the registry APIs
-//! (the OCI distribution API as CNCF Distribution serves it, and later Harbor, Quay, GHCR
-//! behind the same [`RemoteRegistry`] trait).
+//! behind one [`RemoteRegistry`] trait: the OCI distribution API as CNCF Distribution serves
+//! it ([`DistributionClient`]), and Harbor ([`HarborClient`]), whose REST API v2.0 adds
+//! projects, repository statistics, artifacts with scan overviews and robot accounts to the
+//! distribution API it also serves. Quay and GHCR may follow.
 //!
 //! **Architecture invariant:** this crate knows nothing of Berth's store, tenancy or access
 //! rules. It is handed an [`Endpoint`] (URL, credentials, TLS settings, the repositories to
@@ -15,6 +17,8 @@ mod auth;
 pub mod distribution;
 /// What can go wrong, worded for people.
 pub mod error;
+/// `HarborClient`: Harbor's REST API v2.0 beside its distribution API (kind `harbor`).
+pub mod harbor;
 /// `Link` and `WWW-Authenticate` header grammars.
 pub mod headers;
 /// The one HTTP core: a client per registry, timeouts, retries, a concurrency limit.
@@ -32,6 +36,7 @@ use futures::Stream;
 
 pub use distribution::DistributionClient;
 pub use error::{error_chain, RemoteError};
+pub use harbor::HarborClient;
 
 /// Where a registry is and how to talk to it.
 #[derive(Clone)]
@@ -111,7 +116,8 @@ pub struct Settings {
     /// jitter), capped by `max_backoff`, unless the registry sent `Retry-After`.
     pub backoff_base: Duration,
     pub max_backoff: Duration,
-    /// `n` for catalog and tag pages.
+    /// `n` for catalog and tag pages; `page_size` for Harbor's REST listings, where the API
+    /// allows at most 100.
     pub page_size: usize,
 }
 
@@ -210,7 +216,7 @@ pub struct CheckReport {
     pub api_version: Option<String>,
 }
 
-/// A client of one external registry. Every kind (Distribution, OCI, later Harbor, Quay,
+/// A client of one external registry. Every kind (Distribution, OCI, Harbor, later Quay,
 /// GHCR) implements it; callers hold it as `Arc<dyn RemoteRegistry>`.
 #[async_trait]
 pub trait RemoteRegistry: Send + Sync {
