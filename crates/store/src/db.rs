@@ -197,20 +197,38 @@ fn connect_error(error: sqlx::Error) -> StoreError {
 /// registries, workspaces) bump a generation: they are rare and the model reloads them whole.
 /// Repository changes (pushes, deletes, pull counts, descriptions) name the repository, which
 /// the model reloads alone.
+///
+/// A repository change stays pending until the reader that applied it says so with
+/// [`CatalogChanges::acknowledge`]. So a reader that is dropped halfway (the request of a
+/// client that went away) loses nothing, and a second reader sees the change still pending,
+/// and waits for the first rather than answer from a model that lacks it.
 #[derive(Debug, Default)]
 pub struct CatalogChanges {
     tenancy_generation: std::sync::atomic::AtomicU64,
     principals_generation: std::sync::atomic::AtomicU64,
-    repositories: std::sync::Mutex<RepositoryChanges>,
+    repositories: std::sync::Mutex<PendingRepositories>,
 }
 
-/// Repositories changed since a reader last took them.
+/// Each pending repository with the number of its latest change, so acknowledging a
+/// snapshot keeps a change recorded again after the snapshot was taken.
+#[derive(Debug, Default)]
+struct PendingRepositories {
+    /// The number of the latest change recorded.
+    last: u64,
+    tags: std::collections::HashMap<i64, u64>,
+    summaries: std::collections::HashMap<i64, u64>,
+}
+
+/// Repositories changed and not yet applied, as [`CatalogChanges::pending_repositories`]
+/// found them.
 #[derive(Debug, Default)]
 pub struct RepositoryChanges {
     /// Tags or manifests changed: reload the repository with its tag names.
     pub tags: std::collections::HashSet<i64>,
     /// Only summary fields changed (pull counts, the description): the tag names stand.
     pub summaries: std::collections::HashSet<i64>,
+    /// The number of the latest change this snapshot covers.
+    upto: u64,
 }
 
 impl RepositoryChanges {
@@ -239,13 +257,19 @@ impl CatalogChanges {
     }
 
     pub(crate) fn repositories_changed(&self, ids: impl IntoIterator<Item = i64>) {
-        let mut changed = self.repositories.lock().expect("catalog changes lock");
-        changed.tags.extend(ids);
+        let mut pending = self.repositories.lock().expect("catalog changes lock");
+        pending.last += 1;
+        let number = pending.last;
+        pending.tags.extend(ids.into_iter().map(|id| (id, number)));
     }
 
     pub(crate) fn summaries_changed(&self, ids: impl IntoIterator<Item = i64>) {
-        let mut changed = self.repositories.lock().expect("catalog changes lock");
-        changed.summaries.extend(ids);
+        let mut pending = self.repositories.lock().expect("catalog changes lock");
+        pending.last += 1;
+        let number = pending.last;
+        pending
+            .summaries
+            .extend(ids.into_iter().map(|id| (id, number)));
     }
 
     /// Increases with every committed change to spaces, bindings, registries or workspaces.
@@ -254,28 +278,73 @@ impl CatalogChanges {
             .load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Whether any repository changed since the last `take_repositories`.
+    /// Whether any repository change is pending: recorded and not yet acknowledged.
     pub fn has_repository_changes(&self) -> bool {
-        !self
-            .repositories
-            .lock()
-            .expect("catalog changes lock")
-            .is_empty()
+        let pending = self.repositories.lock().expect("catalog changes lock");
+        !pending.tags.is_empty() || !pending.summaries.is_empty()
     }
 
-    /// Records again changes a reader took but failed to apply.
-    pub fn requeue(&self, changes: RepositoryChanges) {
-        let mut changed = self.repositories.lock().expect("catalog changes lock");
-        changed.tags.extend(changes.tags);
-        changed.summaries.extend(changes.summaries);
-    }
-
-    /// The repositories changed since the last call, which the caller now owns applying.
-    pub fn take_repositories(&self) -> RepositoryChanges {
-        let mut changed = self.repositories.lock().expect("catalog changes lock");
-        let mut taken = std::mem::take(&mut *changed);
+    /// The repositories changed and not yet acknowledged. They stay pending: the caller
+    /// acknowledges them once it has applied them.
+    pub fn pending_repositories(&self) -> RepositoryChanges {
+        let pending = self.repositories.lock().expect("catalog changes lock");
+        let tags: std::collections::HashSet<i64> = pending.tags.keys().copied().collect();
         // A full reload covers a summary change of the same repository.
-        taken.summaries.retain(|id| !taken.tags.contains(id));
+        let summaries = pending
+            .summaries
+            .keys()
+            .copied()
+            .filter(|id| !tags.contains(id))
+            .collect();
+        RepositoryChanges {
+            tags,
+            summaries,
+            upto: pending.last,
+        }
+    }
+
+    /// Ends what `changes` holds: every change it covers has been applied. A repository
+    /// changed again since `changes` was taken stays pending.
+    pub fn acknowledge(&self, changes: &RepositoryChanges) {
+        let mut pending = self.repositories.lock().expect("catalog changes lock");
+        pending.tags.retain(|_, number| *number > changes.upto);
+        pending.summaries.retain(|_, number| *number > changes.upto);
+    }
+
+    /// The pending repositories, acknowledged at once: for a caller that only wants to know
+    /// what changed.
+    pub fn take_repositories(&self) -> RepositoryChanges {
+        let taken = self.pending_repositories();
+        self.acknowledge(&taken);
         taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_stay_pending_until_acknowledged() {
+        let changes = CatalogChanges::default();
+        changes.repositories_changed([1, 2]);
+        changes.summaries_changed([2, 3]);
+        let pending = changes.pending_repositories();
+        assert_eq!(pending.tags, [1, 2].into());
+        assert_eq!(pending.summaries, [3].into(), "a reload covers the summary");
+        assert!(changes.has_repository_changes(), "seen is not yet applied");
+        assert_eq!(changes.pending_repositories().tags, [1, 2].into());
+
+        // While the reader applies them, repository 1 changes again and 4 changes.
+        changes.repositories_changed([1]);
+        changes.summaries_changed([4]);
+        changes.acknowledge(&pending);
+        let rest = changes.pending_repositories();
+        assert_eq!(rest.tags, [1].into(), "the later change of 1 stays");
+        assert_eq!(rest.summaries, [4].into());
+
+        changes.acknowledge(&rest);
+        assert!(!changes.has_repository_changes());
+        assert!(changes.take_repositories().is_empty());
     }
 }

@@ -9,7 +9,10 @@
 //! Why it is never stale: every store write that changes what the list shows records itself
 //! in `Store::catalog_changes` after it commits, and [`ImageList::read`] applies those changes
 //! before it answers. A request that follows a push or a binding change therefore sees it.
-//! Refreshes are serialised, so an older read of a repository never overwrites a newer one.
+//! Refreshes are serialised, so an older read of a repository never overwrites a newer one,
+//! and a change stays pending until a refresh has put it in the index, so a read never
+//! answers from an index that lacks a change it follows, even while another read is applying
+//! it or after that read was dropped halfway.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
@@ -54,7 +57,7 @@ impl ImageList {
             // Changes recorded from here on are applied by the next `read`; applying a change
             // twice is harmless, missing one is not.
             let generation = catalog.store.catalog_changes().tenancy_generation();
-            catalog.store.catalog_changes().take_repositories();
+            let covered = catalog.store.catalog_changes().pending_repositories();
             catalog.reload_spaces().await?;
             let mut after = 0;
             loop {
@@ -72,6 +75,7 @@ impl ImageList {
                 after = last;
             }
             catalog.generation.store(generation, Ordering::SeqCst);
+            catalog.store.catalog_changes().acknowledge(&covered);
         }
         catalog.loaded_in = started.elapsed();
         tracing::info!(
@@ -92,6 +96,13 @@ impl ImageList {
     }
 
     /// The index, after applying every change the store recorded so far.
+    ///
+    /// A change counts as applied only once it is in the index: the generation is stored,
+    /// and repository changes acknowledged, after the reload. Until then every other read
+    /// sees the change pending and queues behind the refresh under way, instead of
+    /// answering from the index without it. And a refresh that stops halfway, with an error
+    /// or because its request was dropped (hyper drops the handler of a client that went
+    /// away, wherever it waits), leaves the change pending for the next read.
     pub async fn read(&self) -> Result<RwLockReadGuard<'_, ImageListIndex>, StoreError> {
         let changes = self.store.catalog_changes();
         let stale = || {
@@ -106,13 +117,10 @@ impl ImageList {
                 self.reload_spaces().await?;
                 self.generation.store(generation, Ordering::SeqCst);
             }
-            let changed = changes.take_repositories();
+            let changed = changes.pending_repositories();
             if !changed.is_empty() {
-                if let Err(e) = self.reload_repositories(&changed).await {
-                    // Put them back so the next request tries again.
-                    changes.requeue(changed);
-                    return Err(e);
-                }
+                self.reload_repositories(&changed).await?;
+                changes.acknowledge(&changed);
             }
         }
         Ok(self.index.read().expect("catalog index lock"))
@@ -161,4 +169,159 @@ fn host_of(space: &CatalogSpace, hosted: &str) -> String {
         return hosted.to_string();
     }
     crate::host_of_url(&space.registry_url)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::Poll;
+
+    use berth_store::audit::NewAuditEvent;
+    use berth_store::hosted::Platform;
+    use berth_store::registry_records::{NewRegistry, RegistryOwner};
+    use berth_store::repositories::{SyncedRepository, SyncedTag};
+
+    use super::*;
+
+    fn event(target: &str) -> NewAuditEvent<'_> {
+        NewAuditEvent {
+            actor: "test",
+            action: "test.setup",
+            target,
+            ..Default::default()
+        }
+    }
+
+    /// A store with a platform registry and a public space `ext` in it, and the image list
+    /// loaded from it. Answers the registry's id.
+    async fn catalog() -> (tempfile::TempDir, Store, ImageList, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("berth.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let registry = store
+            .create_registry(
+                NewRegistry {
+                    owner: RegistryOwner::Platform,
+                    name: "mirror",
+                    kind: "distribution",
+                    url: "https://mirror.example.com",
+                    username: "",
+                    secret: None,
+                    insecure: false,
+                    description: "",
+                },
+                &event("mirror"),
+            )
+            .await
+            .unwrap();
+        store
+            .create_space(registry.id, "ext", true, "", &event("mirror/ext"))
+            .await
+            .unwrap();
+        let list = ImageList::load(store.clone(), "berth.test".into())
+            .await
+            .unwrap();
+        (dir, store, list, registry.id)
+    }
+
+    /// Syncs `ext/nginx` into the registry and answers its id, once the list holds it.
+    async fn nginx(store: &Store, registry: i64, list: &ImageList) -> i64 {
+        let tag = SyncedTag {
+            name: "latest".into(),
+            digest: format!("sha256:{:064x}", 1),
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            manifest: b"{}".to_vec(),
+            size: 1000,
+            pushed_at: 1_000,
+            platform: Platform {
+                os: Some("linux".into()),
+                architecture: Some("amd64".into()),
+                variant: None,
+            },
+            children: Vec::new(),
+        };
+        let repository = SyncedRepository {
+            name: "ext/nginx".into(),
+            description: String::new(),
+            tags: vec![tag],
+        };
+        store
+            .sync_repositories(registry, &[repository])
+            .await
+            .unwrap();
+        assert_eq!(count(list).await, 1);
+        store
+            .catalog_repository(registry, "ext/nginx")
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    /// How many repositories a read finds; the index lock is let go before it returns.
+    async fn count(list: &ImageList) -> usize {
+        list.read().await.unwrap().repository_count()
+    }
+
+    /// The refresh is caught waiting for the database by polling a read once, which now and
+    /// then finds the database so quick that the read completes at once: then it is tried
+    /// again, with the repository synced anew.
+    const ATTEMPTS: usize = 50;
+
+    // A request whose client goes away is dropped wherever it waits, as hyper drops the
+    // handler of a closed connection: here in the middle of applying a delete. The next read
+    // must still apply it. (The console's own list request after a delete is cut off like
+    // this when the page navigates again at once.)
+    #[tokio::test]
+    async fn a_refresh_dropped_midway_is_done_by_the_next_read() {
+        let (_dir, store, list, registry) = catalog().await;
+        for _ in 0..ATTEMPTS {
+            let id = nginx(&store, registry, &list).await;
+            assert!(store
+                .delete_repository(id, &event("ext/nginx"))
+                .await
+                .unwrap());
+            let mut dropped = Box::pin(count(&list));
+            // The first poll starts the refresh, which then waits for the database.
+            if futures::poll!(dropped.as_mut()).is_ready() {
+                continue;
+            }
+            drop(dropped);
+            assert_eq!(
+                count(&list).await,
+                0,
+                "the deleted repository is gone from the list"
+            );
+            return;
+        }
+        panic!("no read waited for the database in {ATTEMPTS} attempts");
+    }
+
+    // A read that comes while another is applying changes waits for it, rather than answer
+    // from the index as it was before those changes.
+    #[tokio::test]
+    async fn a_read_during_a_refresh_waits_for_it() {
+        let (_dir, store, list, registry) = catalog().await;
+        for _ in 0..ATTEMPTS {
+            let id = nginx(&store, registry, &list).await;
+            assert!(store
+                .delete_repository(id, &event("ext/nginx"))
+                .await
+                .unwrap());
+            let mut first = Box::pin(count(&list));
+            if futures::poll!(first.as_mut()).is_ready() {
+                continue;
+            }
+            let mut second = Box::pin(count(&list));
+            let second = match futures::poll!(second.as_mut()) {
+                Poll::Ready(n) => n,
+                Poll::Pending => tokio::join!(first, second).1,
+            };
+            assert_eq!(
+                second, 0,
+                "a read after the delete does not list the repository"
+            );
+            return;
+        }
+        panic!("no read waited for the database in {ATTEMPTS} attempts");
+    }
 }
