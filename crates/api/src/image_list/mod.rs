@@ -208,6 +208,8 @@ mod tests {
                     secret: None,
                     insecure: false,
                     description: "",
+                    follow: "",
+                    sync_interval_seconds: Some(0),
                 },
                 &event("mirror"),
             )
@@ -238,6 +240,8 @@ mod tests {
                 variant: None,
             },
             children: Vec::new(),
+            pushed_at_known: true,
+            facts: Default::default(),
         };
         let repository = SyncedRepository {
             name: "ext/nginx".into(),
