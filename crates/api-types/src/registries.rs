@@ -195,3 +195,23 @@ pub struct RegistryPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_interval_seconds: Option<i64>,
 }
+
+/// `POST /registries/{reg}/event-secret`: where the registry sends its events and the secret
+/// it authenticates them with. Shown once; asking again replaces the secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventSecret {
+    /// The URL to configure as the registry's notification endpoint (Distribution's
+    /// `notifications.endpoints[].url`, Harbor's webhook endpoint).
+    pub endpoint: String,
+    /// The `Authorization` header value events must carry (Distribution's endpoint
+    /// `headers`, Harbor's webhook "auth header").
+    pub authorization: String,
+}
+
+/// The answer to an event: how many repositories it queued a sync of.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventReceipt {
+    pub repositories: Vec<String>,
+}

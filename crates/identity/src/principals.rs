@@ -32,6 +32,15 @@ pub fn robot_secret_digest(secret: &str) -> String {
     hex::encode(sha2::Sha256::digest(secret.as_bytes()))
 }
 
+/// Whether `secret` is the one whose [`robot_secret_digest`] is `digest`, compared in time
+/// independent of where they differ.
+pub fn secret_matches(secret: &str, digest: &str) -> bool {
+    robot_secret_digest(secret)
+        .as_bytes()
+        .ct_eq(digest.as_bytes())
+        .into()
+}
+
 /// A short tag of an account's stored credential (a password hash, with its random salt, or a
 /// robot secret's digest), carried in the tokens it signs in with. Any reset, and any new
 /// account under an old name, has a new tag, so tokens issued before stop matching.

@@ -117,26 +117,46 @@ impl Store {
     }
 
     /// The catalog of registry `registry_id` as the last sync stored it: repository name →
-    /// tag → what the tag named.
+    /// tag → what the tag named. With `only`, just those repositories (the ones an event
+    /// named).
     pub async fn stored_catalog(
         &self,
         registry_id: i64,
+        only: Option<&[String]>,
     ) -> Result<HashMap<String, HashMap<String, StoredTag>>, StoreError> {
-        let rows: Vec<StoredTagRow> = sqlx::query_as(
+        let filter = match only {
+            Some(names) if names.len() < MAX_PARAMETERS => {
+                format!("AND r.name IN ({})", placeholders_from(2, names.len()))
+            }
+            _ => String::new(),
+        };
+        let names_bound = if filter.is_empty() {
+            &[][..]
+        } else {
+            only.unwrap_or_default()
+        };
+        let sql = format!(
             "SELECT r.name AS repository, t.name AS tag, a.digest, t.pushed_at, \
              a.pushed_at_known FROM repositories r JOIN tags t ON t.repository_id = r.id \
-             JOIN artifacts a ON a.id = t.artifact_id WHERE r.registry_id = $1",
-        )
-        .bind(registry_id)
-        .fetch_all(&self.reader)
-        .await?;
-        let mut catalog: HashMap<String, HashMap<String, StoredTag>> = HashMap::new();
+             JOIN artifacts a ON a.id = t.artifact_id WHERE r.registry_id = $1 {filter}"
+        );
+        let rows: Vec<StoredTagRow> = names_bound
+            .iter()
+            .fold(sqlx::query_as(&sql).bind(registry_id), |q, n| {
+                q.bind(n.as_str())
+            })
+            .fetch_all(&self.reader)
+            .await?;
         // Repositories without tags are part of the catalog too: a sync compares them.
-        let names: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM repositories WHERE registry_id = $1")
-                .bind(registry_id)
-                .fetch_all(&self.reader)
-                .await?;
+        let sql = format!("SELECT r.name FROM repositories r WHERE r.registry_id = $1 {filter}");
+        let names: Vec<String> = names_bound
+            .iter()
+            .fold(sqlx::query_scalar(&sql).bind(registry_id), |q, n| {
+                q.bind(n.as_str())
+            })
+            .fetch_all(&self.reader)
+            .await?;
+        let mut catalog: HashMap<String, HashMap<String, StoredTag>> = HashMap::new();
         for name in names {
             catalog.entry(name).or_default();
         }
@@ -340,6 +360,53 @@ impl Store {
         tx.commit().await?;
         self.changes.repositories_changed(gone.iter().copied());
         Ok(gone.len())
+    }
+
+    /// Replaces the digest of registry `registry_id`'s event secret, audited.
+    pub async fn set_registry_event_secret(
+        &self,
+        registry_id: i64,
+        digest: &str,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let changed = sqlx::query("UPDATE registries SET event_secret_sha256 = $1 WHERE id = $2")
+            .bind(digest)
+            .bind(registry_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if changed {
+            insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Deletes repository `name` of registry `registry_id` after an event said it is gone
+    /// upstream. Returns whether it was there.
+    pub async fn remove_synced_repository(
+        &self,
+        registry_id: i64,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        if registry_id == self.hosted_registry_id {
+            return Err(StoreError::Conflict(
+                "the hosted registry's repositories are deleted by clients, not by a sync".into(),
+            ));
+        }
+        let id: Option<i64> = sqlx::query_scalar(
+            "DELETE FROM repositories WHERE registry_id = $1 AND name = $2 RETURNING id",
+        )
+        .bind(registry_id)
+        .bind(name)
+        .fetch_optional(&self.writer)
+        .await?;
+        if let Some(id) = id {
+            self.changes.repositories_changed([id]);
+        }
+        Ok(id.is_some())
     }
 
     /// Records that a sync of registry `registry_id` started.

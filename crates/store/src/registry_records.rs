@@ -66,6 +66,8 @@ pub struct RegistryRecord {
     pub follow: String,
     /// Seconds between scheduled syncs; `None` for the server's default, 0 for none.
     pub sync_interval_seconds: Option<i64>,
+    /// The digest of the secret its event endpoint takes; `None` until one is made.
+    pub event_secret_sha256: Option<String>,
 }
 
 impl RegistryRecord {
@@ -119,7 +121,8 @@ pub struct HealthCheck<'a> {
 pub(crate) const REGISTRY_COLUMNS: &str =
     "r.id, r.name, r.kind, r.url, r.username, r.secret, r.insecure, \
      r.description, r.workspace_id, w.name AS workspace, r.health, r.health_reason, \
-     r.health_checked_at, r.health_listing, r.created_at, r.follow, r.sync_interval_seconds";
+     r.health_checked_at, r.health_listing, r.created_at, r.follow, r.sync_interval_seconds, \
+     r.event_secret_sha256";
 pub(crate) const REGISTRY_FROM: &str =
     "registries r LEFT JOIN workspaces w ON w.id = r.workspace_id";
 /// Selects the registries of the owner bound as `$1` (see [`RegistryOwner::bind_value`]).

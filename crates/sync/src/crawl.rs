@@ -74,34 +74,9 @@ pub(crate) async fn run(
         .map_err(|e| SyncError::remote("listing the repositories", &e))?;
     counters.total.store(names.len() as u64, Ordering::Relaxed);
     counters.listed.store(true, Ordering::Relaxed);
-
-    let spaces: BTreeSet<&str> = names.iter().map(|n| berth_oci::space_of(n)).collect();
-    let spaces: Vec<UpstreamSpace> = spaces
-        .into_iter()
-        .map(|name| UpstreamSpace {
-            name: name.to_string(),
-            public: None,
-        })
-        .collect();
-    let source = format!("sync of registry {}", registry.name);
-    store
-        .sync_spaces(
-            registry.id,
-            &spaces,
-            &NewAuditEvent {
-                at: None,
-                actor: "sync",
-                action: "space.create",
-                target: "",
-                workspace: registry.workspace.as_deref(),
-                source: Some(&source),
-                detail: None,
-            },
-        )
-        .await?;
-
+    sync_spaces(&store, registry, &names).await?;
     let run = Arc::new(Run {
-        stored: store.stored_catalog(registry.id).await?,
+        stored: store.stored_catalog(registry.id, None).await?,
         store: store.clone(),
         registry_id: registry.id,
         client,
@@ -156,6 +131,85 @@ pub(crate) async fn run(
     counts.repositories = listed.len() as i64;
     counts.manifests_fetched = counters.manifests.load(Ordering::Relaxed) as i64;
     Ok(counts)
+}
+
+/// Syncs the repositories an event named, and only those: each is examined as an incremental
+/// sync would, and one the registry no longer has is removed.
+pub(crate) async fn run_repositories(
+    service: &SyncService,
+    registry: &RegistryRecord,
+    names: &[String],
+    counters: Arc<Counters>,
+) -> Result<SyncCounts, SyncError> {
+    let store = service.store().clone();
+    let run = Run {
+        stored: store.stored_catalog(registry.id, Some(names)).await?,
+        store: store.clone(),
+        registry_id: registry.id,
+        client: service.client(registry)?,
+        mode: Mode::Incremental,
+        counters,
+        now: now_millis(),
+    };
+    sync_spaces(&store, registry, names).await?;
+    let mut counts = SyncCounts::default();
+    let mut batch = Batch::default();
+    for name in names {
+        match examine(&run, name).await? {
+            Examined::Gone => {
+                store.remove_synced_repository(registry.id, name).await?;
+            }
+            Examined::Unchanged { tags } => {
+                counts.repositories += 1;
+                counts.tags += tags as i64;
+            }
+            Examined::Changed {
+                repository,
+                fetched,
+            } => {
+                counts.repositories += 1;
+                counts.tags += repository.tags.len() as i64;
+                batch.repositories.push(repository);
+                batch.fetched.extend(fetched);
+            }
+        }
+    }
+    batch.write(&store, registry.id).await?;
+    counts.manifests_fetched = run.counters.manifests.load(Ordering::Relaxed) as i64;
+    Ok(counts)
+}
+
+/// Creates the spaces `names` fall in that the registry lacks in Berth, audited as the sync's.
+async fn sync_spaces(
+    store: &Store,
+    registry: &RegistryRecord,
+    names: &[String],
+) -> Result<(), SyncError> {
+    let spaces: BTreeSet<&str> = names.iter().map(|n| berth_oci::space_of(n)).collect();
+    let spaces: Vec<UpstreamSpace> = spaces
+        .into_iter()
+        .map(|name| UpstreamSpace {
+            name: name.to_string(),
+            public: None,
+        })
+        .collect();
+    let source = format!("sync of registry {}", registry.name);
+    store
+        .sync_spaces(
+            registry.id,
+            &spaces,
+            &NewAuditEvent {
+                at: None,
+                actor: "sync",
+                action: "space.create",
+                target: "",
+                workspace: registry.workspace.as_deref(),
+                source: Some(&source),
+                detail: None,
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// Listings and cache rows waiting to be written.

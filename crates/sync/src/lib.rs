@@ -93,8 +93,11 @@ impl Mode {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Payload {
     mode: Mode,
-    /// Who asked: a user's name, or `scheduler`.
+    /// Who asked: a user's name, `scheduler`, or `event`.
     requested_by: String,
+    /// The repositories an event named; empty for a sync of the whole registry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    repositories: Vec<String>,
 }
 
 /// How far a running sync is, as its job's progress column holds it.
@@ -252,6 +255,7 @@ impl SyncService {
         let payload = serde_json::to_string(&Payload {
             mode,
             requested_by: requested_by.to_string(),
+            repositories: Vec::new(),
         })
         .expect("a payload serialises");
         let enqueued = self
@@ -267,6 +271,37 @@ impl SyncService {
             .await?;
         self.inner.wake.notify_one();
         Ok(enqueued)
+    }
+
+    /// Queues a sync of each of `repositories` alone, as events about them ask. Each is a job
+    /// of its own (keyed `<registry id>/<repository>`), so events about one repository
+    /// coalesce while it waits, and a sync of the whole registry does not swallow them.
+    pub async fn request_repositories(
+        &self,
+        registry: &RegistryRecord,
+        repositories: &[String],
+    ) -> Result<usize, SyncError> {
+        if registry.is_hosted() {
+            return Err(SyncError::Hosted);
+        }
+        let mut queued = 0;
+        for repository in repositories {
+            let payload = serde_json::to_string(&Payload {
+                mode: Mode::Incremental,
+                requested_by: "event".to_string(),
+                repositories: vec![repository.clone()],
+            })
+            .expect("a payload serialises");
+            let key = format!("{}/{repository}", registry.id);
+            let enqueued = self
+                .inner
+                .store
+                .enqueue_job(JOB_KIND, &key, &payload, now_millis(), MAX_ATTEMPTS)
+                .await?;
+            queued += usize::from(enqueued.created);
+        }
+        self.inner.wake.notify_one();
+        Ok(queued)
     }
 
     /// Asks the queued or running sync of `registry` to stop; `None` when none is live.
@@ -365,7 +400,9 @@ impl SyncService {
                 return;
             }
         };
-        let registry = match job.key.parse::<i64>() {
+        // A repository's job is keyed `<registry id>/<repository>`, the registry's `<id>`.
+        let registry_id = job.key.split('/').next().unwrap_or_default();
+        let registry = match registry_id.parse::<i64>() {
             Ok(id) => store.registry_by_id(id).await,
             Err(_) => Ok(None),
         };
@@ -394,6 +431,28 @@ impl SyncService {
             lost.clone(),
         ));
         let started_at = now_millis();
+        if !payload.repositories.is_empty() {
+            // An event's sync is not the registry's sync: its record stays the last full or
+            // incremental run's.
+            let result = tokio::select! {
+                result = crawl::run_repositories(self, &registry, &payload.repositories, counters.clone()) => result,
+                _ = stop.cancelled() => Err(SyncError::Cancelled),
+            };
+            keeper.abort();
+            if lost.load(Ordering::SeqCst) {
+                return;
+            }
+            let outcome = match result {
+                Ok(_) => JobOutcome::Succeeded,
+                Err(SyncError::Cancelled) => JobOutcome::Cancelled,
+                Err(error) => {
+                    tracing::warn!(registry = %registry.name, repositories = ?payload.repositories, %error, "event sync failed");
+                    JobOutcome::Failed(error.to_string())
+                }
+            };
+            finish(store, &job, worker, outcome).await;
+            return;
+        }
         tracing::info!(registry = %registry.name, mode = payload.mode.as_str(), "sync started");
         let result = match store
             .record_sync_start(registry.id, payload.mode.as_str(), started_at)

@@ -26,6 +26,7 @@ use crate::ApiState;
 mod audit;
 pub(crate) mod caller;
 pub mod error;
+mod events;
 mod images;
 pub(crate) mod input;
 mod pull_secrets;
@@ -127,6 +128,9 @@ fn routes() -> OpenApiRouter<ApiState> {
             registries::cancel_platform_sync
         ))
         .routes(routes!(registries::check_workspace_health))
+        .routes(routes!(registries::platform_event_secret))
+        .routes(routes!(registries::workspace_event_secret))
+        .routes(routes!(events::receive))
         .routes(routes!(
             registries::start_workspace_sync,
             registries::workspace_sync_status,

@@ -12,9 +12,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use berth_api_types::{
-    from_wire_name, wire_name, Health, HealthStatus, ListParams, NewRegistry, Page, Registry,
-    RegistryKind, RegistryPatch, RegistrySync, Secret, SyncMode, SyncProgress, SyncRequest,
-    SyncState,
+    from_wire_name, wire_name, EventSecret, Health, HealthStatus, ListParams, NewRegistry, Page,
+    Registry, RegistryKind, RegistryPatch, RegistrySync, Secret, SyncMode, SyncProgress,
+    SyncRequest, SyncState,
 };
 use berth_store::registry_records::{
     HealthCheck, NewRegistry as StoreNewRegistry, RegistryChange, RegistryOwner, RegistryRecord,
@@ -531,6 +531,49 @@ fn listing_note(report: &berth_remote::CheckReport) -> String {
     format!("{authentication}; {listing}")
 }
 
+/// Makes a new event secret for a registry, replacing any earlier one, and answers it once.
+async fn event_secret(
+    state: ApiState,
+    caller: Caller,
+    scope: Scope<'_>,
+    name: &str,
+) -> Result<(StatusCode, Json<EventSecret>), ApiError> {
+    let owner = authorize(&state, &caller, scope, Need::Change).await?;
+    let registry = state
+        .store
+        .registry(owner, name)
+        .await?
+        .ok_or_else(|| not_found(name))?;
+    if registry.is_hosted() {
+        return Err(sync_error(SyncError::Hosted));
+    }
+    let secret = super::robots::new_secret();
+    let digest = berth_identity::principals::robot_secret_digest(&secret);
+    let event = caller.event(
+        "registry.event_secret",
+        scope.target(name),
+        scope.workspace(),
+        json!(null),
+    );
+    if !state
+        .store
+        .set_registry_event_secret(registry.id, &digest, &event.borrow())
+        .await?
+    {
+        return Err(not_found(name));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(EventSecret {
+            endpoint: format!(
+                "{}/api/v1/registry-events/{}",
+                state.external_url, registry.id
+            ),
+            authorization: format!("Bearer {secret}"),
+        }),
+    ))
+}
+
 /// Queues a sync (or answers the one queued or running) and answers the sync state.
 async fn start_sync(
     state: ApiState,
@@ -694,6 +737,33 @@ pub async fn check_health(
     Path(name): Path<String>,
 ) -> Result<Json<Registry>, ApiError> {
     health(state, caller, Scope::Platform, &name).await
+}
+
+/// Makes the secret a platform registry's events authenticate with (platform admins), and the
+/// endpoint to send them to. Shown once; asking again replaces it.
+#[utoipa::path(post, path = "/registries/{reg}/event-secret", tag = "registries",
+    params(("reg" = String, Path, description = "Registry name")),
+    responses((status = 201, body = EventSecret), ErrorResponses))]
+pub async fn platform_event_secret(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<EventSecret>), ApiError> {
+    event_secret(state, caller, Scope::Platform, &name).await
+}
+
+/// Makes the secret one of the workspace's registries' events authenticate with (workspace
+/// admins). Shown once; asking again replaces it.
+#[utoipa::path(post, path = "/workspaces/{ws}/registries/{reg}/event-secret", tag = "workspace registries",
+    params(("ws" = String, Path, description = "Workspace name"),
+           ("reg" = String, Path, description = "Registry name")),
+    responses((status = 201, body = EventSecret), ErrorResponses))]
+pub async fn workspace_event_secret(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, name)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<EventSecret>), ApiError> {
+    event_secret(state, caller, Scope::Workspace(&ws), &name).await
 }
 
 /// Queues a sync of a platform registry (platform admins), or answers the one queued or

@@ -145,6 +145,7 @@ crate::on_both_backends!(multi_thread:
     htpasswd_registry_and_wrong_password,
     second_berth_behind_token_auth,
     stopped_registry_fails_the_sync_and_keeps_the_catalog,
+    distribution_notifications_sync_the_repository_within_seconds,
 );
 
 /// Anonymous Distribution: the first sync lists every repository with its images' facts, the
@@ -416,7 +417,7 @@ async fn htpasswd_registry_and_wrong_password(backend: Backend) {
         .server
         .state
         .store
-        .stored_catalog(registry_id(&api, "basic").await)
+        .stored_catalog(registry_id(&api, "basic").await, None)
         .await
         .unwrap();
     assert!(stored.contains_key("team/web"));
@@ -551,5 +552,111 @@ async fn stopped_registry_fails_the_sync_and_keeps_the_catalog(backend: Backend)
         .expect(200)["total"]
         .clone();
     assert_eq!(total, 2000, "a failed sync empties nothing");
+    api.server.stop().await;
+}
+
+/// Distribution's notifications, sent with the registry's event secret, sync the repository
+/// they name without a sync being asked for; a wrong secret or an unknown registry gets 401,
+/// audited.
+async fn distribution_notifications_sync_the_repository_within_seconds(backend: Backend) {
+    let mut first = DistributionRegistry::start(Options::default());
+    distribution::push(&first.url(), "team/web", "1.0", &image("n-1"), None)
+        .await
+        .unwrap();
+    let api = Api::start(backend).await;
+    api.workspace(WS).await;
+    let sync = add_registry(
+        &api,
+        "notified",
+        json!({ "kind": "distribution", "url": first.url(), "sync_interval_seconds": 0 }),
+    )
+    .await;
+    assert_eq!(sync["repositories"], 1, "{sync}");
+    bind(&api, "notified", "team", &[WS]).await;
+    let made = api
+        .post(
+            "/registries/notified/event-secret",
+            api.as_admin(),
+            json!({}),
+        )
+        .await
+        .expect(201);
+    let endpoint = made["endpoint"].as_str().unwrap().to_string();
+    let authorization = made["authorization"].as_str().unwrap().to_string();
+    assert!(endpoint.starts_with(&api.server.url), "{endpoint}");
+    assert!(authorization.starts_with("Bearer "));
+    // The secret is shown once: reading the registry never shows it.
+    let shown = api
+        .get("/registries/notified", api.as_admin())
+        .await
+        .expect(200);
+    assert!(!shown.to_string().contains(&authorization[7..]));
+
+    // The same storage behind a registry that notifies Berth.
+    let storage = first.storage_dir().to_path_buf();
+    first.stop();
+    let notifying = DistributionRegistry::start(Options {
+        notifications: Some((
+            endpoint.clone(),
+            vec![("Authorization".to_string(), authorization.clone())],
+        )),
+        ..Options::default().with_storage(&storage)
+    });
+    api.patch(
+        "/registries/notified",
+        api.as_admin(),
+        json!({ "url": notifying.url() }),
+    )
+    .await
+    .expect(200);
+    distribution::push(&notifying.url(), "team/web", "2.0", &image("n-2"), None)
+        .await
+        .unwrap();
+    distribution::push(&notifying.url(), "team/new", "1.0", &image("n-3"), None)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed = rows(&api, WS, "notified").await;
+        let web_tags = tag_names(&api, WS, "notified", "team/web").await;
+        if names(&listed) == ["team/new", "team/web"] && web_tags == ["1.0", "2.0"] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the notifications did not sync: {:?} {web_tags:?}\n{}",
+            names(&listed),
+            notifying.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Refused: a wrong secret, none, and a registry that does not exist.
+    let http = crate::support::client();
+    let envelope =
+        json!({ "events": [{ "action": "push", "target": { "repository": "team/web" } }] });
+    for (url, auth) in [
+        (endpoint.clone(), Some("Bearer not-the-secret")),
+        (endpoint.clone(), None),
+        (
+            format!("{}/api/v1/registry-events/999999", api.server.url),
+            Some(authorization.as_str()),
+        ),
+    ] {
+        let mut request = http.post(&url).json(&envelope);
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401, "{url} {auth:?}");
+    }
+    let refused = api
+        .get(
+            "/audit?action=registry.event.refused&limit=10",
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(refused["items"].as_array().unwrap().len(), 3, "{refused}");
     api.server.stop().await;
 }

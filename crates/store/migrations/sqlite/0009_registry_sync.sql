@@ -8,6 +8,9 @@ ALTER TABLE registries ADD COLUMN follow TEXT NOT NULL DEFAULT '';
 -- How the last successful health check found the repositories: the catalog, or the follow
 -- list because the catalog is disabled or not wanted.
 ALTER TABLE registries ADD COLUMN health_listing TEXT;
+-- The SHA-256 of the secret the registry's webhooks and notifications authenticate with;
+-- the secret itself is shown once, when made.
+ALTER TABLE registries ADD COLUMN event_secret_sha256 TEXT;
 -- Seconds between scheduled syncs; NULL takes the server's default, 0 schedules none.
 ALTER TABLE registries ADD COLUMN sync_interval_seconds BIGINT;
 
