@@ -1,5 +1,6 @@
-// Runs the lines Berth prints for skopeo, as a person would paste them into a shell, and reads
-// an image back with `skopeo inspect` to check what the console shows.
+// Runs the lines Berth prints for skopeo, as a person would paste them into a shell, pushes
+// straight to other registries, and reads an image back with `skopeo inspect` to check what
+// the console shows.
 
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -27,6 +28,12 @@ export function skopeoEnv(work) {
 // The lines of a push dialog's tab, run by bash with `-e` in `cwd`.
 export async function runLines(lines, { cwd, env }) {
   return run("bash", ["-e", "-o", "pipefail", "-c", lines], { cwd, env, timeout: 120_000 });
+}
+
+// `skopeo copy` of an OCI layout tarball to `reference` (`host/repo:tag`) over plain HTTP, as
+// anyone pushes to a registry that is not Berth.
+export async function copyArchive(file, reference, { env } = {}) {
+  return run("skopeo", ["copy", "--dest-tls-verify=false", `oci-archive:${file}`, `docker://${reference}`], { env, timeout: 120_000 });
 }
 
 // `skopeo inspect --raw` and `--config` of a reference (`host/space/repo:tag`), over plain HTTP.

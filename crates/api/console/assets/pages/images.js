@@ -200,12 +200,18 @@ export default async function images(ctx) {
         { class: "repo", "data-label": "Repository" },
         h("a", { href: detail, class: "repo-link" }, image.repository),
         h("span", { class: "registry" }, image.registry),
+        // An external registry's row says its kind: its catalog is synced from there, not
+        // pushed to Berth.
+        image.registry_kind !== "hosted"
+          ? h("span", { class: "badge badge-kind", title: `${image.registry} is a ${image.registry_kind} registry that Berth syncs` }, image.registry_kind)
+          : null,
         sourceBadges(image.sources),
         image.visibility === "private" ? h("span", { class: "badge badge-private", title: "Private space" }, "Private") : null,
         image.description ? h("p", { class: "description" }, summaryLine(image.description)) : null,
       ),
       h("td", { "data-label": "Tags" }, `${image.tag_count}`, image.latest_tag ? h("span", { class: "latest" }, image.latest_tag) : null),
-      h("td", { "data-label": "Last push" }, timeAgo(image.pushed_at)),
+      // Distribution does not tell when a tag was pushed: such rows say "unknown", not "never".
+      h("td", { "data-label": "Last push" }, timeAgo(image.pushed_at, image.registry_kind === "hosted" ? "never" : "unknown")),
       h("td", { "data-label": "Size", class: "num" }, humanSize(image.size)),
       h("td", { "data-label": "Pulls", class: "num" }, image.pulls.toLocaleString()),
       h("td", { "data-label": "Vulnerabilities" }, scanSummary(image.scan)),

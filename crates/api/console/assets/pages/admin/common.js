@@ -214,6 +214,8 @@ export function sectionHead(title, intro, ...actions) {
 }
 
 const healthText = { reachable: "reachable", unreachable: "unreachable", unknown: "unknown" };
+// The status, why a registry is unreachable, how a reachable one is entered and lists its
+// repositories (`listing`), and when it was checked.
 export function healthBadge(health) {
   const status = health?.status || "unknown";
   let checked = null;
@@ -224,6 +226,7 @@ export function healthBadge(health) {
     { class: "health" },
     h("span", { class: `badge health-${status}` }, healthText[status] || status),
     health?.reason ? h("span", { class: "health-reason" }, health.reason) : null,
+    health?.listing ? h("span", { class: "health-listing" }, health.listing) : null,
     checked,
   );
 }

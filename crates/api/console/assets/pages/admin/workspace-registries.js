@@ -12,6 +12,5 @@ export default async function workspaceRegistries(ctx) {
     title: `Registries of ${workspace}`,
     intro: `Registries that only workspace ${workspace} sees. Every space in them is visible to its members.`,
     owner: workspace,
-    checkable: false,
   });
 }
