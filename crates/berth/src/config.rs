@@ -26,15 +26,17 @@ pub struct Config {
     /// Seconds between scheduled syncs of an external registry that sets none of its own.
     pub sync_interval_seconds: u64,
     /// Syncs running at once in this process.
-    pub sync_workers: usize,
+    pub sync_workers: u64,
     /// Requests in flight to one external registry at once.
-    pub sync_concurrency: usize,
+    pub sync_concurrency: u64,
+    /// How long a sync outlives the process running it before another process takes it over.
+    pub sync_lease_seconds: u64,
     pub log_format: LogFormat,
     pub log_level: String,
 }
 
 /// The option names, which are also the only `BERTH_*` variables read.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "listen",
     "data_dir",
     "database_url",
@@ -45,6 +47,7 @@ const KEYS: [&str; 12] = [
     "sync_interval_seconds",
     "sync_workers",
     "sync_concurrency",
+    "sync_lease_seconds",
     "log_format",
     "log_level",
 ];
@@ -62,6 +65,7 @@ impl Default for Config {
             sync_interval_seconds: 600,
             sync_workers: 2,
             sync_concurrency: 8,
+            sync_lease_seconds: 60,
             log_format: LogFormat::Text,
             log_level: "info".into(),
         }
@@ -158,7 +162,7 @@ pub fn load(
 
 /// Environment values are strings; numeric options are parsed so that errors name the option.
 fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
-    if key.ends_with("_seconds") {
+    if key.ends_with("_seconds") || matches!(key, "sync_workers" | "sync_concurrency") {
         if let Ok(n) = value.trim().parse::<u64>() {
             return n.into();
         }
@@ -226,6 +230,9 @@ impl Config {
         if !(1..=64).contains(&self.sync_concurrency) {
             return Err(invalid("sync_concurrency", "must be between 1 and 64"));
         }
+        if !(3..=3600).contains(&self.sync_lease_seconds) {
+            return Err(invalid("sync_lease_seconds", "must be between 3 and 3600"));
+        }
         if self
             .admin_password
             .as_ref()
@@ -252,10 +259,11 @@ impl Config {
             upload_ttl: Duration::from_secs(self.upload_ttl_seconds),
             sync: berth_server::SyncSettings {
                 default_interval: Duration::from_secs(self.sync_interval_seconds),
-                workers: self.sync_workers,
-                concurrency: self.sync_concurrency,
+                workers: self.sync_workers as usize,
+                concurrency: self.sync_concurrency as usize,
+                lease: Duration::from_secs(self.sync_lease_seconds),
                 remote: berth_server::RemoteSettings {
-                    max_concurrency: self.sync_concurrency,
+                    max_concurrency: self.sync_concurrency as usize,
                     ..Default::default()
                 },
                 ..Default::default()

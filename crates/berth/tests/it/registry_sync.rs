@@ -479,17 +479,125 @@ async fn second_berth_behind_token_auth(backend: Backend) {
     upstream.stop().await;
 }
 
-/// 2,000 repositories across catalog pages sync; a registry stopped in the middle of the next
-/// sync fails it with a reason, and the catalog of the last success stays whole.
-async fn stopped_registry_fails_the_sync_and_keeps_the_catalog(backend: Backend) {
+/// A Distribution storage of `count` repositories `fleet/service-NNNN`, each tagged `1.0`
+/// with one shared image.
+fn fleet_storage(count: usize) -> tempfile::TempDir {
     let storage = tempfile::tempdir().unwrap();
     let mut writer = StorageWriter::new(storage.path());
     let shared = image("shared");
-    for n in 0..2000 {
+    for n in 0..count {
         writer
             .put(&format!("fleet/service-{n:04}"), "1.0", &shared)
             .unwrap();
     }
+    storage
+}
+
+/// Two `berth serve` processes on one PostgreSQL database: the sync one of them runs is taken
+/// over by the other when it is killed, and finishes once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_whose_process_is_killed_is_taken_over() {
+    use crate::support::api::{call, Auth};
+    use crate::support::BinaryServer;
+    use reqwest::Method;
+
+    let storage = fleet_storage(400);
+    let upstream = DistributionRegistry::start(Options::default().with_storage(storage.path()));
+    let database = berth_testkit::db::TestDatabase::new(Backend::Postgres).await;
+    // Both processes share the data dir as replicas share a volume: its key decrypts the
+    // registries' stored credentials.
+    let data = tempfile::tempdir().unwrap();
+    let spawn = || {
+        BinaryServer::spawn_with(data.path(), Some(&database.url), |command| {
+            command
+                .env("BERTH_SYNC_LEASE_SECONDS", "3")
+                .env("BERTH_SYNC_CONCURRENCY", "1")
+                .env("BERTH_SYNC_WORKERS", "1");
+        })
+    };
+    let first = spawn();
+    let admin = Auth::Basic("admin", ADMIN_PASSWORD);
+    let first_url = first.url.clone();
+    call(
+        &first_url,
+        Method::POST,
+        "/registries",
+        admin,
+        Some(json!({ "name": "fleet", "kind": "distribution", "url": upstream.url() })),
+    )
+    .await
+    .expect(201);
+    // Kill the first process once its sync has made progress.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let sync = call(
+            &first_url,
+            Method::GET,
+            "/registries/fleet/sync",
+            admin,
+            None,
+        )
+        .await
+        .expect(200);
+        if sync["progress"]["repositories_seen"].as_u64().unwrap_or(0) > 0 {
+            assert_eq!(sync["state"], "running");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first process never synced: {sync}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.kill();
+    let second = spawn();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let sync = loop {
+        let sync = call(
+            &second.url,
+            Method::GET,
+            "/registries/fleet/sync",
+            admin,
+            None,
+        )
+        .await
+        .expect(200);
+        if sync["state"] == "idle" && sync["last_succeeded_at"].is_string() {
+            break sync;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second process did not finish the sync: {sync}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(sync["repositories"], 400, "{sync}");
+    assert_eq!(sync["last_error"], Value::Null);
+    // One job ran, taken twice: by the killed process and by its successor.
+    let store = berth_store::Store::connect(&database.url).await.unwrap();
+    let job = store
+        .latest_job(berth_sync::JOB_KIND, &sync_key(&store, "fleet").await)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.attempts, 2, "{job:?}");
+    assert_eq!(job.state, berth_store::jobs::JobState::Succeeded);
+}
+
+async fn sync_key(store: &berth_store::Store, name: &str) -> String {
+    store
+        .registry(berth_store::registry_records::RegistryOwner::Platform, name)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string()
+}
+
+/// 2,000 repositories across catalog pages sync; a registry stopped in the middle of the next
+/// sync fails it with a reason, and the catalog of the last success stays whole.
+async fn stopped_registry_fails_the_sync_and_keeps_the_catalog(backend: Backend) {
+    let storage = fleet_storage(2000);
     let mut upstream = DistributionRegistry::start(Options::default().with_storage(storage.path()));
     let api = Api::start(backend).await;
     let sync = add_registry(
