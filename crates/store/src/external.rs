@@ -277,14 +277,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if inserted.rows_affected() > 0 {
-                let detail = format!(
-                    "found upstream; {}",
-                    if space.public == Some(true) {
-                        "public"
-                    } else {
-                        "private"
-                    }
-                );
+                let detail = serde_json::json!({
+                    "found_upstream": true,
+                    "public": space.public == Some(true),
+                })
+                .to_string();
                 insert_audit(
                     &mut tx,
                     &NewAuditEvent {
@@ -304,7 +301,7 @@ impl Store {
                 .bind(space.name.as_str())
                 .execute(&mut *tx)
                 .await?;
-            let detail = format!("public = {public}, as upstream");
+            let detail = serde_json::json!({ "public": public, "as_upstream": true }).to_string();
             insert_audit(
                 &mut tx,
                 &NewAuditEvent {

@@ -22,7 +22,7 @@ use berth_store::repositories::{SyncedRepository, SyncedTag};
 use berth_store::{now_millis, Store};
 use futures::{StreamExt, TryStreamExt};
 
-use crate::{Counters, Mode, SyncError, SyncService};
+use crate::{Client, Counters, Mode, SyncError, SyncService};
 
 /// Image configs larger than this are not read: real ones are kilobytes.
 const MAX_CONFIG_BYTES: u64 = 4 << 20;
@@ -53,6 +53,8 @@ struct Run {
     store: Store,
     registry_id: i64,
     client: Arc<dyn RemoteRegistry>,
+    /// Set for Harbor, which tells push times.
+    harbor: Option<Arc<berth_remote::HarborClient>>,
     mode: Mode,
     stored: StoredCatalog,
     counters: Arc<Counters>,
@@ -67,18 +69,20 @@ pub(crate) async fn run(
     counters: Arc<Counters>,
 ) -> Result<SyncCounts, SyncError> {
     let store = service.store().clone();
-    let client = service.client(registry)?;
+    let connected = service.connect(registry)?;
+    let client = connected.remote();
     let names = client
         .repositories()
         .await
         .map_err(|e| SyncError::remote("listing the repositories", &e))?;
     counters.total.store(names.len() as u64, Ordering::Relaxed);
     counters.listed.store(true, Ordering::Relaxed);
-    sync_spaces(&store, registry, &names).await?;
+    sync_spaces(&store, registry, &connected, &names).await?;
     let run = Arc::new(Run {
         stored: store.stored_catalog(registry.id, None).await?,
         store: store.clone(),
         registry_id: registry.id,
+        harbor: harbor_of(&connected),
         client,
         mode,
         counters: counters.clone(),
@@ -142,16 +146,18 @@ pub(crate) async fn run_repositories(
     counters: Arc<Counters>,
 ) -> Result<SyncCounts, SyncError> {
     let store = service.store().clone();
+    let connected = service.connect(registry)?;
     let run = Run {
         stored: store.stored_catalog(registry.id, Some(names)).await?,
         store: store.clone(),
         registry_id: registry.id,
-        client: service.client(registry)?,
+        client: connected.remote(),
+        harbor: harbor_of(&connected),
         mode: Mode::Incremental,
         counters,
         now: now_millis(),
     };
-    sync_spaces(&store, registry, names).await?;
+    sync_spaces(&store, registry, &connected, names).await?;
     let mut counts = SyncCounts::default();
     let mut batch = Batch::default();
     for name in names {
@@ -179,20 +185,44 @@ pub(crate) async fn run_repositories(
     Ok(counts)
 }
 
+fn harbor_of(client: &Client) -> Option<Arc<berth_remote::HarborClient>> {
+    match client {
+        Client::Harbor(harbor) => Some(harbor.clone()),
+        Client::Distribution(_) => None,
+    }
+}
+
 /// Creates the spaces `names` fall in that the registry lacks in Berth, audited as the sync's.
+/// Harbor's projects are its spaces, empty ones too, with Harbor's public flag; elsewhere a
+/// space is the first path component of repository names, new ones private.
 async fn sync_spaces(
     store: &Store,
     registry: &RegistryRecord,
+    client: &Client,
     names: &[String],
 ) -> Result<(), SyncError> {
-    let spaces: BTreeSet<&str> = names.iter().map(|n| berth_oci::space_of(n)).collect();
-    let spaces: Vec<UpstreamSpace> = spaces
-        .into_iter()
-        .map(|name| UpstreamSpace {
-            name: name.to_string(),
-            public: None,
-        })
-        .collect();
+    let spaces: Vec<UpstreamSpace> = match client {
+        Client::Harbor(harbor) => harbor
+            .projects()
+            .await
+            .map_err(|e| SyncError::remote("listing the projects", &e))?
+            .into_iter()
+            .map(|project| UpstreamSpace {
+                name: project.name,
+                public: Some(project.public),
+            })
+            .collect(),
+        Client::Distribution(_) => names
+            .iter()
+            .map(|n| berth_oci::space_of(n))
+            .collect::<BTreeSet<&str>>()
+            .into_iter()
+            .map(|name| UpstreamSpace {
+                name: name.to_string(),
+                public: None,
+            })
+            .collect(),
+    };
     let source = format!("sync of registry {}", registry.name);
     store
         .sync_spaces(
@@ -277,6 +307,7 @@ async fn examine(run: &Run, name: &str) -> Result<Examined, SyncError> {
     let digests: Vec<String> = resolved.iter().map(|r| r.digest.clone()).collect();
     manifests.load_cached(&digests).await?;
 
+    let push_times = push_times(run, name).await?;
     let mut facts_of: HashMap<String, TagFacts> = HashMap::new();
     let mut tags = Vec::with_capacity(resolved.len());
     for r in resolved {
@@ -289,14 +320,15 @@ async fn examine(run: &Run, name: &str) -> Result<Examined, SyncError> {
         let kept = previous
             .and_then(|p| p.get(&r.tag))
             .filter(|p| p.digest == r.digest);
+        let told = push_times.get(&r.digest).copied();
         tags.push(SyncedTag {
             name: r.tag,
             digest: r.digest,
             media_type: facts.cached.media_type.clone(),
             manifest: facts.cached.manifest.clone(),
             size: facts.size,
-            pushed_at: kept.map_or(run.now, |p| p.pushed_at),
-            pushed_at_known: false,
+            pushed_at: told.unwrap_or_else(|| kept.map_or(run.now, |p| p.pushed_at)),
+            pushed_at_known: told.is_some(),
             platform: facts.platform.clone(),
             children: facts.children.clone(),
             facts: facts.facts.clone(),
@@ -310,6 +342,30 @@ async fn examine(run: &Run, name: &str) -> Result<Examined, SyncError> {
         },
         fetched: manifests.fetched,
     })
+}
+
+/// When each artifact of repository `name` was pushed, by digest (milliseconds), as Harbor
+/// tells it; empty for registries that do not.
+async fn push_times(run: &Run, name: &str) -> Result<HashMap<String, i64>, SyncError> {
+    let Some(harbor) = &run.harbor else {
+        return Ok(HashMap::new());
+    };
+    // Harbor names a repository inside its project: `project/a/b` is `a/b` in `project`.
+    let Some((project, repository)) = name.split_once('/') else {
+        return Ok(HashMap::new());
+    };
+    let artifacts = harbor
+        .artifacts(project, repository)
+        .await
+        .map_err(|e| SyncError::remote(&format!("repository {name}: its artifacts"), &e))?;
+    Ok(artifacts
+        .into_iter()
+        .filter_map(|a| {
+            let at = a.push_time?;
+            let millis = (at.unix_timestamp_nanos() / 1_000_000) as i64;
+            Some((a.digest.to_string(), millis))
+        })
+        .collect())
 }
 
 /// Finds what `tag` names: a `HEAD` for a tag the catalog has (usually unchanged), a `GET` for

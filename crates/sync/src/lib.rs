@@ -18,7 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use berth_identity::secrets::SecretBox;
-use berth_remote::{CheckReport, DistributionClient, Endpoint, RemoteError, RemoteRegistry};
+use berth_remote::{
+    CheckReport, DistributionClient, Endpoint, HarborClient, RemoteError, RemoteRegistry,
+};
 use berth_store::external::{SyncRecord, SyncRun};
 use berth_store::jobs::{Enqueued, Job, JobOutcome, Lease};
 use berth_store::registry_records::RegistryRecord;
@@ -213,6 +215,12 @@ impl SyncService {
 
     /// The client for `registry`, with its stored credentials.
     pub fn client(&self, registry: &RegistryRecord) -> Result<Arc<dyn RemoteRegistry>, SyncError> {
+        Ok(self.connect(registry)?.remote())
+    }
+
+    /// The client for `registry` by kind: Harbor's has more to say than the distribution API
+    /// (projects with their public flag, push times).
+    pub(crate) fn connect(&self, registry: &RegistryRecord) -> Result<Client, SyncError> {
         if registry.is_hosted() {
             return Err(SyncError::Hosted);
         }
@@ -230,9 +238,17 @@ impl SyncService {
         } else if !registry.username.is_empty() {
             endpoint.username = Some(registry.username.clone());
         }
-        let client = DistributionClient::new(endpoint, self.inner.settings.remote.clone())
-            .map_err(|e| SyncError::remote("", &e))?;
-        Ok(Arc::new(client))
+        let settings = self.inner.settings.remote.clone();
+        let connect_error = |e: RemoteError| SyncError::remote("", &e);
+        Ok(if registry.kind == "harbor" {
+            Client::Harbor(Arc::new(
+                HarborClient::new(endpoint, settings).map_err(connect_error)?,
+            ))
+        } else {
+            Client::Distribution(Arc::new(
+                DistributionClient::new(endpoint, settings).map_err(connect_error)?,
+            ))
+        })
     }
 
     /// Reaches the registry with its credentials and checks that it can be listed as
@@ -558,6 +574,23 @@ impl SyncService {
 
     pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+}
+
+/// A registry's client by kind.
+#[derive(Clone)]
+pub(crate) enum Client {
+    /// Kinds `distribution` and `oci`.
+    Distribution(Arc<DistributionClient>),
+    Harbor(Arc<HarborClient>),
+}
+
+impl Client {
+    pub(crate) fn remote(&self) -> Arc<dyn RemoteRegistry> {
+        match self {
+            Client::Distribution(client) => client.clone(),
+            Client::Harbor(client) => client.clone(),
+        }
     }
 }
 

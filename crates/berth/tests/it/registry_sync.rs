@@ -146,6 +146,7 @@ crate::on_both_backends!(multi_thread:
     second_berth_behind_token_auth,
     stopped_registry_fails_the_sync_and_keeps_the_catalog,
     distribution_notifications_sync_the_repository_within_seconds,
+    harbor_projects_become_spaces_with_push_times,
 );
 
 /// Anonymous Distribution: the first sync lists every repository with its images' facts, the
@@ -766,5 +767,238 @@ async fn distribution_notifications_sync_the_repository_within_seconds(backend: 
         .await
         .expect(200);
     assert_eq!(refused["items"].as_array().unwrap().len(), 3, "{refused}");
+    api.server.stop().await;
+}
+
+/// A Harbor stand-in: Harbor's REST answers for two projects in the shapes its API gives
+/// (`crates/remote/tests/harbor_contract.rs` checks the client against the published spec),
+/// and `/v2/` served by a real CNCF registry behind it, as Harbor's own registry is.
+mod harbor {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::extract::{Path, Request, State};
+    use axum::http::{header, HeaderMap, StatusCode};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::{any, get};
+    use axum::{Json, Router};
+    use serde_json::json;
+
+    pub const USER: &str = "harbor-admin";
+    pub const PASSWORD: &str = "Harbor12345";
+    pub const PUSHED: &str = "2024-03-04T05:06:07.000Z";
+
+    pub struct Upstream {
+        pub registry: String,
+        /// `(project, repository within it, tag, digest)`.
+        pub artifacts: Vec<(String, String, String, String)>,
+    }
+
+    fn authorized(headers: &HeaderMap) -> bool {
+        use base64::Engine as _;
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+        );
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            == Some(&expected)
+    }
+
+    fn page(items: Vec<serde_json::Value>) -> Response {
+        let total = items.len().to_string();
+        ([("x-total-count", total)], Json(items)).into_response()
+    }
+
+    async fn current(headers: HeaderMap) -> Response {
+        if !authorized(&headers) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"errors": [{"code": "UNAUTHORIZED", "message": "unauthorized"}]})),
+            )
+                .into_response();
+        }
+        Json(json!({ "user_id": 1, "username": USER })).into_response()
+    }
+
+    async fn projects(headers: HeaderMap) -> Response {
+        if !authorized(&headers) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        page(vec![
+            json!({ "project_id": 1, "name": "team", "metadata": { "public": "false" }, "repo_count": 1 }),
+            json!({ "project_id": 2, "name": "open", "metadata": { "public": "true" }, "repo_count": 0 }),
+        ])
+    }
+
+    async fn repositories(
+        State(upstream): State<Arc<Upstream>>,
+        Path(project): Path<String>,
+    ) -> Response {
+        let mut names: Vec<String> = upstream
+            .artifacts
+            .iter()
+            .filter(|a| a.0 == project)
+            .map(|a| format!("{}/{}", a.0, a.1))
+            .collect();
+        names.dedup();
+        page(
+            names
+                .into_iter()
+                .enumerate()
+                .map(|(i, name)| json!({ "id": i + 1, "project_id": 1, "name": name, "artifact_count": 1 }))
+                .collect(),
+        )
+    }
+
+    async fn artifacts(
+        State(upstream): State<Arc<Upstream>>,
+        Path((project, repository)): Path<(String, String)>,
+    ) -> Response {
+        // Harbor's paths carry the repository name encoded twice; the router decoded once.
+        let repository = percent_encoding::percent_decode_str(&repository)
+            .decode_utf8()
+            .unwrap()
+            .to_string();
+        page(
+            upstream
+                .artifacts
+                .iter()
+                .filter(|a| a.0 == project && a.1 == repository)
+                .enumerate()
+                .map(|(i, a)| {
+                    json!({
+                        "id": i + 1, "type": "IMAGE", "digest": a.3,
+                        "media_type": "application/vnd.oci.image.config.v1+json",
+                        "manifest_media_type": "application/vnd.oci.image.manifest.v1+json",
+                        "size": 100, "push_time": PUSHED, "tags": [{ "name": a.2 }],
+                        "extra_attrs": { "architecture": "amd64", "os": "linux" },
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// `/v2/…` is the real registry's.
+    async fn distribution(State(upstream): State<Arc<Upstream>>, request: Request) -> Response {
+        let url = format!("{}{}", upstream.registry, request.uri());
+        let mut forwarded = reqwest::Client::new().request(request.method().clone(), url);
+        if let Some(accept) = request.headers().get(header::ACCEPT) {
+            forwarded = forwarded.header(header::ACCEPT, accept);
+        }
+        let answer = forwarded.send().await.unwrap();
+        let mut response = Response::builder().status(answer.status().as_u16());
+        for (name, value) in answer.headers() {
+            response = response.header(name.as_str(), value.as_bytes());
+        }
+        response
+            .body(Body::from(answer.bytes().await.unwrap()))
+            .unwrap()
+    }
+
+    /// Serves the stand-in and answers its base URL.
+    pub async fn serve(upstream: Upstream) -> String {
+        let state = Arc::new(upstream);
+        let app = Router::new()
+            .route(
+                "/api/v2.0/systeminfo",
+                get(|| async {
+                    Json(json!({ "harbor_version": "v2.11.0", "auth_mode": "db_auth" }))
+                }),
+            )
+            .route("/api/v2.0/users/current", get(current))
+            .route("/api/v2.0/projects", get(projects))
+            .route(
+                "/api/v2.0/projects/{project}/repositories",
+                get(repositories),
+            )
+            .route(
+                "/api/v2.0/projects/{project}/repositories/{repository}/artifacts",
+                get(artifacts),
+            )
+            .route("/v2/", any(distribution))
+            .route("/v2/{*rest}", any(distribution))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+}
+
+/// A Harbor registry: its projects become spaces with Harbor's public flag (empty ones too),
+/// and its push times are shown, where Distribution's are unknown.
+async fn harbor_projects_become_spaces_with_push_times(backend: Backend) {
+    let backing = DistributionRegistry::start(Options::default());
+    let web = image("harbor-web");
+    distribution::push(&backing.url(), "team/web", "1.0", &web, None)
+        .await
+        .unwrap();
+    let url = harbor::serve(harbor::Upstream {
+        registry: backing.url(),
+        artifacts: vec![(
+            "team".into(),
+            "web".into(),
+            "1.0".into(),
+            web.manifest.digest.clone(),
+        )],
+    })
+    .await;
+    let api = Api::start(backend).await;
+    api.workspace(WS).await;
+    let sync = add_registry(
+        &api,
+        "harbor",
+        json!({ "kind": "harbor", "url": url,
+                "username": harbor::USER, "password": harbor::PASSWORD }),
+    )
+    .await;
+    assert_eq!(sync["last_error"], Value::Null, "{sync}");
+    assert_eq!(sync["repositories"], 1, "{sync}");
+    let spaces = api
+        .get("/registries/harbor/spaces", api.as_admin())
+        .await
+        .expect(200);
+    let mut found: Vec<(String, bool)> = spaces["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["public"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [("open".to_string(), true), ("team".to_string(), false)],
+        "{spaces}"
+    );
+    bind(&api, "harbor", "team", &[WS]).await;
+    let listed = rows(&api, WS, "harbor").await;
+    assert_eq!(names(&listed), ["team/web"]);
+    assert_eq!(listed[0]["registry_kind"], "harbor");
+    assert_eq!(listed[0]["pushed_at"], "2024-03-04T05:06:07Z");
+    let artifact = api
+        .get(
+            &format!(
+                "/workspaces/{WS}/registries/harbor/repositories/{}/artifacts/{}",
+                enc("team/web"),
+                web.manifest.digest
+            ),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(artifact["pushed_at"], "2024-03-04T05:06:07Z");
+    assert_eq!(artifact["layers"].as_array().unwrap().len(), 2);
+    let healthy = api
+        .post("/registries/harbor/health", api.as_admin(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(healthy["health"]["status"], "reachable", "{healthy}");
     api.server.stop().await;
 }
