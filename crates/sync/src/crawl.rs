@@ -530,12 +530,8 @@ impl<'a> Manifests<'a> {
     async fn facts(&mut self, digest: &str) -> Result<TagFacts, SyncError> {
         let (cached, manifest, config) = self.with_config(digest).await?;
         let facts = ArtifactFacts::of(&manifest, config.as_ref());
-        let mut size: i64 = manifest
-            .config
-            .iter()
-            .chain(manifest.layers.iter())
-            .map(|d| d.size as i64)
-            .sum();
+        // Sizes as a push records them: the manifest's own bytes and all it references.
+        let mut size: i64 = cached.manifest.len() as i64 + referenced_size(&manifest);
         let mut children = Vec::with_capacity(manifest.children.len());
         for child in &manifest.children {
             let platform = match &child.platform {
@@ -549,15 +545,11 @@ impl<'a> Manifests<'a> {
             // An index weighs what its children weigh, as a pushed index does.
             let child_digest = child.descriptor.digest.to_string();
             let child_manifest = self.manifest(&child_digest).await?;
+            size += child_manifest.manifest.len() as i64;
             if let Ok(parsed) =
                 Manifest::parse(Some(&child_manifest.media_type), &child_manifest.manifest)
             {
-                size += parsed
-                    .config
-                    .iter()
-                    .chain(parsed.layers.iter())
-                    .map(|d| d.size as i64)
-                    .sum::<i64>();
+                size += referenced_size(&parsed);
             }
             children.push(ChildRecord {
                 digest: child_digest,
@@ -582,4 +574,14 @@ impl<'a> Manifests<'a> {
             facts,
         })
     }
+}
+
+/// The bytes of the config and layers `manifest` references.
+fn referenced_size(manifest: &Manifest) -> i64 {
+    manifest
+        .config
+        .iter()
+        .chain(manifest.layers.iter())
+        .map(|d| d.size as i64)
+        .sum()
 }

@@ -301,11 +301,10 @@ impl RegistryCommand {
                     return out.one(&started, SYNC);
                 }
                 let finished = wait_for_sync(ctx, scope.get(), &name, started).await?;
+                // A success clears the last error, so one still there is this run's.
                 match &finished.last_error {
-                    Some(error) if finished.last_error_at >= finished.last_started_at => {
-                        anyhow::bail!("the sync of {name} failed: {error}")
-                    }
-                    _ => {
+                    Some(error) => anyhow::bail!("the sync of {name} failed: {error}"),
+                    None => {
                         out.done(format!(
                             "Synced {name}: {} repositories, {} tags, {} manifests fetched.",
                             finished.repositories, finished.tags, finished.manifests_fetched

@@ -119,6 +119,37 @@ fn names(rows: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// The artifact page of `digest` in `repository` as `ws` sees it.
+async fn artifact_page(
+    api: &Api,
+    ws: &str,
+    registry: &str,
+    repository: &str,
+    digest: &str,
+) -> Value {
+    api.get(
+        &format!(
+            "/workspaces/{ws}/registries/{registry}/repositories/{}/artifacts/{digest}",
+            enc(repository)
+        ),
+        api.as_admin(),
+    )
+    .await
+    .expect(200)
+}
+
+/// An artifact's tags, sorted.
+fn sorted_tags(artifact: &Value) -> Vec<String> {
+    let mut tags: Vec<String> = artifact["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    tags.sort();
+    tags
+}
+
 async fn tag_names(api: &Api, ws: &str, registry: &str, repository: &str) -> Vec<String> {
     let page = api
         .get(
@@ -238,25 +269,8 @@ async fn distribution_without_auth_is_synced_with_details_and_changes(backend: B
     .expect(404);
 
     // The artifact page has the facts a push would have recorded.
-    let artifact = api
-        .get(
-            &format!(
-                "/workspaces/{WS}/registries/dist/repositories/{}/artifacts/{}",
-                enc("team/web"),
-                web.manifest.digest
-            ),
-            api.as_admin(),
-        )
-        .await
-        .expect(200);
-    let mut tags: Vec<&str> = artifact["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap())
-        .collect();
-    tags.sort();
-    assert_eq!(tags, ["1.0", "stable"]);
+    let artifact = artifact_page(&api, WS, "dist", "team/web", &web.manifest.digest).await;
+    assert_eq!(sorted_tags(&artifact), ["1.0", "stable"]);
     let layers = artifact["layers"].as_array().unwrap();
     assert_eq!(layers.len(), 2);
     assert_eq!(layers[0]["created_by"], "ADD seed web-1");
@@ -266,21 +280,14 @@ async fn distribution_without_auth_is_synced_with_details_and_changes(backend: B
     assert_eq!(history[1]["empty_layer"], true);
     assert_eq!(artifact["config"]["created"], "2024-05-01T10:00:00Z");
     assert_eq!(artifact["platforms"][0]["architecture"], "amd64");
-    let expected_size: u64 = web.config.size() + web.layers.iter().map(|l| l.size()).sum::<u64>();
+    // The same size a push of the image records: the manifest and all it references.
+    let expected_size: u64 =
+        web.manifest.size() + web.config.size() + web.layers.iter().map(|l| l.size()).sum::<u64>();
     assert_eq!(artifact["size"], expected_size);
     // Distribution does not say when an image was pushed.
     assert_eq!(artifact["pushed_at"], Value::Null, "{artifact}");
-    let multi_artifact = api
-        .get(
-            &format!(
-                "/workspaces/{WS}/registries/dist/repositories/{}/artifacts/{}",
-                enc("tools/multi"),
-                multi.manifest.digest
-            ),
-            api.as_admin(),
-        )
-        .await
-        .expect(200);
+    let multi_artifact =
+        artifact_page(&api, WS, "dist", "tools/multi", &multi.manifest.digest).await;
     let architectures: Vec<&str> = multi_artifact["platforms"]
         .as_array()
         .unwrap()
@@ -317,25 +324,8 @@ async fn distribution_without_auth_is_synced_with_details_and_changes(backend: B
         tag_names(&api, WS, "dist", "team/web").await,
         ["2.0", "stable"]
     );
-    let moved = api
-        .get(
-            &format!(
-                "/workspaces/{WS}/registries/dist/repositories/{}/artifacts/{}",
-                enc("team/web"),
-                web2.manifest.digest
-            ),
-            api.as_admin(),
-        )
-        .await
-        .expect(200);
-    let mut tags: Vec<&str> = moved["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap())
-        .collect();
-    tags.sort();
-    assert_eq!(tags, ["2.0", "stable"]);
+    let moved = artifact_page(&api, WS, "dist", "team/web", &web2.manifest.digest).await;
+    assert_eq!(sorted_tags(&moved), ["2.0", "stable"]);
     api.server.stop().await;
 }
 
@@ -982,17 +972,7 @@ async fn harbor_projects_become_spaces_with_push_times(backend: Backend) {
     assert_eq!(names(&listed), ["team/web"]);
     assert_eq!(listed[0]["registry_kind"], "harbor");
     assert_eq!(listed[0]["pushed_at"], "2024-03-04T05:06:07Z");
-    let artifact = api
-        .get(
-            &format!(
-                "/workspaces/{WS}/registries/harbor/repositories/{}/artifacts/{}",
-                enc("team/web"),
-                web.manifest.digest
-            ),
-            api.as_admin(),
-        )
-        .await
-        .expect(200);
+    let artifact = artifact_page(&api, WS, "harbor", "team/web", &web.manifest.digest).await;
     assert_eq!(artifact["pushed_at"], "2024-03-04T05:06:07Z");
     assert_eq!(artifact["layers"].as_array().unwrap().len(), 2);
     let healthy = api
