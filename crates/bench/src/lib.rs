@@ -1,5 +1,7 @@
 //! Benchmark support for Berth. `gen-catalog` (in `src/bin`) fills a deployment with a large
-//! catalog through `berth-store`; the pieces here decide what it writes.
+//! catalog through `berth-store`; the pieces here decide what it writes. `gen-distribution`
+//! lays out a CNCF Distribution storage with many repositories and `bare-crawl` crawls it
+//! without a store, for `scripts/bench-sync`.
 //!
 //! **Architecture invariant:** nothing here is a dependency of the server or the binary; the
 //! generated shape is a pure function of the sizes and a seed, so two runs with the same
