@@ -277,7 +277,8 @@ pub struct SelectorItem {
     pub platforms: Vec<PlatformView>,
     /// Whether pulling needs credentials (`POST /workspaces/{ws}/pull-secret` makes them).
     pub needs_pull_secret: bool,
-    pub pushed_at: String,
+    /// Null when the registry does not tell push times (Distribution, plain OCI).
+    pub pushed_at: Option<String>,
     /// The [size](ArtifactView::size) of the artifact.
     pub size: i64,
 }

@@ -60,6 +60,9 @@ struct Run {
     counters: Arc<Counters>,
     /// The time new tags are first seen, as their push time where the registry tells none.
     now: i64,
+    /// Image configs fetched in this run, by digest: repositories built from one image share
+    /// its config, which would otherwise be fetched once per repository.
+    configs: std::sync::Mutex<HashMap<String, Vec<u8>>>,
 }
 
 pub(crate) async fn run(
@@ -87,6 +90,7 @@ pub(crate) async fn run(
         mode,
         counters: counters.clone(),
         now: now_millis(),
+        configs: Default::default(),
     });
     let concurrency = service.settings().concurrency.max(1);
     let mut examined = futures::stream::iter(names)
@@ -156,6 +160,7 @@ pub(crate) async fn run_repositories(
         mode: Mode::Incremental,
         counters,
         now: now_millis(),
+        configs: Default::default(),
     };
     sync_spaces(&store, registry, &connected, names).await?;
     let mut counts = SyncCounts::default();
@@ -502,15 +507,38 @@ impl<'a> Manifests<'a> {
             _ => None,
         };
         if let (Some(descriptor), None) = (&config_descriptor, &cached.config) {
-            let bytes = self
+            let config_digest = descriptor.digest.to_string();
+            let known = self
                 .run
-                .client
-                .blob(self.repository, &descriptor.digest, MAX_CONFIG_BYTES)
-                .await
-                .map_err(|e| {
-                    SyncError::remote(&format!("{}@{digest}: its config", self.repository), &e)
-                })?;
-            cached.config = Some(bytes.to_vec());
+                .configs
+                .lock()
+                .expect("config cache lock")
+                .get(&config_digest)
+                .cloned();
+            let bytes = match known {
+                Some(bytes) => bytes,
+                None => {
+                    let bytes = self
+                        .run
+                        .client
+                        .blob(self.repository, &descriptor.digest, MAX_CONFIG_BYTES)
+                        .await
+                        .map_err(|e| {
+                            SyncError::remote(
+                                &format!("{}@{digest}: its config", self.repository),
+                                &e,
+                            )
+                        })?
+                        .to_vec();
+                    self.run
+                        .configs
+                        .lock()
+                        .expect("config cache lock")
+                        .insert(config_digest, bytes.clone());
+                    bytes
+                }
+            };
+            cached.config = Some(bytes);
             self.known.insert(digest.to_string(), cached.clone());
             match self.fetched.iter_mut().find(|f| f.digest == digest) {
                 Some(entry) => entry.config = cached.config.clone(),

@@ -616,7 +616,8 @@ async fn finish(store: &Store, job: &Job, worker: &str, outcome: JobOutcome) {
     }
 }
 
-/// Renews the job's lease every third of its length with the run's progress, until aborted.
+/// Renews the job's lease with the run's progress every second (sooner for short leases),
+/// until aborted.
 /// A cancel request stops the run; a lost lease (another worker took the job over) too.
 async fn keep_lease(
     store: Store,
@@ -627,7 +628,9 @@ async fn keep_lease(
     stop: CancellationToken,
     lost: Arc<AtomicBool>,
 ) {
-    let every = (lease / 3).max(Duration::from_millis(100));
+    // Every second at least, so that progress shown while a sync runs moves smoothly; a third
+    // of the lease at most, so that two renewals can fail before the lease runs out.
+    let every = (lease / 3).clamp(Duration::from_millis(100), Duration::from_secs(1));
     loop {
         tokio::time::sleep(every).await;
         match store

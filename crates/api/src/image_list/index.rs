@@ -52,7 +52,10 @@ struct RepositoryEntry {
 struct RecentTag {
     name: u32,
     platforms: u32,
+    /// When Berth first saw it, for registries that do not tell push times; then
+    /// `pushed_at_known` is false and the selector says nothing of it.
     pushed_at: i64,
+    pushed_at_known: bool,
     size: i64,
     digest: CompactDigest,
 }
@@ -91,7 +94,8 @@ impl CompactDigest {
 pub struct SelectableTag {
     pub name: Arc<str>,
     pub digest: String,
-    pub pushed_at: i64,
+    /// `None` when the registry does not tell push times.
+    pub pushed_at: Option<i64>,
     pub size: i64,
     pub platforms: Arc<[Platform]>,
 }
@@ -440,6 +444,7 @@ impl ImageListIndex {
             name: self.tag_names.id(&tag.name),
             platforms,
             pushed_at: tag.pushed_at,
+            pushed_at_known: tag.pushed_at_known,
             size: tag.size,
             digest: CompactDigest::new(&tag.digest),
         }
@@ -469,7 +474,7 @@ impl ImageListIndex {
             .map(|tag| SelectableTag {
                 name: self.tag_names.name(tag.name).clone(),
                 digest: tag.digest.to_text(),
-                pushed_at: tag.pushed_at,
+                pushed_at: tag.pushed_at_known.then_some(tag.pushed_at),
                 size: tag.size,
                 platforms: self.platform_lists[tag.platforms as usize].clone(),
             })
@@ -898,7 +903,7 @@ mod tests {
             Arc::ptr_eq(&tags[0].platforms, &tags[2].platforms),
             "lists are shared"
         );
-        assert_eq!((tags[1].pushed_at, tags[1].size), (20, 200));
+        assert_eq!((tags[1].pushed_at, tags[1].size), (Some(20), 200));
 
         let Some(RecentTags::Known(tags)) = index.recent_tags(20, Some("v"), 3) else {
             panic!("all three held tags match");

@@ -888,7 +888,7 @@ pub async fn selector(
                 .map(|(_, tag)| SelectableTag {
                     name: tag.name.as_str().into(),
                     digest: tag.digest.clone(),
-                    pushed_at: tag.pushed_at,
+                    pushed_at: tag.pushed_at_known.then_some(tag.pushed_at),
                     size: tag.size,
                     platforms: tag.platforms.clone().into(),
                 })
@@ -922,7 +922,7 @@ pub async fn selector(
                 platforms: tag.platforms.iter().map(platform_view).collect(),
                 digest: tag.digest,
                 needs_pull_secret,
-                pushed_at: timestamp(tag.pushed_at),
+                pushed_at: tag.pushed_at.map(timestamp),
                 size: tag.size,
             });
         }

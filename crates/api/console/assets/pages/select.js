@@ -175,7 +175,7 @@ export default async function selector(ctx) {
         "span",
         { class: "result-meta", id: `result-meta-${i}` },
         h("span", {}, platforms || "no platform"),
-        h("span", {}, "pushed ", timeAgo(item.pushed_at)),
+        h("span", {}, "pushed ", timeAgo(item.pushed_at, "unknown")),
         h("span", {}, humanSize(item.size)),
         item.needs_pull_secret ? h("span", { class: "badge badge-private", title: "Pulling needs credentials: create a pull secret" }, "needs pull secret") : null,
       ),
@@ -229,7 +229,7 @@ export default async function selector(ctx) {
         h("dt", {}, "Platforms"),
         h("dd", {}, platforms || "none (not an image, or no platform recorded)"),
         h("dt", {}, "Pushed"),
-        h("dd", {}, timeAgo(picked.pushed_at), ` · ${humanSize(picked.size)}`),
+        h("dd", {}, timeAgo(picked.pushed_at, "unknown"), ` · ${humanSize(picked.size)}`),
       ),
       h("p", {}, h("a", { href: detailHref, target: "_blank", rel: "noopener" }, `Details of ${picked.repository}`), h("span", { class: "muted" }, " (opens in a new tab)")),
       picked.needs_pull_secret
