@@ -61,7 +61,15 @@ pub(crate) const RESERVED_BY_PLATFORM_REGISTRY: &str =
 /// The SQL condition on a registry `r` that Berth serves as a pull-through proxy under
 /// `/v2/<registry name>/`: platform registries of the kinds without access control of their
 /// own.
+/// [`is_proxied`] is the same condition for a registry already read.
 const PROXIED: &str = "r.workspace_id IS NULL AND r.kind IN ('distribution', 'oci')";
+
+/// Whether Berth serves a registry of `kind`, owned by `workspace` (`None` for a platform
+/// registry), as a pull-through proxy under `/v2/<registry name>/`, so that its images are
+/// pulled from Berth's address. Workspace registries and Harbor are not proxied (yet).
+pub fn is_proxied(kind: &str, workspace: Option<i64>) -> bool {
+    workspace.is_none() && matches!(kind, "distribution" | "oci")
+}
 
 impl Store {
     /// The hosted registry's spaces named in `names` that exist, with their bindings.
