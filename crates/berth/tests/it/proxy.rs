@@ -246,7 +246,7 @@ async fn a_private_distribution_space_is_pulled_through_berth(backend: Backend) 
         }
     }
     let cached = store
-        .cached_manifests(registry_id, &[image.manifest.digest.clone()])
+        .cached_manifests(registry_id, std::slice::from_ref(&image.manifest.digest))
         .await
         .unwrap();
     assert_eq!(cached.len(), 1, "the manifest is in remote_manifests");

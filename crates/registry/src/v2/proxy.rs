@@ -42,8 +42,11 @@ const QUEUE: usize = 8;
 /// that connections and upstream tokens are reused across requests.
 #[derive(Default)]
 pub(crate) struct Upstreams {
-    clients: Mutex<HashMap<i64, (Fingerprint, Arc<dyn RemoteRegistry>)>>,
+    clients: Mutex<HashMap<i64, Built>>,
 }
+
+/// A client and what it was built from.
+type Built = (Fingerprint, Arc<dyn RemoteRegistry>);
 
 /// What a registry's client is built from; a change (a new URL or password) builds a new one.
 type Fingerprint = (String, String, Option<Vec<u8>>, bool, String);
