@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use berth_oci::Digest;
 use berth_testkit::distribution::{self, DistributionRegistry, Options};
 use berth_testkit::{layer, Image, ImageBuilder};
@@ -168,10 +169,24 @@ async fn a_private_distribution_space_is_pulled_through_berth(backend: Backend) 
             json!({ "namespace": "apps", "name": "berth-pull" }),
         )
         .await;
+    assert_eq!(secret.status, 200, "{}", secret.text);
+    let config = base64::engine::general_purpose::STANDARD
+        .decode(secret.body["data"][".dockerconfigjson"].as_str().unwrap())
+        .unwrap();
+    let config: Value = serde_json::from_slice(&config).unwrap();
+    let auths = config["auths"].as_object().unwrap();
+    assert_eq!(auths.keys().collect::<Vec<_>>(), [host], "{config}");
     assert!(
-        !secret.text.contains(UPSTREAM_PASSWORD) && !secret.text.contains(&upstream.url()),
-        "{}",
-        secret.text
+        auths[host.as_str()]["username"]
+            .as_str()
+            .unwrap()
+            .starts_with("robot$team-a+"),
+        "{config}"
+    );
+    let text = config.to_string();
+    assert!(
+        !text.contains(UPSTREAM_PASSWORD) && !text.contains(UPSTREAM_USER),
+        "{config}"
     );
 
     // Workspace B is refused exactly as for a hosted private space bound to A alone, and
