@@ -1,7 +1,7 @@
 //! The registry rule: what a subject may do in a space of a platform registry, and the
 //! Docker token scopes granted from it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::scope::{Action, Scope};
 use crate::subject::{Role, SpaceId, Subject, WorkspaceId};
@@ -118,17 +118,28 @@ pub struct Facts {
     pub repositories: HashMap<String, SpaceFacts>,
     /// Whether pushing to a missing space creates it (platform admins only).
     pub auto_create_spaces: bool,
+    /// The requested repositories that Berth serves as a pull-through proxy of an external
+    /// registry (`<registry>/<upstream repository>`), whose space facts are those of the
+    /// upstream repository's space. Berth cannot write to the upstream, so only pull is ever
+    /// allowed there, and a missing space there is never created.
+    pub proxied: HashSet<String>,
 }
 
 impl Facts {
-    /// What `subject` may do on repository `name`.
+    /// What `subject` may do on repository `name`: the rule of its space, which for a proxied
+    /// repository is the same rule as for a hosted space, narrowed to pull.
     fn actions(&self, subject: &Subject, name: &str) -> Vec<Action> {
-        space_actions(
+        let proxied = self.proxied.contains(name);
+        let mut actions = space_actions(
             self.policy,
             subject,
             self.repositories.get(name),
-            self.auto_create_spaces,
-        )
+            self.auto_create_spaces && !proxied,
+        );
+        if proxied {
+            actions.retain(|action| *action == Action::Pull);
+        }
+        actions
     }
 }
 
@@ -442,5 +453,54 @@ mod tests {
         );
         let unlimited = robot(true, true, BOUND);
         assert_eq!(grant(&unlimited, &facts, &requested).len(), 2);
+    }
+
+    #[test]
+    fn a_proxied_repository_follows_its_space_for_pulls_and_allows_nothing_else() {
+        let mut facts = Facts {
+            auto_create_spaces: true,
+            ..Facts::default()
+        };
+        facts.repositories.insert(
+            "dist/team/web".into(),
+            SpaceFacts {
+                id: BOUND_SPACE,
+                public: false,
+                bound: vec![BOUND],
+            },
+        );
+        facts.proxied.insert("dist/team/web".into());
+        facts.proxied.insert("dist/missing/web".into());
+        let admin = Subject::User {
+            username: "root".into(),
+            is_admin: true,
+            memberships: vec![],
+        };
+        let editor = user(Some(Role::Admin), BOUND);
+        for subject in [&admin, &editor] {
+            assert!(may(subject, &facts, "dist/team/web", Action::Pull));
+            assert!(!may(subject, &facts, "dist/team/web", Action::Push));
+            assert!(!may(subject, &facts, "dist/team/web", Action::Delete));
+        }
+        assert!(may(
+            &robot(true, false, BOUND),
+            &facts,
+            "dist/team/web",
+            Action::Pull
+        ));
+        // An unbound workspace is refused exactly as for a hosted private space.
+        let outsider = robot(true, true, OTHER);
+        assert!(!may(&outsider, &facts, "dist/team/web", Action::Pull));
+        assert_eq!(
+            refusal(&outsider, &facts, "dist/team/web", Action::Pull),
+            Refused::Hidden { plainly: false }
+        );
+        assert_eq!(
+            refusal(&editor, &facts, "dist/team/web", Action::Push),
+            Refused::Denied
+        );
+        // Auto-create never applies behind a proxy: the upstream decides what exists.
+        assert!(!may(&admin, &facts, "dist/missing/web", Action::Push));
+        assert!(!may(&admin, &facts, "dist/missing/web", Action::Pull));
     }
 }

@@ -162,48 +162,76 @@ pub async fn current_subject(
     }
 }
 
-/// The facts about the hosted registry's spaces of `repositories`, and the deployment policy.
+/// The facts about the spaces of `repositories`, and the deployment policy.
+///
+/// A repository whose first path component names a platform registry that Berth proxies
+/// (`dist/team/web`) is that registry's repository `team/web`, in its space `team`; any
+/// other is a hosted repository. Platform registries' names are never hosted spaces, so the
+/// two readings cannot both apply.
 pub async fn facts_for<'a>(
     store: &Store,
     repositories: impl IntoIterator<Item = &'a str>,
 ) -> Result<Facts, StoreError> {
     let repositories: Vec<&str> = repositories.into_iter().collect();
-    let mut names: Vec<&str> = repositories
+    let mut prefixes: Vec<&str> = repositories
         .iter()
-        .map(|r| berth_oci::space_of(r))
+        .filter_map(|r| berth_oci::split_proxied(r).map(|(registry, _)| registry))
         .collect();
-    names.sort_unstable();
-    names.dedup();
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    let proxied = store.proxied_registries(&prefixes).await?;
+    // Each repository's (registry, space) as the rule reads it.
+    let located: Vec<(&str, &str, &str, bool)> = repositories
+        .iter()
+        .map(|repository| match berth_oci::split_proxied(repository) {
+            Some((registry, upstream)) if proxied.contains_key(registry) => {
+                (*repository, registry, berth_oci::space_of(upstream), true)
+            }
+            _ => (
+                *repository,
+                berth_store::hosted::HOSTED,
+                berth_oci::space_of(repository),
+                false,
+            ),
+        })
+        .collect();
+    let mut wanted: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (_, registry, space, _) in &located {
+        let names = wanted.entry(registry).or_default();
+        if !names.contains(space) {
+            names.push(space);
+        }
+    }
     let settings = store.access_settings().await?;
-    let spaces: HashMap<String, SpaceFacts> = store
-        .hosted_spaces(&names)
-        .await?
-        .into_iter()
-        .map(|(name, space)| {
-            (
-                name,
-                SpaceFacts {
-                    id: space.id,
-                    public: space.public,
-                    bound: space.bound,
-                },
-            )
-        })
-        .collect();
-    let repositories = repositories
-        .into_iter()
-        .filter_map(|repository| {
-            let space = spaces.get(berth_oci::space_of(repository))?;
-            Some((repository.to_string(), space.clone()))
-        })
-        .collect();
-    Ok(Facts {
+    let mut spaces: HashMap<(&str, String), SpaceFacts> = HashMap::new();
+    for (registry, names) in wanted {
+        for (name, space) in store.platform_spaces(registry, &names).await? {
+            let facts = SpaceFacts {
+                id: space.id,
+                public: space.public,
+                bound: space.bound,
+            };
+            spaces.insert((registry, name), facts);
+        }
+    }
+    let mut facts = Facts {
         policy: Policy {
             anonymous_pull: settings.anonymous_pull,
         },
-        repositories,
         auto_create_spaces: settings.auto_create_spaces,
-    })
+        ..Facts::default()
+    };
+    for (repository, registry, space, is_proxied) in located {
+        if is_proxied {
+            facts.proxied.insert(repository.to_string());
+        }
+        if let Some(space) = spaces.get(&(registry, space.to_string())) {
+            facts
+                .repositories
+                .insert(repository.to_string(), space.clone());
+        }
+    }
+    Ok(facts)
 }
 
 #[cfg(test)]

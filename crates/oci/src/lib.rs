@@ -22,6 +22,6 @@ pub use manifest::{
     MAX_MANIFEST_BYTES,
 };
 pub use names::{
-    is_resource_name, is_username, space_of, NameError, Reference, RepoName, Tag,
+    is_resource_name, is_username, space_of, split_proxied, NameError, Reference, RepoName, Tag,
     RESOURCE_NAME_RULE, USERNAME_RULE,
 };

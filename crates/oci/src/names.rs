@@ -62,6 +62,17 @@ pub fn space_of(repository: &str) -> &str {
     repository.split('/').next().unwrap_or(repository)
 }
 
+/// A name Berth serves as a pull-through proxy, split into the registry it names and the
+/// repository inside that registry: `dist/team/web` is repository `team/web` of registry
+/// `dist`, whose space is then `space_of("team/web")`. `None` for a name of one component,
+/// which names no registry. Whether the first component really is a proxied registry is for
+/// the caller to look up; this only says how such a name is read.
+pub fn split_proxied(repository: &str) -> Option<(&str, &str)> {
+    repository
+        .split_once('/')
+        .filter(|(registry, rest)| !registry.is_empty() && !rest.is_empty())
+}
+
 /// How [`is_resource_name`] names are made, as error messages describe it.
 pub const RESOURCE_NAME_RULE: &str =
     "2 to 63 lowercase letters and digits, separated by single `.`, `_` or `-`";

@@ -6,6 +6,11 @@
 //! edge lets it reach them. Who may pull, push or delete is `berth-access`'s decision, asked
 //! once per request in `v2::authorize` against the one table of operations
 //! (`v2::Route::operation`); who is asking is `berth-identity`'s answer.
+//!
+//! It also serves the repositories of `distribution` and `oci` platform registries as a
+//! pull-through proxy under `/v2/<registry name>/…` (`v2::proxy`). Their clients come from
+//! `berth-sync` ([`SyncService::client`]), which alone unseals stored credentials and builds
+//! HTTP clients; this crate only calls the `berth_remote::RemoteRegistry` trait.
 
 /// The pull counts and pull audit events buffered between flushes.
 mod reads;
@@ -22,6 +27,7 @@ use berth_blobs::BlobStore;
 use berth_identity::passwords::PasswordChecker;
 use berth_identity::tokens::TokenService;
 use berth_store::Store;
+use berth_sync::SyncService;
 
 use crate::reads::ReadBuffer;
 
@@ -37,6 +43,9 @@ pub struct RegistryState {
     /// The address clients reach Berth at, without a trailing slash, e.g.
     /// `http://registry.example.com`. Token challenges name it as the realm.
     pub external_url: Arc<str>,
+    /// Where clients of proxied upstream registries come from.
+    pub sync: SyncService,
+    upstreams: Arc<v2::proxy::Upstreams>,
     reads: Arc<ReadBuffer>,
 }
 
@@ -47,6 +56,7 @@ impl RegistryState {
         tokens: Arc<TokenService>,
         passwords: Arc<PasswordChecker>,
         external_url: Arc<str>,
+        sync: SyncService,
     ) -> RegistryState {
         RegistryState {
             store,
@@ -54,6 +64,8 @@ impl RegistryState {
             tokens,
             passwords,
             external_url,
+            sync,
+            upstreams: Arc::default(),
             reads: Arc::default(),
         }
     }

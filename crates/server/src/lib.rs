@@ -94,14 +94,15 @@ impl App {
         let passwords = Arc::new(passwords::PasswordChecker::default());
         let admin = bootstrap_admin(&store, &settings).await?;
         let external_url: Arc<str> = settings.external_url.trim_end_matches('/').into();
+        let sync = SyncService::new(store.clone(), secrets.clone(), settings.sync.clone());
         let registry = RegistryState::new(
             store.clone(),
             blobs.clone(),
             tokens.clone(),
             passwords.clone(),
             external_url.clone(),
+            sync.clone(),
         );
-        let sync = SyncService::new(store.clone(), secrets.clone(), settings.sync.clone());
         let api = ApiState::start(ApiServices {
             store: store.clone(),
             blobs: blobs.clone(),

@@ -173,6 +173,61 @@ impl Store {
         Ok(catalog)
     }
 
+    /// The id of repository `name` of registry `registry_id` as the last sync stored it.
+    pub async fn synced_repository_id(
+        &self,
+        registry_id: i64,
+        name: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM repositories WHERE registry_id = $1 AND name = $2")
+                .bind(registry_id)
+                .bind(name)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
+    /// The size of blob `digest` when the proxied repository `repository_id` holds it in
+    /// Berth's blob store, that is when a pull through the proxy cached it there.
+    pub async fn proxied_blob_size(
+        &self,
+        repository_id: i64,
+        digest: &berth_oci::Digest,
+    ) -> Result<Option<u64>, StoreError> {
+        let size: Option<i64> = sqlx::query_scalar(
+            "SELECT size FROM repository_blobs WHERE repository_id = $1 AND digest = $2",
+        )
+        .bind(repository_id)
+        .bind(digest.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(size.map(|s| s as u64))
+    }
+
+    /// Records that the proxied repository `repository_id` may serve blob `digest` from
+    /// Berth's blob store: the proxy calls it once the blob arrived whole and matched its
+    /// digest. A repository a sync removed meanwhile records nothing.
+    pub async fn link_proxied_blob(
+        &self,
+        repository_id: i64,
+        digest: &berth_oci::Digest,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO repository_blobs (repository_id, digest, size, linked_at) \
+             SELECT id, $2, $3, $4 FROM repositories WHERE id = $1 \
+             ON CONFLICT (repository_id, digest) DO NOTHING",
+        )
+        .bind(repository_id)
+        .bind(digest.to_string())
+        .bind(size as i64)
+        .bind(now_millis())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     /// The cached manifests of `digests` in registry `registry_id`; digests not cached are
     /// left out.
     pub async fn cached_manifests(

@@ -52,10 +52,78 @@ pub struct AccessSettings {
     pub auto_create_spaces: bool,
 }
 
+/// The SQL condition on a registry `p` that reserves its name as a first path component:
+/// every platform registry but `hosted` itself. Only `distribution` and `oci` registries are
+/// proxied today, but Harbor's are reserved too, so proxying them later breaks no space.
+pub(crate) const RESERVED_BY_PLATFORM_REGISTRY: &str =
+    "p.workspace_id IS NULL AND p.kind <> 'hosted'";
+
+/// The SQL condition on a registry `r` that Berth serves as a pull-through proxy under
+/// `/v2/<registry name>/`: platform registries of the kinds without access control of their
+/// own.
+/// [`is_proxied`] is the same condition for a registry already read.
+const PROXIED: &str = "r.workspace_id IS NULL AND r.kind IN ('distribution', 'oci')";
+
+/// Whether Berth serves a registry of `kind`, owned by `workspace` (`None` for a platform
+/// registry), as a pull-through proxy under `/v2/<registry name>/`, so that its images are
+/// pulled from Berth's address. Workspace registries and Harbor are not proxied (yet).
+pub fn is_proxied(kind: &str, workspace: Option<i64>) -> bool {
+    workspace.is_none() && matches!(kind, "distribution" | "oci")
+}
+
 impl Store {
     /// The hosted registry's spaces named in `names` that exist, with their bindings.
     pub async fn hosted_spaces(
         &self,
+        names: &[&str],
+    ) -> Result<HashMap<String, SpaceRecord>, StoreError> {
+        self.platform_spaces(HOSTED, names).await
+    }
+
+    /// Of the `names`, those of platform registries Berth serves as a pull-through proxy,
+    /// with their ids.
+    pub async fn proxied_registries(
+        &self,
+        names: &[&str],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let mut found = HashMap::new();
+        for name in names {
+            if found.contains_key(*name) {
+                continue;
+            }
+            let id: Option<i64> = sqlx::query_scalar(&format!(
+                "SELECT r.id FROM registries r WHERE r.name = $1 AND {PROXIED}"
+            ))
+            .bind(*name)
+            .fetch_optional(&self.reader)
+            .await?;
+            if let Some(id) = id {
+                found.insert(name.to_string(), id);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The platform registry `name` when Berth serves it as a pull-through proxy.
+    pub async fn proxied_registry(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::registry_records::RegistryRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {} FROM {} WHERE r.name = $1 AND {PROXIED}",
+            crate::registry_records::REGISTRY_COLUMNS,
+            crate::registry_records::REGISTRY_FROM
+        ))
+        .bind(name)
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    /// The spaces named in `names` of platform registry `registry` that exist, with their
+    /// bindings.
+    pub async fn platform_spaces(
+        &self,
+        registry: &str,
         names: &[&str],
     ) -> Result<HashMap<String, SpaceRecord>, StoreError> {
         let mut spaces = HashMap::new();
@@ -69,7 +137,7 @@ impl Store {
                  LEFT JOIN bindings b ON b.space_id = s.id \
                  WHERE r.name = $1 AND r.workspace_id IS NULL AND s.name = $2",
             )
-            .bind(HOSTED)
+            .bind(registry)
             .bind(*name)
             .fetch_all(&self.reader)
             .await?;
@@ -180,11 +248,13 @@ impl Store {
         audit: &crate::audit::NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let result = sqlx::query(
+        let result = sqlx::query(&format!(
             "INSERT INTO spaces (registry_id, name, public, description, created_at) \
-             SELECT id, $2, 0, 'Created on first push', $3 FROM registries WHERE name = $1 AND workspace_id IS NULL \
-             ON CONFLICT (registry_id, name) DO NOTHING",
-        )
+             SELECT h.id, $2, 0, 'Created on first push', $3 FROM registries h \
+             WHERE h.name = $1 AND h.workspace_id IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM registries p WHERE p.name = $2 AND {RESERVED_BY_PLATFORM_REGISTRY}) \
+             ON CONFLICT (registry_id, name) DO NOTHING"
+        ))
         .bind(HOSTED)
         .bind(name)
         .bind(crate::now_millis())

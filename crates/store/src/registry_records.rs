@@ -170,6 +170,25 @@ impl Store {
         audit: &NewAuditEvent<'_>,
     ) -> Result<RegistryRecord, StoreError> {
         let mut tx = self.writer.begin().await?;
+        if registry.owner == RegistryOwner::Platform {
+            // A platform registry's name is the first path component of the images Berth
+            // proxies for it (`<berth>/<registry>/<repository>`), so it must not be a space of
+            // the hosted registry as well.
+            let taken: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM spaces s JOIN registries h ON h.id = s.registry_id \
+                 WHERE h.name = $1 AND h.workspace_id IS NULL AND s.name = $2",
+            )
+            .bind(HOSTED)
+            .bind(registry.name)
+            .fetch_one(&mut *tx)
+            .await?;
+            if taken > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "`{}` is a space of the hosted registry, and a platform registry's name is the first path component of its images on Berth; choose another name",
+                    registry.name
+                )));
+            }
+        }
         sqlx::query(
             "INSERT INTO registries (name, kind, url, username, secret, insecure, description, \
              workspace_id, created_at, follow, sync_interval_seconds) \

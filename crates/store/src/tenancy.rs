@@ -370,6 +370,23 @@ impl Store {
         audit: &NewAuditEvent<'_>,
     ) -> Result<SpaceRow, StoreError> {
         let mut tx = self.writer.begin().await?;
+        // Platform registries' names are reserved as first path components on Berth (it
+        // serves their images as `<registry>/<repository>`), so the hosted registry may not
+        // have a space of such a name.
+        let reserved: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM registries h JOIN registries p ON p.name = $2 \
+             WHERE h.id = $1 AND h.kind = 'hosted' AND {}",
+            crate::facts::RESERVED_BY_PLATFORM_REGISTRY
+        ))
+        .bind(registry_id)
+        .bind(name)
+        .fetch_one(&mut *tx)
+        .await?;
+        if reserved > 0 {
+            return Err(StoreError::Conflict(format!(
+                "`{name}` is the name of a platform registry, whose images Berth serves under `{name}/`; a hosted space cannot take it"
+            )));
+        }
         sqlx::query(
             "INSERT INTO spaces (registry_id, name, public, description, created_at) VALUES ($1, $2, $3, $4, $5)",
         )

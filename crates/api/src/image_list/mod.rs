@@ -162,11 +162,17 @@ impl ImageList {
     }
 }
 
-/// The `host[:port]` clients use for a registry: the external address for `hosted`, the
-/// configured URL's authority for the others.
+/// What image references of a registry start with, `host[:port]` and any path prefix before
+/// the repository: Berth's external address for `hosted`; Berth's address and the registry's
+/// name for a registry Berth proxies (`berth.example:5050/dist`, its images pulled through
+/// Berth with Berth credentials); the configured URL's authority for the others. The image
+/// list, the detail pages' pull commands and the selector all build references from this.
 fn host_of(space: &CatalogSpace, hosted: &str) -> String {
     if space.registry_kind == "hosted" {
         return hosted.to_string();
+    }
+    if berth_store::facts::is_proxied(&space.registry_kind, space.registry_workspace_id) {
+        return format!("{hosted}/{}", space.registry_name);
     }
     crate::host_of_url(&space.registry_url)
 }

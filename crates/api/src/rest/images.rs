@@ -900,11 +900,15 @@ pub async fn selector(
     let mut items = Vec::new();
     for (row, tags) in picks {
         let host = &row.space.host;
-        // Berth's own anonymous-pull setting governs `hosted`; an external registry is taken to
-        // serve its public spaces to anyone.
-        let policy = match row.space.registry_owner {
-            None if &*row.space.registry_kind == "hosted" => Policy { anonymous_pull },
-            _ => Policy::default(),
+        // Berth's own anonymous-pull setting governs what Berth serves (`hosted` and the
+        // registries it proxies); another external registry is taken to serve its public
+        // spaces to anyone.
+        let served_by_berth = &*row.space.registry_kind == "hosted"
+            || berth_store::facts::is_proxied(&row.space.registry_kind, row.space.registry_owner);
+        let policy = if served_by_berth {
+            Policy { anonymous_pull }
+        } else {
+            Policy::default()
         };
         let space = SpaceFacts {
             id: row.space.id,

@@ -1105,8 +1105,9 @@ async fn external_registry_repository(backend: Backend) {
         .await
         .unwrap();
 
-    // Listed for every workspace (the space is public), with the mirror's host.
-    let host = "mirror.example.test:5443";
+    // Listed for every workspace (the space is public), at Berth's address under the
+    // registry's name: Berth serves a Distribution registry's images as a pull-through proxy.
+    let host = format!("{}/mirror", server.host);
     for (workspace, who) in [("payments", VIEWER), ("other", OUTSIDER)] {
         let rows = image_rows(&server, workspace, "registry=mirror", who).await;
         assert_eq!(rows.len(), 1, "{workspace}: {rows:?}");

@@ -11,6 +11,7 @@ mod image_cli;
 mod image_details;
 mod images;
 mod metrics;
+mod proxy;
 mod push_cli;
 mod push_commands;
 mod readme_cli;

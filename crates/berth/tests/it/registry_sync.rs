@@ -254,8 +254,11 @@ async fn distribution_without_auth_is_synced_with_details_and_changes(backend: B
     let web_row = &listed[1];
     assert_eq!(web_row["registry_kind"], "distribution");
     assert_eq!(web_row["tag_count"], 3);
-    let host = upstream.addr().to_string();
-    assert_eq!(web_row["reference"], format!("{host}/team/web"));
+    // Berth proxies Distribution registries, so their images are pulled from Berth's address.
+    assert_eq!(
+        web_row["reference"],
+        format!("{}/dist/team/web", api.server.host)
+    );
     // The other workspace sees the public space only.
     assert_eq!(names(&rows(&api, OTHER_WS, "dist").await), ["tools/multi"]);
     api.get(

@@ -46,6 +46,17 @@ pub(super) async fn get(
     if state.store.linked_blob_size(name, &digest).await?.is_none() {
         return Err(RegistryError::BlobUnknown);
     }
+    serve_stored(state, &digest, request).await
+}
+
+/// Answers a blob GET or HEAD from Berth's blob store, honouring a byte range. The caller has
+/// checked that the request's repository may serve `digest`.
+pub(super) async fn serve_stored(
+    state: &RegistryState,
+    digest: &Digest,
+    request: &RegistryRequest,
+) -> Result<Response, RegistryError> {
+    let digest = digest.clone();
     let Some(size) = state.blobs.stat(&digest).await? else {
         return Err(RegistryError::BlobUnknown);
     };

@@ -59,6 +59,10 @@ pub enum RegistryError {
     /// header every 405 must carry (RFC 9110 15.5.6).
     #[error("the operation is not allowed on this resource")]
     MethodNotAllowed { allow: String },
+    /// A proxied registry could not answer and Berth holds no copy: 502. The message names
+    /// the registry, never its address or the upstream's words.
+    #[error("{0}")]
+    Upstream(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -91,6 +95,9 @@ impl RegistryError {
             Denied(_) => ("DENIED", StatusCode::FORBIDDEN),
             Unsupported(_) => ("UNSUPPORTED", StatusCode::BAD_REQUEST),
             MethodNotAllowed { .. } => ("UNSUPPORTED", StatusCode::METHOD_NOT_ALLOWED),
+            // Distribution's own pull-through cache answers an unreachable upstream with
+            // `UNAVAILABLE`; as a gateway Berth says so with 502.
+            Upstream(_) => ("UNAVAILABLE", StatusCode::BAD_GATEWAY),
             Internal(_) => ("UNKNOWN", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }

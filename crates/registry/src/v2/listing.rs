@@ -16,12 +16,12 @@ use crate::RegistryState;
 /// way a `Link` header points at the rest, so no client is silently cut short.
 const MAX_PAGE: i64 = 1000;
 
-struct Page {
-    limit: i64,
-    last: Option<String>,
+pub(super) struct Page {
+    pub limit: i64,
+    pub last: Option<String>,
 }
 
-fn page(request: &RegistryRequest) -> Result<Page, RegistryError> {
+pub(super) fn page(request: &RegistryRequest) -> Result<Page, RegistryError> {
     let limit = match request.param("n") {
         None => MAX_PAGE,
         Some(n) => n
@@ -42,7 +42,7 @@ fn page(request: &RegistryRequest) -> Result<Page, RegistryError> {
 }
 
 /// Builds the JSON response and, when the page is full, the `Link` to the next one.
-fn paged_response(
+pub(super) fn paged_response(
     path: &str,
     key: &str,
     extra: Option<(&str, Value)>,

@@ -110,7 +110,7 @@ async fn unknown_manifest(
 /// Whether a manifest of `media_type` may be served to a client sending `accept`. No header,
 /// or a wildcard, accepts anything; otherwise the type must be listed. Registries cannot
 /// convert between formats, so an unacceptable manifest is reported as unknown.
-fn accepts(accept: Option<&str>, media_type: &str) -> bool {
+pub(super) fn accepts(accept: Option<&str>, media_type: &str) -> bool {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return true;
     };

@@ -8,6 +8,7 @@ mod blobs;
 mod error;
 mod listing;
 mod manifests;
+pub(crate) mod proxy;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -47,6 +48,19 @@ enum Route {
 }
 
 impl Route {
+    /// The repository the route names, if any.
+    fn name(&self) -> Option<&RepoName> {
+        match self {
+            Route::Base | Route::Catalog => None,
+            Route::Tags(name)
+            | Route::Manifest(name, _)
+            | Route::Blob(name, _)
+            | Route::Uploads(name)
+            | Route::Upload(name, _)
+            | Route::Referrers(name, _) => Some(name),
+        }
+    }
+
     /// The operation `method` performs on this route: its metrics label and what its token
     /// must allow. `None` when the route does not serve the method. This is the one place
     /// that says which requests need pull, push or delete.
@@ -208,6 +222,18 @@ async fn handle(
         Ok(claims) => claims,
         Err(error) => return (label, Err(error)),
     };
+    // A proxied registry's repository is served from its upstream, after the same
+    // authorization as any other.
+    if let Some(name) = route.name() {
+        match proxy::resolve(state, name).await {
+            Ok(Some(proxied)) => {
+                let result = proxy::handle(state, &caller, &proxied, &route, request).await;
+                return (label, result);
+            }
+            Ok(None) => {}
+            Err(error) => return (label, Err(error)),
+        }
+    }
     let result = match (route, &request.method) {
         (Route::Base, _) => {
             Ok(([(header::CONTENT_TYPE, "application/json")], "{}").into_response())
@@ -309,7 +335,14 @@ pub(crate) async fn authorize(
                 return Err(challenge(Some("invalid_token")));
             };
             let facts = principals::facts_for(&state.store, [name.as_str()]).await?;
-            let space = name.space();
+            // A proxied repository's space is its upstream repository's (`team` for
+            // `dist/team/web`); the refusal names that one.
+            let space = match berth_oci::split_proxied(name.as_str()) {
+                Some((_, upstream)) if facts.proxied.contains(name.as_str()) => {
+                    berth_oci::space_of(upstream)
+                }
+                _ => name.space(),
+            };
             Err(match berth_access::refusal(&subject, &facts, name.as_str(), action) {
                 Refused::AskAgain => challenge(Some("insufficient_scope")),
                 Refused::Denied => {

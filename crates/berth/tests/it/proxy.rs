@@ -1,0 +1,315 @@
+//! The pull-through proxy: a private space of a CNCF Distribution registry with htpasswd
+//! auth, served by Berth as `<berth>/<registry>/<repository>` under its own token service, to
+//! real skopeo holding only Berth credentials; refused to an unbound workspace exactly as a
+//! hosted private space is; and served from Berth's cache once the upstream is gone.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use berth_oci::Digest;
+use berth_testkit::distribution::{self, DistributionRegistry, Options};
+use berth_testkit::{layer, Image, ImageBuilder};
+use serde_json::{json, Value};
+
+use crate::skopeo::Skopeo;
+use crate::support::api::Api;
+use crate::support::{bind, client, create_robot, create_space, push_image, Backend};
+
+crate::on_both_backends!(
+    multi_thread:
+    a_private_distribution_space_is_pulled_through_berth,
+);
+
+const UPSTREAM_USER: &str = "puller";
+const UPSTREAM_PASSWORD: &str = "upstream-secret-7f3a";
+
+fn image() -> Image {
+    ImageBuilder::new()
+        .platform("linux", "amd64", None)
+        .created("2024-05-01T10:00:00Z")
+        .layer(
+            layer(&[("etc/proxied", b"through berth\n")]),
+            "ADD proxied /etc/proxied",
+        )
+        .layer(layer(&[("app/run", b"#!/bin/sh\n")]), "COPY run /app/run")
+        .build()
+}
+
+/// Polls the registry's sync state until a sync has finished and none is queued or running.
+async fn wait_idle(api: &Api, name: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let sync = api
+            .get(&format!("/registries/{name}/sync"), api.as_admin())
+            .await
+            .expect(200);
+        if sync["state"] == "idle" && sync["last_finished_at"].is_string() {
+            return sync;
+        }
+        assert!(Instant::now() < deadline, "the sync of {name} did not end");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What `/v2` answers `credentials` (or an anonymous client) for a manifest GET (`push`
+/// false) or an upload POST (`push` true) on `repository`, with a token asked for the scope a
+/// client would ask: status, error code, and the message with the repository's and its
+/// space's names replaced, so a proxied and a hosted repository can be compared.
+async fn answer(
+    api: &Api,
+    credentials: Option<(&str, &str)>,
+    (repository, space): (&str, &str),
+    push: bool,
+) -> (u16, String, String) {
+    let actions = if push { "pull,push" } else { "pull" };
+    let token = api
+        .server
+        .token(
+            credentials,
+            &[&format!("repository:{repository}:{actions}")],
+        )
+        .await;
+    let url = &api.server.url;
+    let request = if push {
+        client().post(format!("{url}/v2/{repository}/blobs/uploads/"))
+    } else {
+        client()
+            .get(format!("{url}/v2/{repository}/manifests/1.0"))
+            .header("accept", berth_testkit::image::OCI_MANIFEST)
+    };
+    let response = request.bearer_auth(token).send().await.unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or_default();
+    (
+        status,
+        body["errors"][0]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .replace(repository, "<repository>")
+            .replace(&format!("`{space}`"), "`<space>`"),
+    )
+}
+
+async fn a_private_distribution_space_is_pulled_through_berth(backend: Backend) {
+    let mut upstream =
+        DistributionRegistry::start(Options::htpasswd(UPSTREAM_USER, UPSTREAM_PASSWORD));
+    let image = image();
+    distribution::push(
+        &upstream.url(),
+        "team/web",
+        "1.0",
+        &image,
+        Some((UPSTREAM_USER, UPSTREAM_PASSWORD)),
+    )
+    .await
+    .unwrap();
+    let api = Api::start(backend).await;
+    let store = api.server.state.store.clone();
+    api.workspace("team-a").await;
+    api.workspace("team-b").await;
+    api.post(
+        "/registries",
+        api.as_admin(),
+        json!({ "name": "dist", "kind": "distribution", "url": upstream.url(),
+                "username": UPSTREAM_USER, "password": UPSTREAM_PASSWORD }),
+    )
+    .await
+    .expect(201);
+    let sync = wait_idle(&api, "dist").await;
+    assert_eq!(sync["last_error"], Value::Null, "{sync}");
+    api.put(
+        "/registries/dist/spaces/team/bindings",
+        api.as_admin(),
+        json!({ "workspaces": ["team-a"] }),
+    )
+    .await
+    .expect(200);
+    let (robot_a, secret_a) = create_robot(&store, "team-a", "puller", true, true).await;
+    let (robot_b, secret_b) = create_robot(&store, "team-b", "puller", true, true).await;
+
+    // Workspace A's robot pulls with its Berth credential alone.
+    let skopeo_a = Skopeo::new(&api.server.host, Some((&robot_a, &secret_a)));
+    let proxied = skopeo_a.image("dist/team/web:1.0");
+    let inspect: Value =
+        serde_json::from_slice(&skopeo_a.ok(&[], "inspect", &[&proxied]).await).unwrap();
+    assert_eq!(inspect["Digest"], image.manifest.digest);
+    skopeo_a.pulls_intact(&[], &proxied, "1.0", &image).await;
+
+    // The image list, detail page and selector point at the proxied address.
+    let host = &api.server.host;
+    let list = api
+        .get("/workspaces/team-a/images?registry=dist", api.as_admin())
+        .await
+        .expect(200);
+    assert_eq!(
+        list["items"][0]["reference"],
+        format!("{host}/dist/team/web"),
+        "{list}"
+    );
+    let selector = api
+        .get("/workspaces/team-a/selector?q=web", api.as_admin())
+        .await
+        .expect(200);
+    let items = selector["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|i| i["reference"] == format!("{host}/dist/team/web:1.0")),
+        "{selector}"
+    );
+    // A pull secret carries a Berth robot for Berth's address, never the upstream's.
+    let secret = api
+        .post(
+            "/workspaces/team-a/pull-secret",
+            api.as_admin(),
+            json!({ "namespace": "apps", "name": "berth-pull" }),
+        )
+        .await;
+    assert_eq!(secret.status, 200, "{}", secret.text);
+    let config = base64::engine::general_purpose::STANDARD
+        .decode(secret.body["data"][".dockerconfigjson"].as_str().unwrap())
+        .unwrap();
+    let config: Value = serde_json::from_slice(&config).unwrap();
+    let auths = config["auths"].as_object().unwrap();
+    assert_eq!(auths.keys().collect::<Vec<_>>(), [host], "{config}");
+    assert!(
+        auths[host.as_str()]["username"]
+            .as_str()
+            .unwrap()
+            .starts_with("robot$team-a+"),
+        "{config}"
+    );
+    let text = config.to_string();
+    assert!(
+        !text.contains(UPSTREAM_PASSWORD) && !text.contains(UPSTREAM_USER),
+        "{config}"
+    );
+
+    // Workspace B is refused exactly as for a hosted private space bound to A alone, and
+    // push and delete are refused to everyone, the platform admin included.
+    create_space(&store, "mirror", false).await;
+    bind(&store, "mirror", &["team-a"]).await;
+    let admin_token = api.server.admin_token(&["mirror/web"]).await;
+    push_image(&api.server.url, &admin_token, "mirror/web", &image, "1.0").await;
+    let rows: [(&str, Option<(&str, &str)>); 3] = [
+        ("workspace A's robot", Some((&robot_a, &secret_a))),
+        ("workspace B's robot", Some((&robot_b, &secret_b))),
+        ("anonymous", None),
+    ];
+    for (who, credentials) in rows {
+        for push in [false, true] {
+            let hosted = answer(&api, credentials, ("mirror/web", "mirror"), push).await;
+            let through = answer(&api, credentials, ("dist/team/web", "team"), push).await;
+            if push && who == "workspace A's robot" {
+                // A bound robot may push to the hosted space but not through the proxy.
+                assert_eq!(hosted.0, 202, "{who}: {hosted:?}");
+                assert_eq!((through.0, through.1.as_str()), (403, "DENIED"), "{who}");
+                continue;
+            }
+            assert_eq!(hosted, through, "{who}, push {push}: proxied as hosted");
+        }
+    }
+    assert_eq!(
+        answer(
+            &api,
+            Some((&robot_b, &secret_b)),
+            ("dist/team/web", "team"),
+            false
+        )
+        .await
+        .0,
+        404
+    );
+    let admin = Some(("admin", crate::support::ADMIN_PASSWORD));
+    assert_eq!(
+        answer(&api, admin, ("dist/team/web", "team"), true).await.1,
+        "DENIED"
+    );
+    let skopeo_b = Skopeo::new(&api.server.host, Some((&robot_b, &secret_b)));
+    let refused = skopeo_b
+        .fails(&[], "inspect", &[&skopeo_b.image("dist/team/web:1.0")])
+        .await;
+    assert!(refused.contains("not open to you"), "{refused}");
+
+    // Every blob the pull needed is now Berth's; wait for the last one's copy to commit.
+    let registry_id = store
+        .proxied_registry("dist")
+        .await
+        .unwrap()
+        .expect("dist is proxied")
+        .id;
+    let repository_id = store
+        .synced_repository_id(registry_id, "team/web")
+        .await
+        .unwrap()
+        .expect("team/web was synced");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for blob in image.blobs() {
+        let digest = Digest::parse(&blob.digest).unwrap();
+        while store
+            .proxied_blob_size(repository_id, &digest)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            assert!(Instant::now() < deadline, "{} was not cached", blob.digest);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let cached = store
+        .cached_manifests(registry_id, std::slice::from_ref(&image.manifest.digest))
+        .await
+        .unwrap();
+    assert_eq!(cached.len(), 1, "the manifest is in remote_manifests");
+
+    // With the upstream stopped, A still pulls: the tag as last synced, the manifest from
+    // the cache and every blob from Berth's blob store.
+    upstream.stop();
+    skopeo_a.pulls_intact(&[], &proxied, "1.0", &image).await;
+    // What Berth never pulled is not there to serve, and the client hears which registry
+    // failed, not how Berth reaches it.
+    let token = api
+        .server
+        .token(
+            Some((&robot_a, &secret_a)),
+            &["repository:dist/team/web:pull"],
+        )
+        .await;
+    let missing = client()
+        .get(format!(
+            "{}/v2/dist/team/web/blobs/sha256:{}",
+            api.server.url,
+            "0".repeat(64)
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 502);
+    let text = missing.text().await.unwrap();
+    assert!(
+        text.contains("`dist`") && !text.contains(&upstream.url()),
+        "{text}"
+    );
+
+    // Hosted spaces and platform registries may not share a name.
+    api.post(
+        "/registries/hosted/spaces",
+        api.as_admin(),
+        json!({ "name": "dist" }),
+    )
+    .await
+    .error(409, "conflict", "platform registry");
+    api.post(
+        "/registries",
+        api.as_admin(),
+        json!({ "name": "mirror", "kind": "oci", "url": "http://127.0.0.1:9" }),
+    )
+    .await
+    .error(409, "conflict", "space of the hosted registry");
+    api.server.stop().await;
+}
