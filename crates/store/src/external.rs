@@ -253,7 +253,8 @@ impl Store {
     }
 
     /// Caches `manifests` of registry `registry_id`. A digest names its bytes, so a digest
-    /// already cached keeps its row.
+    /// already cached keeps its row, gaining the config when it had none (the pull-through
+    /// proxy caches manifests without their configs).
     pub async fn cache_manifests(
         &self,
         registry_id: i64,
@@ -262,12 +263,25 @@ impl Store {
         if manifests.is_empty() {
             return Ok(());
         }
+        // One row per digest (repositories built from one image fetch it alike), the one with
+        // a config where any has it: PostgreSQL refuses an upsert touching a row twice.
+        let mut by_digest: HashMap<&str, &CachedManifest> = HashMap::new();
+        for manifest in manifests {
+            let entry = by_digest
+                .entry(manifest.digest.as_str())
+                .or_insert(manifest);
+            if entry.config.is_none() && manifest.config.is_some() {
+                *entry = manifest;
+            }
+        }
+        let manifests: Vec<&CachedManifest> = by_digest.into_values().collect();
         let now = now_millis();
         let mut tx = self.writer.begin().await?;
         for chunk in manifests.chunks(MAX_PARAMETERS / 6) {
             let sql = format!(
                 "INSERT INTO remote_manifests (registry_id, digest, media_type, manifest, config, \
-                 cached_at) VALUES {} ON CONFLICT (registry_id, digest) DO NOTHING",
+                 cached_at) VALUES {} ON CONFLICT (registry_id, digest) DO UPDATE SET \
+                 config = COALESCE(remote_manifests.config, excluded.config)",
                 values(1, chunk.len(), 6, group)
             );
             let mut query = sqlx::query(&sql);
