@@ -228,7 +228,8 @@ step("bound to a workspace, the synced repository shows in its image list with i
   // Distribution does not tell when a tag was pushed, and the row says so instead of "never".
   assert.equal(listed.items[0].pushed_at, null);
   assert.equal((await row.locator('td[data-label="Last push"]').innerText()).trim(), "unknown");
-  assert.match(await row.locator('td[data-label="Pull reference"]').innerText(), new RegExp(`${upstream.host}/${REPO}`));
+  // A private space of a Distribution registry is pulled through Berth, never from upstream.
+  assert.match(await row.locator('td[data-label="Pull reference"]').innerText(), new RegExp(`${berth.host}/${REG}/${REPO}`));
   await screenshots(page, "registries-sync-images");
   const unnamed = (await controlNames(page, "body")).filter((c) => !c.name);
   assert.deepEqual(unnamed, []);

@@ -178,6 +178,7 @@ crate::on_both_backends!(multi_thread:
     stopped_registry_fails_the_sync_and_keeps_the_catalog,
     distribution_notifications_sync_the_repository_within_seconds,
     harbor_projects_become_spaces_with_push_times,
+    hosted_platform_and_workspace_registries_share_one_list,
 );
 
 /// Anonymous Distribution: the first sync lists every repository with its images' facts, the
@@ -983,5 +984,120 @@ async fn harbor_projects_become_spaces_with_push_times(backend: Backend) {
         .await
         .expect(200);
     assert_eq!(healthy["health"]["status"], "reachable", "{healthy}");
+    api.server.stop().await;
+}
+
+/// One image list holds the hosted registry's images, a platform registry's bound space and
+/// the workspace's own registry, each with why the workspace sees it; another workspace sees
+/// none of the workspace registry's images.
+async fn hosted_platform_and_workspace_registries_share_one_list(backend: Backend) {
+    let platform = DistributionRegistry::start(Options::default());
+    distribution::push(&platform.url(), "team/web", "1.0", &image("p"), None)
+        .await
+        .unwrap();
+    let own = DistributionRegistry::start(Options::default());
+    distribution::push(&own.url(), "mine/tool", "1.0", &image("w"), None)
+        .await
+        .unwrap();
+    let api = Api::start(backend).await;
+    api.workspace(WS).await;
+    api.workspace(OTHER_WS).await;
+    add_registry(
+        &api,
+        "dist",
+        json!({ "kind": "distribution", "url": platform.url() }),
+    )
+    .await;
+    bind(&api, "dist", "team", &[WS]).await;
+    // The workspace connects its own registry; its first sync runs under the workspace's path.
+    api.post(
+        &format!("/workspaces/{WS}/registries"),
+        api.as_admin(),
+        json!({ "name": "own", "kind": "distribution", "url": own.url() }),
+    )
+    .await
+    .expect(201);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let sync = api
+            .get(
+                &format!("/workspaces/{WS}/registries/own/sync"),
+                api.as_admin(),
+            )
+            .await
+            .expect(200);
+        if sync["state"] == "idle" && sync["last_succeeded_at"].is_string() {
+            assert_eq!(sync["repositories"], 1, "{sync}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the workspace registry did not sync: {sync}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A hosted image in a public space.
+    let token = api.server.admin_token(&["library/base"]).await;
+    crate::support::push_image(&api.server.url, &token, "library/base", &image("h"), "1.0").await;
+
+    let list = api
+        .get(
+            &format!("/workspaces/{WS}/images?limit=100"),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    let mut seen: Vec<(String, String, Value, String)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["registry"].as_str().unwrap().to_string(),
+                r["repository"].as_str().unwrap().to_string(),
+                r["sources"].clone(),
+                r["visibility"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    assert_eq!(
+        seen,
+        [
+            (
+                "dist".into(),
+                "team/web".into(),
+                json!(["bound"]),
+                "private".into()
+            ),
+            (
+                "hosted".into(),
+                "library/base".into(),
+                json!(["public"]),
+                "public".into()
+            ),
+            (
+                "own".into(),
+                "mine/tool".into(),
+                json!(["workspace-registry"]),
+                "private".into()
+            ),
+        ],
+        "{list}"
+    );
+    let other = api
+        .get(
+            &format!("/workspaces/{OTHER_WS}/images?limit=100"),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    let other_names: Vec<&str> = other["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["repository"].as_str().unwrap())
+        .collect();
+    assert_eq!(other_names, ["library/base"], "{other}");
     api.server.stop().await;
 }
