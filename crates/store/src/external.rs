@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use crate::audit::{insert_audit, NewAuditEvent};
 use crate::batch::{group, placeholders_from, values, MAX_PARAMETERS};
-use crate::registry_records::RegistryRecord;
 use crate::values::Flag;
 use crate::{now_millis, Store, StoreError};
 
@@ -93,29 +92,6 @@ struct StoredTagRow {
 }
 
 impl Store {
-    /// Registry `id`, of any owner.
-    pub async fn registry_by_id(&self, id: i64) -> Result<Option<RegistryRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {} FROM {} WHERE r.id = $1",
-            crate::registry_records::REGISTRY_COLUMNS,
-            crate::registry_records::REGISTRY_FROM
-        ))
-        .bind(id)
-        .fetch_optional(&self.reader)
-        .await?)
-    }
-
-    /// Every registry but `hosted`, platform and workspace ones alike, by id.
-    pub async fn external_registries(&self) -> Result<Vec<RegistryRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {} FROM {} WHERE r.kind <> 'hosted' ORDER BY r.id",
-            crate::registry_records::REGISTRY_COLUMNS,
-            crate::registry_records::REGISTRY_FROM
-        ))
-        .fetch_all(&self.reader)
-        .await?)
-    }
-
     /// The catalog of registry `registry_id` as the last sync stored it: repository name →
     /// tag → what the tag named. With `only`, just those repositories (the ones an event
     /// named).

@@ -62,7 +62,7 @@ pub(crate) const RESERVED_BY_PLATFORM_REGISTRY: &str =
 /// `/v2/<registry name>/`: platform registries of the kinds without access control of their
 /// own.
 /// [`is_proxied`] is the same condition for a registry already read.
-const PROXIED: &str = "r.workspace_id IS NULL AND r.kind IN ('distribution', 'oci')";
+pub(crate) const PROXIED: &str = "r.workspace_id IS NULL AND r.kind IN ('distribution', 'oci')";
 
 /// Whether Berth serves a registry of `kind`, owned by `workspace` (`None` for a platform
 /// registry), as a pull-through proxy under `/v2/<registry name>/`, so that its images are
@@ -102,21 +102,6 @@ impl Store {
             }
         }
         Ok(found)
-    }
-
-    /// The platform registry `name` when Berth serves it as a pull-through proxy.
-    pub async fn proxied_registry(
-        &self,
-        name: &str,
-    ) -> Result<Option<crate::registry_records::RegistryRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {} FROM {} WHERE r.name = $1 AND {PROXIED}",
-            crate::registry_records::REGISTRY_COLUMNS,
-            crate::registry_records::REGISTRY_FROM
-        ))
-        .bind(name)
-        .fetch_optional(&self.reader)
-        .await?)
     }
 
     /// The spaces named in `names` of platform registry `registry` that exist, with their

@@ -118,17 +118,45 @@ pub struct HealthCheck<'a> {
     pub checked_at: i64,
 }
 
-pub(crate) const REGISTRY_COLUMNS: &str =
-    "r.id, r.name, r.kind, r.url, r.username, r.secret, r.insecure, \
+const REGISTRY_COLUMNS: &str = "r.id, r.name, r.kind, r.url, r.username, r.secret, r.insecure, \
      r.description, r.workspace_id, w.name AS workspace, r.health, r.health_reason, \
      r.health_checked_at, r.health_listing, r.created_at, r.follow, r.sync_interval_seconds, \
      r.event_secret_sha256";
-pub(crate) const REGISTRY_FROM: &str =
-    "registries r LEFT JOIN workspaces w ON w.id = r.workspace_id";
+const REGISTRY_FROM: &str = "registries r LEFT JOIN workspaces w ON w.id = r.workspace_id";
 /// Selects the registries of the owner bound as `$1` (see [`RegistryOwner::bind_value`]).
 const OWNED_BY: &str = "(($1 < 0 AND r.workspace_id IS NULL) OR r.workspace_id = $1)";
 
 impl Store {
+    /// Registry `id`, of any owner.
+    pub async fn registry_by_id(&self, id: i64) -> Result<Option<RegistryRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {REGISTRY_COLUMNS} FROM {REGISTRY_FROM} WHERE r.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    /// Every registry but `hosted`, platform and workspace ones alike, by id.
+    pub async fn external_registries(&self) -> Result<Vec<RegistryRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {REGISTRY_COLUMNS} FROM {REGISTRY_FROM} WHERE r.kind <> 'hosted' ORDER BY r.id"
+        ))
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// The platform registry `name` when Berth serves it as a pull-through proxy.
+    pub async fn proxied_registry(&self, name: &str) -> Result<Option<RegistryRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {REGISTRY_COLUMNS} FROM {REGISTRY_FROM} WHERE r.name = $1 AND {}",
+            crate::facts::PROXIED
+        ))
+        .bind(name)
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
     /// The owner's registries by name after `after`, at most `limit`, with the total.
     pub async fn registries(
         &self,
