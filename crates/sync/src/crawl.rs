@@ -65,6 +65,31 @@ struct Run {
     configs: std::sync::Mutex<HashMap<String, Vec<u8>>>,
 }
 
+impl Run {
+    /// A run of `registry` compared with its stored catalog (of the repositories in `only`,
+    /// when given).
+    async fn start(
+        store: &Store,
+        registry: &RegistryRecord,
+        client: &Client,
+        mode: Mode,
+        counters: Arc<Counters>,
+        only: Option<&[String]>,
+    ) -> Result<Run, SyncError> {
+        Ok(Run {
+            stored: store.stored_catalog(registry.id, only).await?,
+            store: store.clone(),
+            registry_id: registry.id,
+            client: client.remote(),
+            harbor: harbor_of(client),
+            mode,
+            counters,
+            now: now_millis(),
+            configs: Default::default(),
+        })
+    }
+}
+
 pub(crate) async fn run(
     service: &SyncService,
     registry: &RegistryRecord,
@@ -81,17 +106,8 @@ pub(crate) async fn run(
     counters.total.store(names.len() as u64, Ordering::Relaxed);
     counters.listed.store(true, Ordering::Relaxed);
     sync_spaces(&store, registry, &connected, &names).await?;
-    let run = Arc::new(Run {
-        stored: store.stored_catalog(registry.id, None).await?,
-        store: store.clone(),
-        registry_id: registry.id,
-        harbor: harbor_of(&connected),
-        client,
-        mode,
-        counters: counters.clone(),
-        now: now_millis(),
-        configs: Default::default(),
-    });
+    let run =
+        Arc::new(Run::start(&store, registry, &connected, mode, counters.clone(), None).await?);
     let concurrency = service.settings().concurrency.max(1);
     let mut examined = futures::stream::iter(names)
         .map(|name| {
@@ -151,17 +167,15 @@ pub(crate) async fn run_repositories(
 ) -> Result<SyncCounts, SyncError> {
     let store = service.store().clone();
     let connected = service.connect(registry)?;
-    let run = Run {
-        stored: store.stored_catalog(registry.id, Some(names)).await?,
-        store: store.clone(),
-        registry_id: registry.id,
-        client: connected.remote(),
-        harbor: harbor_of(&connected),
-        mode: Mode::Incremental,
+    let run = Run::start(
+        &store,
+        registry,
+        &connected,
+        Mode::Incremental,
         counters,
-        now: now_millis(),
-        configs: Default::default(),
-    };
+        Some(names),
+    )
+    .await?;
     sync_spaces(&store, registry, &connected, names).await?;
     let mut counts = SyncCounts::default();
     let mut batch = Batch::default();

@@ -268,22 +268,22 @@ impl SyncService {
         if registry.is_hosted() {
             return Err(SyncError::Hosted);
         }
-        let payload = serde_json::to_string(&Payload {
+        let payload = Payload {
             mode,
             requested_by: requested_by.to_string(),
             repositories: Vec::new(),
-        })
-        .expect("a payload serialises");
+        };
+        self.enqueue(&registry.id.to_string(), &payload).await
+    }
+
+    /// Queues the job of `payload` under `key`, or answers the live one there, and wakes an
+    /// idle worker of this process.
+    async fn enqueue(&self, key: &str, payload: &Payload) -> Result<Enqueued, SyncError> {
+        let payload = serde_json::to_string(payload).expect("a payload serialises");
         let enqueued = self
             .inner
             .store
-            .enqueue_job(
-                JOB_KIND,
-                &registry.id.to_string(),
-                &payload,
-                now_millis(),
-                MAX_ATTEMPTS,
-            )
+            .enqueue_job(JOB_KIND, key, &payload, now_millis(), MAX_ATTEMPTS)
             .await?;
         self.inner.wake.notify_one();
         Ok(enqueued)
@@ -302,21 +302,14 @@ impl SyncService {
         }
         let mut queued = 0;
         for repository in repositories {
-            let payload = serde_json::to_string(&Payload {
+            let payload = Payload {
                 mode: Mode::Incremental,
                 requested_by: "event".to_string(),
                 repositories: vec![repository.clone()],
-            })
-            .expect("a payload serialises");
+            };
             let key = format!("{}/{repository}", registry.id);
-            let enqueued = self
-                .inner
-                .store
-                .enqueue_job(JOB_KIND, &key, &payload, now_millis(), MAX_ATTEMPTS)
-                .await?;
-            queued += usize::from(enqueued.created);
+            queued += usize::from(self.enqueue(&key, &payload).await?.created);
         }
-        self.inner.wake.notify_one();
         Ok(queued)
     }
 
@@ -447,40 +440,34 @@ impl SyncService {
             lost.clone(),
         ));
         let started_at = now_millis();
-        if !payload.repositories.is_empty() {
-            // An event's sync is not the registry's sync: its record stays the last full or
-            // incremental run's.
-            let result = tokio::select! {
-                result = crawl::run_repositories(self, &registry, &payload.repositories, counters.clone()) => result,
-                _ = stop.cancelled() => Err(SyncError::Cancelled),
-            };
-            keeper.abort();
-            if lost.load(Ordering::SeqCst) {
-                return;
-            }
-            let outcome = match result {
-                Ok(_) => JobOutcome::Succeeded,
-                Err(SyncError::Cancelled) => JobOutcome::Cancelled,
-                Err(error) => {
-                    tracing::warn!(registry = %registry.name, repositories = ?payload.repositories, %error, "event sync failed");
-                    JobOutcome::Failed(error.to_string())
-                }
-            };
-            finish(store, &job, worker, outcome).await;
-            return;
-        }
-        tracing::info!(registry = %registry.name, mode = payload.mode.as_str(), "sync started");
-        let result = match store
-            .record_sync_start(registry.id, payload.mode.as_str(), started_at)
-            .await
-        {
+        // An event's sync of named repositories is not the registry's sync: the registry's
+        // record stays the last full or incremental run's.
+        let whole_registry = payload.repositories.is_empty();
+        let started = if whole_registry {
+            tracing::info!(registry = %registry.name, mode = payload.mode.as_str(), "sync started");
+            store
+                .record_sync_start(registry.id, payload.mode.as_str(), started_at)
+                .await
+                .map_err(SyncError::from)
+        } else {
+            Ok(())
+        };
+        let result = match started {
             Ok(()) => {
+                let crawl = async {
+                    if whole_registry {
+                        crawl::run(self, &registry, payload.mode, counters.clone()).await
+                    } else {
+                        let names = &payload.repositories;
+                        crawl::run_repositories(self, &registry, names, counters.clone()).await
+                    }
+                };
                 tokio::select! {
-                    result = crawl::run(self, &registry, payload.mode, counters.clone()) => result,
+                    result = crawl => result,
                     _ = stop.cancelled() => Err(SyncError::Cancelled),
                 }
             }
-            Err(error) => Err(error.into()),
+            Err(error) => Err(error),
         };
         keeper.abort();
         if lost.load(Ordering::SeqCst) {
@@ -488,25 +475,28 @@ impl SyncService {
             return;
         }
         let finished_at = now_millis();
-        let reason = result.as_ref().err().map(ToString::to_string);
-        let run = SyncRun {
-            registry_id: registry.id,
-            mode: payload.mode.as_str(),
-            started_at,
-            finished_at,
-            outcome: match &result {
-                Ok(counts) => Ok(*counts),
-                Err(_) => Err(reason.as_deref().unwrap_or_default()),
-            },
-        };
-        if let Err(error) = store.record_sync_outcome(&run).await {
-            tracing::warn!(%error, registry = %registry.name, "cannot record a sync's outcome");
+        if whole_registry {
+            let reason = result.as_ref().err().map(ToString::to_string);
+            let run = SyncRun {
+                registry_id: registry.id,
+                mode: payload.mode.as_str(),
+                started_at,
+                finished_at,
+                outcome: match &result {
+                    Ok(counts) => Ok(*counts),
+                    Err(_) => Err(reason.as_deref().unwrap_or_default()),
+                },
+            };
+            if let Err(error) = store.record_sync_outcome(&run).await {
+                tracing::warn!(%error, registry = %registry.name, "cannot record a sync's outcome");
+            }
         }
         let outcome = match result {
             Ok(counts) => {
                 tracing::info!(
                     registry = %registry.name,
-                    repositories = counts.repositories,
+                    repositories = ?payload.repositories,
+                    synced = counts.repositories,
                     tags = counts.tags,
                     manifests_fetched = counts.manifests_fetched,
                     elapsed_ms = finished_at - started_at,
@@ -516,7 +506,7 @@ impl SyncService {
             }
             Err(SyncError::Cancelled) => JobOutcome::Cancelled,
             Err(error) => {
-                tracing::warn!(registry = %registry.name, %error, "sync failed");
+                tracing::warn!(registry = %registry.name, repositories = ?payload.repositories, %error, "sync failed");
                 JobOutcome::Failed(error.to_string())
             }
         };
