@@ -32,6 +32,8 @@ struct DistributionEvent {
 #[derive(Deserialize)]
 struct DistributionTarget {
     repository: String,
+    #[serde(default, rename = "mediaType")]
+    media_type: String,
 }
 
 /// A Harbor webhook payload (`PUSH_ARTIFACT`, `DELETE_ARTIFACT`, …).
@@ -59,7 +61,13 @@ fn changed_repositories(body: &[u8]) -> Result<Vec<String>, ApiError> {
         envelope
             .events
             .into_iter()
-            .filter(|e| matches!(e.action.as_str(), "push" | "delete"))
+            // A pushed blob changes no catalog until a manifest names it, and reacting to it
+            // would sync the repository before the manifest arrives.
+            .filter(|e| match e.action.as_str() {
+                "push" => is_manifest(&e.target.media_type),
+                "delete" => true,
+                _ => false,
+            })
             .map(|e| e.target.repository)
             .collect()
     } else if let Ok(event) = serde_json::from_slice::<HarborEvent>(body) {
@@ -82,6 +90,19 @@ fn changed_repositories(body: &[u8]) -> Result<Vec<String>, ApiError> {
     names.sort();
     names.dedup();
     Ok(names)
+}
+
+fn is_manifest(media_type: &str) -> bool {
+    use berth_oci::media_types::*;
+    [
+        OCI_MANIFEST,
+        OCI_INDEX,
+        DOCKER_MANIFEST,
+        DOCKER_MANIFEST_LIST,
+        DOCKER_SCHEMA1,
+        DOCKER_SCHEMA1_SIGNED,
+    ]
+    .contains(&media_type)
 }
 
 /// Receives a registry's events and queues a sync of each repository they name.
@@ -153,10 +174,11 @@ mod tests {
     #[test]
     fn pushes_and_deletes_name_their_repositories_and_pulls_nothing() {
         let distribution = br#"{"events":[
-            {"action":"push","target":{"repository":"team/web","tag":"1.0"}},
+            {"action":"push","target":{"repository":"team/web","tag":"1.0","mediaType":"application/vnd.oci.image.manifest.v1+json"}},
+            {"action":"push","target":{"repository":"team/blobs","mediaType":"application/octet-stream"}},
             {"action":"pull","target":{"repository":"team/other"}},
             {"action":"delete","target":{"repository":"team/api"}},
-            {"action":"push","target":{"repository":"team/web","tag":"1.1"}}]}"#;
+            {"action":"push","target":{"repository":"team/web","tag":"1.1","mediaType":"application/vnd.docker.distribution.manifest.v2+json"}}]}"#;
         assert_eq!(
             changed_repositories(distribution).unwrap(),
             ["team/api", "team/web"]
@@ -168,7 +190,7 @@ mod tests {
         let scan = br#"{"type":"SCANNING_COMPLETED","event_data":{"repository":{"repo_full_name":"team/web"}}}"#;
         assert!(changed_repositories(scan).unwrap().is_empty());
         assert!(changed_repositories(b"{}").is_err());
-        let bad = br#"{"events":[{"action":"push","target":{"repository":"../etc"}}]}"#;
+        let bad = br#"{"events":[{"action":"delete","target":{"repository":"../etc"}}]}"#;
         assert!(changed_repositories(bad).is_err());
     }
 }

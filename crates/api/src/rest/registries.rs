@@ -97,6 +97,23 @@ impl<'a> Scope<'a> {
     }
 }
 
+/// The scope's registry `name` after checking `need`, with its owner; 404 when it is missing.
+async fn registry_of(
+    state: &ApiState,
+    caller: &Caller,
+    scope: Scope<'_>,
+    name: &str,
+    need: Need,
+) -> Result<(RegistryOwner, RegistryRecord), ApiError> {
+    let owner = authorize(state, caller, scope, need).await?;
+    let registry = state
+        .store
+        .registry(owner, name)
+        .await?
+        .ok_or_else(|| not_found(name))?;
+    Ok((owner, registry))
+}
+
 fn not_found(name: &str) -> ApiError {
     ApiError::not_found(format_args!("registry `{name}`"))
 }
@@ -352,12 +369,7 @@ async fn get(
     scope: Scope<'_>,
     name: &str,
 ) -> Result<Json<Registry>, ApiError> {
-    let owner = authorize(&state, &caller, scope, Need::Read).await?;
-    let registry = state
-        .store
-        .registry(owner, name)
-        .await?
-        .ok_or_else(|| not_found(name))?;
+    let (_, registry) = registry_of(&state, &caller, scope, name, Need::Read).await?;
     let sync = sync_of(&state, &registry).await?;
     Ok(Json(view(&state, registry, sync)))
 }
@@ -471,12 +483,7 @@ async fn health(
     scope: Scope<'_>,
     name: &str,
 ) -> Result<Json<Registry>, ApiError> {
-    let owner = authorize(&state, &caller, scope, Need::Change).await?;
-    let registry = state
-        .store
-        .registry(owner, name)
-        .await?
-        .ok_or_else(|| not_found(name))?;
+    let (owner, registry) = registry_of(&state, &caller, scope, name, Need::Change).await?;
     // `hosted` is this server, which is answering this very request.
     if registry.is_hosted() {
         return Ok(Json(view(&state, registry, None)));
@@ -538,12 +545,7 @@ async fn event_secret(
     scope: Scope<'_>,
     name: &str,
 ) -> Result<(StatusCode, Json<EventSecret>), ApiError> {
-    let owner = authorize(&state, &caller, scope, Need::Change).await?;
-    let registry = state
-        .store
-        .registry(owner, name)
-        .await?
-        .ok_or_else(|| not_found(name))?;
+    let (_, registry) = registry_of(&state, &caller, scope, name, Need::Change).await?;
     if registry.is_hosted() {
         return Err(sync_error(SyncError::Hosted));
     }
@@ -583,12 +585,7 @@ async fn start_sync(
     body: Bytes,
 ) -> Result<(StatusCode, Json<RegistrySync>), ApiError> {
     let request: SyncRequest = input::optional_body(&body)?;
-    let owner = authorize(&state, &caller, scope, Need::Change).await?;
-    let registry = state
-        .store
-        .registry(owner, name)
-        .await?
-        .ok_or_else(|| not_found(name))?;
+    let (_, registry) = registry_of(&state, &caller, scope, name, Need::Change).await?;
     let mode = match request.mode {
         SyncMode::Full => Mode::Full,
         SyncMode::Incremental => Mode::Incremental,
@@ -617,12 +614,7 @@ async fn sync_status(
     scope: Scope<'_>,
     name: &str,
 ) -> Result<Json<RegistrySync>, ApiError> {
-    let owner = authorize(&state, &caller, scope, Need::Read).await?;
-    let registry = state
-        .store
-        .registry(owner, name)
-        .await?
-        .ok_or_else(|| not_found(name))?;
+    let (_, registry) = registry_of(&state, &caller, scope, name, Need::Read).await?;
     match sync_of(&state, &registry).await? {
         Some(sync) => Ok(Json(sync)),
         None => Err(sync_error(SyncError::Hosted)),
@@ -635,12 +627,7 @@ async fn cancel_sync(
     scope: Scope<'_>,
     name: &str,
 ) -> Result<Json<RegistrySync>, ApiError> {
-    let owner = authorize(&state, &caller, scope, Need::Change).await?;
-    let registry = state
-        .store
-        .registry(owner, name)
-        .await?
-        .ok_or_else(|| not_found(name))?;
+    let (_, registry) = registry_of(&state, &caller, scope, name, Need::Change).await?;
     if state
         .sync
         .cancel(&registry)

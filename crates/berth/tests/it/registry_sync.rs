@@ -727,9 +727,14 @@ async fn distribution_notifications_sync_the_repository_within_seconds(backend: 
         }
         assert!(
             Instant::now() < deadline,
-            "the notifications did not sync: {:?} {web_tags:?}\n{}",
+            "the notifications did not sync: {:?} {web_tags:?}\n{:?}",
             names(&listed),
-            notifying.log()
+            api.server
+                .state
+                .store
+                .live_jobs(berth_sync::JOB_KIND)
+                .await
+                .unwrap()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
