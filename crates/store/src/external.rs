@@ -79,6 +79,8 @@ pub struct SyncRecord {
     pub tags: i64,
     pub manifests_fetched: i64,
     pub duration_ms: Option<i64>,
+    /// How many runs of the whole registry succeeded, ever.
+    pub succeeded_runs: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -479,8 +481,9 @@ impl Store {
             Ok(counts) => sqlx::query(
                 "INSERT INTO registry_syncs (registry_id, last_started_at, last_finished_at, \
                  last_succeeded_at, last_full_succeeded_at, last_mode, repositories, tags, \
-                 manifests_fetched, duration_ms) \
-                 VALUES ($1, $2, $3, $3, CASE WHEN $4 = 'full' THEN $3 END, $4, $5, $6, $7, $8) \
+                 manifests_fetched, duration_ms, succeeded_runs) \
+                 VALUES ($1, $2, $3, $3, CASE WHEN $4 = 'full' THEN $3 END, $4, $5, $6, $7, $8, \
+                     1) \
                  ON CONFLICT (registry_id) DO UPDATE SET \
                  last_finished_at = excluded.last_finished_at, \
                  last_succeeded_at = excluded.last_succeeded_at, \
@@ -489,7 +492,8 @@ impl Store {
                  last_mode = excluded.last_mode, last_error = NULL, last_error_at = NULL, \
                  repositories = excluded.repositories, tags = excluded.tags, \
                  manifests_fetched = excluded.manifests_fetched, \
-                 duration_ms = excluded.duration_ms",
+                 duration_ms = excluded.duration_ms, \
+                 succeeded_runs = registry_syncs.succeeded_runs + 1",
             )
             .bind(run.registry_id)
             .bind(run.started_at)
@@ -521,7 +525,8 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT registry_id, last_started_at, last_finished_at, last_succeeded_at, \
              last_full_succeeded_at, last_mode, last_error, last_error_at, repositories, tags, \
-             manifests_fetched, duration_ms FROM registry_syncs WHERE registry_id = $1",
+             manifests_fetched, duration_ms, succeeded_runs \
+             FROM registry_syncs WHERE registry_id = $1",
         )
         .bind(registry_id)
         .fetch_optional(&self.reader)

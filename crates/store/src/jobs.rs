@@ -9,7 +9,9 @@
 //! partial unique index enforces, so enqueueing the same work twice answers the live job. A
 //! running job is held by one worker under a lease; a worker that dies stops renewing it, and
 //! once the lease has run out the next claim takes the job again (or fails it, when it has
-//! been taken `max_attempts` times). Only the holder may renew, retry or finish a job, so a
+//! been taken `max_attempts` times). Work asked for while its subject's job runs is not lost:
+//! the running job keeps the newest such payload and, when it ends in any way but a cancel, a
+//! job with that payload is queued in the same transaction. Only the holder may renew, retry or finish a job, so a
 //! worker that lost its lease learns so and cannot overwrite its successor's outcome. On
 //! PostgreSQL claims select with `FOR UPDATE SKIP LOCKED`, so processes claiming at once never
 //! wait for each other nor take the same job; on SQLite the single writer connection runs one
@@ -116,6 +118,8 @@ pub struct Job {
     pub cancel_requested: bool,
     /// Why the job failed, or why its last attempt did when it was put back to retry.
     pub error: Option<String>,
+    /// The payload of work asked for while the job ran, queued as a new job once it ends.
+    pub rerun_payload: Option<String>,
     pub created_at: i64,
     /// When the job was first claimed.
     pub started_at: Option<i64>,
@@ -129,6 +133,9 @@ pub struct Enqueued {
     pub job: Job,
     /// Whether `job` was created by this call.
     pub created: bool,
+    /// Whether `job` was running, so that this call's payload runs again once it ends: the
+    /// running job may have read its subject before the change this call is about.
+    pub rerun: bool,
 }
 
 /// What a worker learns when it renews its lease.
@@ -156,7 +163,20 @@ pub enum JobOutcome {
 
 /// The columns of [`Job`], in a `SELECT` or `RETURNING` list.
 const JOB_COLUMNS: &str = "id, kind, key, payload, state, progress, attempts, max_attempts, \
-     run_after, worker, lease_until, cancel_requested, error, created_at, started_at, finished_at";
+     run_after, worker, lease_until, cancel_requested, error, rerun_payload, created_at, started_at, \
+     finished_at";
+
+/// What a statement that ends jobs returns of each, for [`queue_reruns`].
+const ENDED_COLUMNS: &str = "kind, key, rerun_payload, max_attempts";
+
+/// A job that just ended, as [`queue_reruns`] reads it.
+#[derive(sqlx::FromRow)]
+struct Ended {
+    kind: String,
+    key: String,
+    rerun_payload: Option<String>,
+    max_attempts: i64,
+}
 
 /// How many times [`Store::enqueue_job`] tries again when the live job it collided with
 /// finished before it could read it. Each retry needs another job to finish in that moment.
@@ -166,7 +186,9 @@ impl Store {
     /// Queues a job of `kind` about `key`, to be claimed from `run_after` on and at most
     /// `max_attempts` times (at least once). If a live job of the same `(kind, key)` exists,
     /// it answers that one with `created: false` and queues nothing, so a subject is never
-    /// worked on twice at once, even when several processes enqueue together.
+    /// worked on twice at once, even when several processes enqueue together. A running live
+    /// job keeps `payload` and runs it again once it ends (`rerun: true`), since it may have
+    /// read its subject before whatever made the caller ask.
     pub async fn enqueue_job(
         &self,
         kind: &str,
@@ -194,23 +216,43 @@ impl Store {
             .fetch_optional(&self.writer)
             .await?;
             if let Some(job) = inserted {
-                return Ok(Enqueued { job, created: true });
+                return Ok(Enqueued {
+                    job,
+                    created: true,
+                    rerun: false,
+                });
             }
-            let live: Option<Job> = sqlx::query_as(&format!(
-                "SELECT {JOB_COLUMNS} FROM jobs \
-                 WHERE kind = $1 AND key = $2 AND state IN ('queued', 'running')"
+            let running: Option<Job> = sqlx::query_as(&format!(
+                "UPDATE jobs SET rerun_payload = $3 \
+                 WHERE kind = $1 AND key = $2 AND state = 'running' RETURNING {JOB_COLUMNS}"
+            ))
+            .bind(kind)
+            .bind(key)
+            .bind(payload)
+            .fetch_optional(&self.writer)
+            .await?;
+            if let Some(job) = running {
+                return Ok(Enqueued {
+                    job,
+                    created: false,
+                    rerun: true,
+                });
+            }
+            let queued: Option<Job> = sqlx::query_as(&format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE kind = $1 AND key = $2 AND state = 'queued'"
             ))
             .bind(kind)
             .bind(key)
             .fetch_optional(&self.writer)
             .await?;
-            if let Some(job) = live {
+            if let Some(job) = queued {
                 return Ok(Enqueued {
                     job,
                     created: false,
+                    rerun: false,
                 });
             }
-            // The live job finished between the two statements: try to queue again.
+            // The live job finished between the statements: try to queue again.
         }
         Err(StoreError::Conflict(format!(
             "job `{kind}` of `{key}` kept finishing while another was queued"
@@ -255,14 +297,16 @@ impl Store {
                      || CAST(attempts AS TEXT) || ' times without finishing' END, \
                  lease_until = NULL, finished_at = $1 \
              WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_until < $1 \
-                 AND (attempts >= max_attempts OR cancel_requested = 1) AND kind IN ({}) {lock})",
+                 AND (attempts >= max_attempts OR cancel_requested = 1) AND kind IN ({}) {lock}) \
+             RETURNING {ENDED_COLUMNS}",
             placeholders(2, kinds.len())
         );
-        let mut query = sqlx::query(&abandoned).bind(now);
+        let mut query = sqlx::query_as(&abandoned).bind(now);
         for kind in kinds {
             query = query.bind(*kind);
         }
-        query.execute(&mut *tx).await?;
+        let ended: Vec<Ended> = query.fetch_all(&mut *tx).await?;
+        queue_reruns(&mut tx, ended, now).await?;
 
         // The condition repeats the one above: a row another claim held while this one ended
         // abandoned jobs may be such a job, and is left to the next claim.
@@ -332,25 +376,30 @@ impl Store {
             JobOutcome::Failed(error) => (JobState::Failed, Some(error)),
             JobOutcome::Cancelled => (JobState::Cancelled, None),
         };
-        let done = sqlx::query(
+        let mut tx = self.writer.begin().await?;
+        let ended: Option<Ended> = sqlx::query_as(&format!(
             "UPDATE jobs SET state = $1, error = $2, lease_until = NULL, finished_at = $3 \
-             WHERE id = $4 AND worker = $5 AND state = 'running'",
-        )
+             WHERE id = $4 AND worker = $5 AND state = 'running' RETURNING {ENDED_COLUMNS}"
+        ))
         .bind(state.as_str())
         .bind(error)
         .bind(now_millis())
         .bind(id)
         .bind(worker)
-        .execute(&self.writer)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let done = ended.is_some();
+        queue_reruns(&mut tx, ended, now_millis()).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     /// Puts job `id` back in the queue until `run_after`, after a failure that may pass (a
     /// registry that did not answer), keeping its attempts and `error` as the reason. If the
     /// job has used all its attempts it fails with `error` instead, and if a cancel was
     /// requested it is cancelled. The answer is the state the job is left in, or `None` when
-    /// `worker` no longer holds it (and nothing changed).
+    /// `worker` no longer holds it (and nothing changed). Work asked for while it ran stays
+    /// with the job when it is queued again, and is queued on its own when the job ends.
     pub async fn retry_job_later(
         &self,
         id: i64,
@@ -358,7 +407,14 @@ impl Store {
         run_after: i64,
         error: &str,
     ) -> Result<Option<JobState>, StoreError> {
-        let state: Option<String> = sqlx::query_scalar(
+        #[derive(sqlx::FromRow)]
+        struct Retried {
+            state: String,
+            #[sqlx(flatten)]
+            ended: Ended,
+        }
+        let mut tx = self.writer.begin().await?;
+        let retried: Option<Retried> = sqlx::query_as(&format!(
             "UPDATE jobs SET \
                  state = CASE WHEN cancel_requested = 1 THEN 'cancelled' \
                      WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
@@ -367,23 +423,30 @@ impl Store {
                  finished_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts \
                      THEN $1 ELSE NULL END, \
                  run_after = $2, error = $3, lease_until = NULL \
-             WHERE id = $4 AND worker = $5 AND state = 'running' RETURNING state",
-        )
+             WHERE id = $4 AND worker = $5 AND state = 'running' \
+             RETURNING state, {ENDED_COLUMNS}"
+        ))
         .bind(now_millis())
         .bind(run_after)
         .bind(error)
         .bind(id)
         .bind(worker)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *tx)
         .await?;
-        state
-            .map(|name| name.parse().map_err(|e: UnknownJobState| corrupt(e)))
-            .transpose()
+        let Some(Retried { state, ended }) = retried else {
+            return Ok(None);
+        };
+        let state: JobState = state.parse().map_err(corrupt)?;
+        if !state.is_live() {
+            queue_reruns(&mut tx, Some(ended), now_millis()).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(state))
     }
 
     /// Asks job `id` to stop: a queued job is cancelled at once; a running one is marked, and
-    /// its worker learns so when it next renews ([`Lease::CancelRequested`]). A finished job is
-    /// left as it is. The answer is the job after the request, or `None` if there is no such
+    /// its worker learns so when it next renews ([`Lease::CancelRequested`]), and work asked
+    /// for while it ran is dropped with it. A finished job is left as it is. The answer is the job after the request, or `None` if there is no such
     /// job.
     pub async fn request_job_cancel(&self, id: i64) -> Result<Option<Job>, StoreError> {
         // Every right-hand side reads the row as it was before this UPDATE.
@@ -391,7 +454,8 @@ impl Store {
             "UPDATE jobs SET \
                  state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END, \
                  finished_at = CASE WHEN state = 'queued' THEN $1 ELSE finished_at END, \
-                 cancel_requested = CASE WHEN state = 'running' THEN 1 ELSE cancel_requested END \
+                 cancel_requested = CASE WHEN state = 'running' THEN 1 ELSE cancel_requested END, \
+                 rerun_payload = NULL \
              WHERE id = $2 AND state IN ('queued', 'running') RETURNING {JOB_COLUMNS}"
         ))
         .bind(now_millis())
@@ -456,6 +520,35 @@ impl Store {
         .await?;
         Ok(deleted.rows_affected())
     }
+}
+
+/// Queues, inside the transaction that ended them, a job for the work asked for while each of
+/// `ended` ran, so that neither a crash nor a concurrent enqueuer can lose it. A job that
+/// another enqueuer queued meanwhile for the same subject already carries such work.
+/// They are due at `now`.
+async fn queue_reruns(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ended: impl IntoIterator<Item = Ended>,
+    now: i64,
+) -> Result<(), StoreError> {
+    for job in ended {
+        let Some(payload) = job.rerun_payload else {
+            continue;
+        };
+        sqlx::query(
+            "INSERT INTO jobs (kind, key, payload, state, max_attempts, run_after, created_at) \
+             VALUES ($1, $2, $3, 'queued', $4, $5, $5) \
+             ON CONFLICT (kind, key) WHERE state IN ('queued', 'running') DO NOTHING",
+        )
+        .bind(job.kind)
+        .bind(job.key)
+        .bind(payload)
+        .bind(job.max_attempts)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// `$start, $start+1, …`, `count` placeholders for an `IN` list.

@@ -108,20 +108,23 @@ async fn enqueue_answers_the_live_job_of_a_subject(store: Store) {
         .await
         .unwrap();
     assert!(!while_running.created);
+    assert!(while_running.rerun);
     assert_eq!(while_running.job.id, first.job.id);
     assert_eq!(while_running.job.state, JobState::Running);
+    assert_eq!(while_running.job.rerun_payload.as_deref(), Some("{}"));
 
     // Once it finished, the subject may be queued again.
+    let done = claim(&store, &[SCAN], "w", LONG).await.unwrap();
     assert!(store
-        .finish_job(first.job.id, "w", JobOutcome::Succeeded)
+        .finish_job(done.id, "w", JobOutcome::Succeeded)
         .await
         .unwrap());
     let next = store
-        .enqueue_job(SYNC, "7", "{}", now_millis(), 3)
+        .enqueue_job(SCAN, "7", "{}", now_millis(), 3)
         .await
         .unwrap();
     assert!(next.created);
-    assert_ne!(next.job.id, first.job.id);
+    assert_ne!(next.job.id, done.id);
 
     // A job may always be claimed at least once.
     let never = store
@@ -129,6 +132,95 @@ async fn enqueue_answers_the_live_job_of_a_subject(store: Store) {
         .await
         .unwrap();
     assert_eq!(never.job.max_attempts, 1);
+}
+
+store_test!(work_asked_for_while_a_job_runs_runs_once_it_ends);
+async fn work_asked_for_while_a_job_runs_runs_once_it_ends(store: Store) {
+    let first = enqueue(&store, SYNC, "1").await;
+    let running = claim(&store, &[SYNC], "w", LONG).await.unwrap();
+    assert_eq!(running.id, first.id);
+    // Two requests while it runs: the newest payload is the one run again, once.
+    for payload in [r#"{"n":2}"#, r#"{"n":3}"#] {
+        let asked = store
+            .enqueue_job(SYNC, "1", payload, now_millis(), 3)
+            .await
+            .unwrap();
+        assert!(asked.rerun && !asked.created);
+    }
+    assert!(claim(&store, &[SYNC], "v", LONG).await.is_none());
+    assert!(store
+        .finish_job(first.id, "w", JobOutcome::Succeeded)
+        .await
+        .unwrap());
+    let rerun = claim(&store, &[SYNC], "v", LONG).await.unwrap();
+    assert_ne!(rerun.id, first.id);
+    assert_eq!(rerun.payload, r#"{"n":3}"#);
+    assert_eq!((rerun.attempts, rerun.max_attempts), (1, 3));
+    assert_eq!(rerun.rerun_payload, None);
+
+    // A failure runs the asked-for work too: it may pass by then.
+    store
+        .enqueue_job(SYNC, "1", r#"{"n":4}"#, now_millis(), 3)
+        .await
+        .unwrap();
+    assert!(store
+        .finish_job(rerun.id, "v", JobOutcome::Failed("down".into()))
+        .await
+        .unwrap());
+    let after_failure = claim(&store, &[SYNC], "w", LONG).await.unwrap();
+    assert_eq!(after_failure.payload, r#"{"n":4}"#);
+
+    // Put back to retry, the job keeps the asked-for work for when it ends.
+    store
+        .enqueue_job(SYNC, "1", r#"{"n":5}"#, now_millis(), 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .retry_job_later(after_failure.id, "w", now_millis(), "blip")
+            .await
+            .unwrap(),
+        Some(JobState::Queued)
+    );
+    let retried = claim(&store, &[SYNC], "w", LONG).await.unwrap();
+    assert_eq!(retried.id, after_failure.id);
+    assert_eq!(retried.rerun_payload.as_deref(), Some(r#"{"n":5}"#));
+    // A worker that dies with the job for good still leaves the asked-for work queued.
+    past_short_lease().await;
+    store.renew_job(retried.id, "w", SHORT, None).await.unwrap();
+    past_short_lease().await;
+    let taken = claim(&store, &[SYNC], "x", SHORT).await.unwrap();
+    assert_eq!(taken.id, retried.id, "its third and last attempt");
+    past_short_lease().await;
+    let rerun = claim(&store, &[SYNC], "y", LONG).await.unwrap();
+    assert_eq!(job(&store, retried.id).await.state, JobState::Failed);
+    assert_eq!(rerun.payload, r#"{"n":5}"#);
+
+    // A cancel drops the work asked for before it; work asked for after it still runs.
+    store
+        .enqueue_job(SYNC, "1", r#"{"n":6}"#, now_millis(), 3)
+        .await
+        .unwrap();
+    store.request_job_cancel(rerun.id).await.unwrap();
+    assert!(store
+        .finish_job(rerun.id, "y", JobOutcome::Cancelled)
+        .await
+        .unwrap());
+    assert!(store.live_jobs(SYNC).await.unwrap().is_empty());
+    let again = enqueue(&store, SYNC, "1").await;
+    claim(&store, &[SYNC], "y", LONG).await.unwrap();
+    store.request_job_cancel(again.id).await.unwrap();
+    store
+        .enqueue_job(SYNC, "1", r#"{"n":7}"#, now_millis(), 3)
+        .await
+        .unwrap();
+    assert!(store
+        .finish_job(again.id, "y", JobOutcome::Cancelled)
+        .await
+        .unwrap());
+    let live = store.live_jobs(SYNC).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].payload, r#"{"n":7}"#);
 }
 
 async fn enqueue_created(store: &Store, kind: &str, key: &str) -> bool {

@@ -3,9 +3,11 @@
 //!
 //! Requests are spent where something may have changed: a tag the catalog already has is
 //! asked with `HEAD` (its digest alone), and a manifest or config is fetched only when neither
-//! this run nor the manifest cache has its digest. Repositories are examined several at once
-//! (the client limits requests per registry), while the writes go one batch at a time, so
-//! the store's single SQLite writer is never contended by the sync itself.
+//! this run nor the manifest cache has its digest. An incremental run of a registry whose
+//! events reach Berth asks nothing about most repositories it has (see [`trusted_slice`]). Repositories are examined several at once
+//! (the client limits requests per registry) in a task of their own, while the writes go one
+//! batch at a time beside them, so the store's single SQLite writer is never contended by
+//! the sync itself and the requests never wait for a write.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -21,6 +23,7 @@ use berth_store::registry_records::RegistryRecord;
 use berth_store::repositories::{SyncedRepository, SyncedTag};
 use berth_store::{now_millis, Store};
 use futures::{StreamExt, TryStreamExt};
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::{Client, Counters, Mode, SyncError, SyncService};
 
@@ -31,6 +34,9 @@ const BATCH_TAGS: usize = 2000;
 const BATCH_REPOSITORIES: usize = 200;
 /// Tags of one repository resolved at once.
 const TAGS_AT_ONCE: usize = 4;
+/// An incremental run of a registry whose events reach Berth re-examines one slice in this
+/// many of the repositories it trusts; see [`trusted_slice`].
+pub const DEEP_CHECK_SLICES: u64 = 32;
 
 /// The catalog as the last sync stored it.
 type StoredCatalog = HashMap<String, HashMap<String, StoredTag>>;
@@ -108,21 +114,47 @@ pub(crate) async fn run(
     sync_spaces(&store, registry, &connected, &names).await?;
     let run =
         Arc::new(Run::start(&store, registry, &connected, mode, counters.clone(), None).await?);
-    let concurrency = service.settings().concurrency.max(1);
-    let mut examined = futures::stream::iter(names)
-        .map(|name| {
-            let run = run.clone();
-            async move {
-                let found = examine(&run, &name).await;
-                (name, found)
-            }
-        })
-        .buffer_unordered(concurrency);
 
     let mut listed: HashSet<String> = HashSet::new();
     let mut counts = SyncCounts::default();
+    let (examined_names, trusted) = match trusted_slice(&store, registry, mode).await? {
+        Some(slice) => names
+            .into_iter()
+            .partition(|name| !run.stored.contains_key(name) || slice_of(name) == slice),
+        None => (names, Vec::new()),
+    };
+    for name in trusted {
+        counts.tags += run.stored[&name].len() as i64;
+        counters.seen.fetch_add(1, Ordering::Relaxed);
+        listed.insert(name);
+    }
+
+    // Repositories are examined in a task of their own, so that the requests go on while a
+    // batch is written; the channel holds what waits for the writer.
+    let (found_sender, mut found) = tokio::sync::mpsc::channel(BATCH_REPOSITORIES);
+    let concurrency = service.settings().concurrency.max(1);
+    let examiner = AbortOnDropHandle::new(tokio::spawn({
+        let run = run.clone();
+        async move {
+            let mut examined = futures::stream::iter(examined_names)
+                .map(|name| {
+                    let run = run.clone();
+                    async move {
+                        let found = examine(&run, &name).await;
+                        (name, found)
+                    }
+                })
+                .buffer_unordered(concurrency);
+            while let Some(found) = examined.next().await {
+                if found_sender.send(found).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }));
+
     let mut batch = Batch::default();
-    while let Some((name, found)) = examined.next().await {
+    while let Some((name, found)) = found.recv().await {
         let found = found?;
         counters.seen.fetch_add(1, Ordering::Relaxed);
         match found {
@@ -146,7 +178,10 @@ pub(crate) async fn run(
             }
         }
     }
-    drop(examined);
+    // The channel closes when the examiner ends; a panic there must not pass for a listing.
+    examiner
+        .await
+        .map_err(|e| SyncError::Remote(format!("examining the repositories stopped: {e}")))?;
     batch.write(&store, registry.id).await?;
     // Only now is the listing known complete: what it lacks is gone upstream.
     store
@@ -155,6 +190,38 @@ pub(crate) async fn run(
     counts.repositories = listed.len() as i64;
     counts.manifests_fetched = counters.manifests.load(Ordering::Relaxed) as i64;
     Ok(counts)
+}
+
+/// Which slice of the stored repositories an incremental run re-examines, when the registry
+/// sends Berth its events (it has an event secret): the events keep every other repository
+/// current, so the run lists the catalog, examines the repositories new to it and this slice,
+/// and trusts the rest. The slice moves on with every successful run, so each repository is
+/// examined at least once every [`DEEP_CHECK_SLICES`] runs, and an event the registry lost
+/// (it restarted with events still queued, say) is made up for within a few hours at the
+/// default interval. `None`: the run examines every repository.
+async fn trusted_slice(
+    store: &Store,
+    registry: &RegistryRecord,
+    mode: Mode,
+) -> Result<Option<u64>, SyncError> {
+    if mode != Mode::Incremental || registry.event_secret_sha256.is_none() {
+        return Ok(None);
+    }
+    let runs = store
+        .sync_record(registry.id)
+        .await?
+        .map_or(0, |record| record.succeeded_runs);
+    Ok(Some(runs.unsigned_abs() % DEEP_CHECK_SLICES))
+}
+
+/// The slice a repository falls in, the same in every process and release: FNV-1a of its
+/// name, which spreads names that differ in one character. An incremental run re-examines
+/// the trusted repositories of slice `succeeded runs % DEEP_CHECK_SLICES`.
+pub fn slice_of(name: &str) -> u64 {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    hash % DEEP_CHECK_SLICES
 }
 
 /// Syncs the repositories an event named, and only those: each is examined as an incremental

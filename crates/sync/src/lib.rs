@@ -33,6 +33,8 @@ pub use berth_remote::Settings as RemoteSettings;
 /// The job kind of a registry sync; the job's key is the registry's id.
 pub const JOB_KIND: &str = "registry.sync";
 
+pub use crawl::{slice_of, DEEP_CHECK_SLICES};
+
 /// How many times a sync job is taken before it fails for good: a worker that died holding it
 /// counts as a try.
 const MAX_ATTEMPTS: i64 = 3;
@@ -258,7 +260,9 @@ impl SyncService {
         client.check().await.map_err(|e| SyncError::remote("", &e))
     }
 
-    /// Queues a sync of `registry`, or answers the one already queued or running.
+    /// Queues a sync of `registry`, or answers the one already queued, or the one running, which
+    /// then runs again once it ends (it may have listed the registry before the change that
+    /// made the caller ask).
     pub async fn request(
         &self,
         registry: &RegistryRecord,
@@ -291,7 +295,9 @@ impl SyncService {
 
     /// Queues a sync of each of `repositories` alone, as events about them ask. Each is a job
     /// of its own (keyed `<registry id>/<repository>`), so events about one repository
-    /// coalesce while it waits, and a sync of the whole registry does not swallow them.
+    /// coalesce while it waits, and a sync of the whole registry does not swallow them. An
+    /// event about a repository whose sync runs makes it sync again once it ends. The answer
+    /// is how many syncs were queued or asked to run again.
     pub async fn request_repositories(
         &self,
         registry: &RegistryRecord,
@@ -308,7 +314,8 @@ impl SyncService {
                 repositories: vec![repository.clone()],
             };
             let key = format!("{}/{repository}", registry.id);
-            queued += usize::from(self.enqueue(&key, &payload).await?.created);
+            let enqueued = self.enqueue(&key, &payload).await?;
+            queued += usize::from(enqueued.created || enqueued.rerun);
         }
         Ok(queued)
     }

@@ -595,12 +595,13 @@ async fn start_sync(
         .request(&registry, mode, caller.name())
         .await
         .map_err(sync_error)?;
-    if enqueued.created {
+    // A request while a sync runs is audited too: it makes the registry sync again after.
+    if enqueued.created || enqueued.rerun {
         let event = caller.event(
             "registry.sync",
             scope.target(name),
             scope.workspace(),
-            json!({ "mode": request.mode }),
+            json!({ "mode": request.mode, "after_running_sync": enqueued.rerun }),
         );
         state.store.record_audit_after(&event).await;
     }

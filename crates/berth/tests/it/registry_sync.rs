@@ -177,6 +177,7 @@ crate::on_both_backends!(multi_thread:
     second_berth_behind_token_auth,
     stopped_registry_fails_the_sync_and_keeps_the_catalog,
     distribution_notifications_sync_the_repository_within_seconds,
+    incremental_syncs_trust_events_and_re_examine_a_slice_in_turn,
     harbor_projects_become_spaces_with_push_times,
     hosted_platform_and_workspace_registries_share_one_list,
 );
@@ -330,6 +331,106 @@ async fn distribution_without_auth_is_synced_with_details_and_changes(backend: B
     );
     let moved = artifact_page(&api, WS, "dist", "team/web", &web2.manifest.digest).await;
     assert_eq!(sorted_tags(&moved), ["2.0", "stable"]);
+    api.server.stop().await;
+}
+
+/// A registry that sends Berth its events (it has an event secret) is trusted for the
+/// repositories Berth has: an incremental sync lists the catalog, so new and removed
+/// repositories show at once, but re-examines only one slice of the rest per run, so a change
+/// whose event was lost shows by the time the rotation reaches its repository.
+async fn incremental_syncs_trust_events_and_re_examine_a_slice_in_turn(backend: Backend) {
+    let upstream = DistributionRegistry::start(Options::default());
+    let old = image("slice-1");
+    let new = image("slice-2");
+    distribution::push(&upstream.url(), "team/web", "stable", &old, None)
+        .await
+        .unwrap();
+    distribution::push(&upstream.url(), "team/gone", "1.0", &old, None)
+        .await
+        .unwrap();
+    let api = Api::start(backend).await;
+    add_registry(
+        &api,
+        "trusting",
+        json!({ "kind": "distribution", "url": upstream.url(), "sync_interval_seconds": 0 }),
+    )
+    .await;
+    api.post(
+        "/registries/trusting/event-secret",
+        api.as_admin(),
+        json!({}),
+    )
+    .await
+    .expect(201);
+    let id = registry_id(&api, "trusting").await;
+    api.workspace(WS).await;
+    api.patch(
+        "/registries/trusting/spaces/team",
+        api.as_admin(),
+        json!({ "public": true }),
+    )
+    .await
+    .expect(200);
+    let stable_digest = || async {
+        let page = api
+            .get(
+                &format!(
+                    "/workspaces/{WS}/registries/trusting/repositories/{}/tags?q=stable",
+                    enc("team/web")
+                ),
+                api.as_admin(),
+            )
+            .await
+            .expect(200);
+        page["items"][0]["digest"].as_str().unwrap().to_string()
+    };
+    assert_eq!(stable_digest().await, old.manifest.digest);
+
+    // Changes whose events never came: a moved tag, a new and a removed repository.
+    distribution::push(&upstream.url(), "team/web", "stable", &new, None)
+        .await
+        .unwrap();
+    distribution::push(&upstream.url(), "team/new", "1.0", &new, None)
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(
+        upstream
+            .storage_dir()
+            .join("docker/registry/v2/repositories/team/gone"),
+    )
+    .unwrap();
+    let slice = berth_sync::slice_of("team/web");
+    let mut runs = 0;
+    loop {
+        let record = api
+            .server
+            .state
+            .store
+            .sync_record(id)
+            .await
+            .unwrap()
+            .unwrap();
+        let examined_now = record.succeeded_runs as u64 % berth_sync::DEEP_CHECK_SLICES == slice;
+        let sync = sync_now(&api, "trusting", "incremental").await;
+        runs += 1;
+        assert_eq!(sync["last_error"], Value::Null, "{sync}");
+        // The catalog is listed every time.
+        let listed = names(&rows(&api, WS, "trusting").await);
+        assert_eq!(listed, ["team/new", "team/web"], "run {runs}");
+        let digest = stable_digest().await;
+        if examined_now {
+            assert_eq!(digest, new.manifest.digest, "run {runs} examines team/web");
+            break;
+        }
+        assert_eq!(digest, old.manifest.digest, "run {runs} trusts team/web");
+        assert!(
+            runs <= berth_sync::DEEP_CHECK_SLICES,
+            "the rotation never came"
+        );
+    }
+    // A full sync examines everything, events or not.
+    let full = sync_now(&api, "trusting", "full").await;
+    assert_eq!(full["repositories"], 2, "{full}");
     api.server.stop().await;
 }
 
