@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use berth_oci::Digest;
-use berth_testkit::distribution::{self, DistributionRegistry, Options};
+use berth_testkit::distribution::{DistributionRegistry, Options};
 use berth_testkit::{layer, Image, ImageBuilder};
 use serde_json::{json, Value};
 
-use crate::skopeo::Skopeo;
+use crate::skopeo::{oci_layout, Skopeo};
 use crate::support::api::Api;
 use crate::support::{bind, client, create_robot, create_space, push_image, Backend};
+use sha2::Digest as _;
 
 crate::on_both_backends!(
     multi_thread:
@@ -98,15 +99,14 @@ async fn a_private_distribution_space_is_pulled_through_berth(backend: Backend) 
     let mut upstream =
         DistributionRegistry::start(Options::htpasswd(UPSTREAM_USER, UPSTREAM_PASSWORD));
     let image = image();
-    distribution::push(
-        &upstream.url(),
-        "team/web",
-        "1.0",
-        &image,
+    // skopeo pushes the image to the real registry, as a user of it would.
+    let direct = Skopeo::new(
+        &upstream.addr().to_string(),
         Some((UPSTREAM_USER, UPSTREAM_PASSWORD)),
-    )
-    .await
-    .unwrap();
+    );
+    let upstream_copy = direct.image("team/web:1.0");
+    let source = oci_layout("1.0", &image);
+    direct.copy(&[], &source.reference, &upstream_copy).await;
     let api = Api::start(backend).await;
     let store = api.server.state.store.clone();
     api.workspace("team-a").await;
@@ -131,12 +131,71 @@ async fn a_private_distribution_space_is_pulled_through_berth(backend: Backend) 
     let (robot_a, secret_a) = create_robot(&store, "team-a", "puller", true, true).await;
     let (robot_b, secret_b) = create_robot(&store, "team-b", "puller", true, true).await;
 
-    // Workspace A's robot pulls with its Berth credential alone.
+    // The synced details are what skopeo reads from the upstream copy.
+    let raw = direct.ok(&[], "inspect", &["--raw", &upstream_copy]).await;
+    let config: Value = serde_json::from_slice(
+        &direct
+            .ok(&[], "inspect", &["--config", "--raw", &upstream_copy])
+            .await,
+    )
+    .unwrap();
+    let manifest: Value = serde_json::from_slice(&raw).unwrap();
+    let upstream_digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&raw)));
+    let page = api
+        .get(
+            &format!("/workspaces/team-a/registries/dist/repositories/team%2Fweb/artifacts/{upstream_digest}"),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(page["manifest"], manifest, "{page}");
+    assert_eq!(page["tags"], json!(["1.0"]));
+    let layers = manifest["layers"].as_array().unwrap();
+    let sizes = |descriptors: &[&Value]| -> u64 {
+        descriptors
+            .iter()
+            .map(|d| d["size"].as_u64().unwrap())
+            .sum()
+    };
+    let referenced: Vec<&Value> = layers.iter().chain([&manifest["config"]]).collect();
+    assert_eq!(page["size"], raw.len() as u64 + sizes(&referenced));
+    let shown_layers = page["layers"].as_array().unwrap();
+    assert_eq!(shown_layers.len(), layers.len());
+    for (shown, layer) in shown_layers.iter().zip(layers) {
+        assert_eq!(shown["digest"], layer["digest"]);
+        assert_eq!(shown["size"], layer["size"]);
+        assert_eq!(shown["media_type"], layer["mediaType"]);
+    }
+    let history = config["history"].as_array().unwrap();
+    let shown_history = page["history"].as_array().unwrap();
+    assert_eq!(shown_history.len(), history.len());
+    for (shown, step) in shown_history.iter().zip(history) {
+        assert_eq!(shown["created_by"], step["created_by"]);
+        assert_eq!(
+            shown["empty_layer"],
+            step["empty_layer"].as_bool().unwrap_or(false)
+        );
+    }
+    assert_eq!(page["config"]["created"], config["created"]);
+    assert_eq!(page["platforms"][0]["os"], config["os"]);
+    assert_eq!(page["platforms"][0]["architecture"], config["architecture"]);
+    assert_eq!(
+        page["pushed_at"],
+        Value::Null,
+        "Distribution tells no push time"
+    );
+
+    // Workspace A's robot pulls with its Berth credential alone, the same image as a direct
+    // pull from the registry.
     let skopeo_a = Skopeo::new(&api.server.host, Some((&robot_a, &secret_a)));
     let proxied = skopeo_a.image("dist/team/web:1.0");
     let inspect: Value =
         serde_json::from_slice(&skopeo_a.ok(&[], "inspect", &[&proxied]).await).unwrap();
-    assert_eq!(inspect["Digest"], image.manifest.digest);
+    assert_eq!(inspect["Digest"], upstream_digest);
+    assert_eq!(upstream_digest, image.manifest.digest);
+    direct
+        .pulls_intact(&[], &upstream_copy, "1.0", &image)
+        .await;
     skopeo_a.pulls_intact(&[], &proxied, "1.0", &image).await;
 
     // The image list, detail page and selector point at the proxied address.
@@ -188,6 +247,18 @@ async fn a_private_distribution_space_is_pulled_through_berth(backend: Backend) 
         !text.contains(UPSTREAM_PASSWORD) && !text.contains(UPSTREAM_USER),
         "{config}"
     );
+    // The pull secret's credentials pull the image through Berth, digest for digest.
+    let login = &auths[host.as_str()];
+    let with_secret = Skopeo::new(
+        host,
+        Some((
+            login["username"].as_str().unwrap(),
+            login["password"].as_str().unwrap(),
+        )),
+    );
+    with_secret
+        .pulls_intact(&[], &with_secret.image("dist/team/web:1.0"), "1.0", &image)
+        .await;
 
     // Workspace B is refused exactly as for a hosted private space bound to A alone, and
     // push and delete are refused to everyone, the platform admin included.
