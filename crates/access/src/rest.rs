@@ -254,6 +254,25 @@ pub fn workspace_credentials(subject: &Subject, id: WorkspaceId) -> Result<(), R
     allowed.then_some(()).ok_or(Refusal::EditorsOnly)
 }
 
+/// What the robot Berth keeps for a workspace bound to a space of a registry that enforces
+/// access itself (a Harbor project) may do there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundRobotRights {
+    pub pull: bool,
+    pub push: bool,
+}
+
+/// The rights of the robot a bound workspace gets in a Harbor project: what binding gives a
+/// workspace in a space of the hosted registry, pull and push. Viewers of the workspace pull
+/// in Berth but never hold this robot: only those [`workspace_credentials`] admits are handed
+/// it (in pull secrets and push logins).
+pub fn bound_robot_rights() -> BoundRobotRights {
+    BoundRobotRights {
+        pull: true,
+        push: true,
+    }
+}
+
 /// Whether `subject` may make a temporary push login of workspace `id` for a space bound to
 /// `space_bound`: they must be allowed to make the workspace's credentials, and the space must
 /// be bound to the workspace, or the login (a robot of the workspace) could not push there.

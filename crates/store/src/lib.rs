@@ -35,6 +35,8 @@ pub mod repositories;
 pub mod statistics;
 /// Workspaces, members, spaces, bindings and robots.
 pub mod tenancy;
+/// Robot accounts Berth keeps in registries that enforce access themselves (Harbor).
+pub mod upstream_robots;
 /// Users and their password hashes.
 pub mod users;
 /// How times and booleans are stored on both databases.

@@ -1964,3 +1964,103 @@ async fn sync_replaces_listed_repositories(store: Store) {
     assert_eq!(recent_names(api_loaded), ["2.0"]);
     assert_eq!(api_loaded.recent_tags[0].size, 300);
 }
+
+store_test!(upstream_robots_outlive_their_bindings_until_deleted);
+/// Robots kept in a Harbor registry: the wanted set follows the bindings, while a recorded
+/// robot stays until it is deleted on purpose, even once its workspace is gone.
+async fn upstream_robots_outlive_their_bindings_until_deleted(store: Store) {
+    use berth_store::registry_records::{NewRegistry, RegistryOwner};
+    use berth_store::upstream_robots::UpstreamRobot;
+
+    let registry = store
+        .create_registry(
+            NewRegistry {
+                owner: RegistryOwner::Platform,
+                name: "harbor",
+                kind: "harbor",
+                url: "https://harbor.example.com",
+                username: "admin",
+                secret: None,
+                insecure: false,
+                description: "",
+                follow: "",
+                sync_interval_seconds: None,
+            },
+            &setup_event("harbor"),
+        )
+        .await
+        .unwrap();
+    let team = store
+        .create_space(registry.id, "team", false, "", &setup_event("harbor/team"))
+        .await
+        .unwrap();
+    let a = store
+        .create_workspace("a", "", &setup_event("a"))
+        .await
+        .unwrap();
+    let b = store
+        .create_workspace("b", "", &setup_event("b"))
+        .await
+        .unwrap();
+    store
+        .set_bindings(team.id, &strings(&["a", "b"]), &setup_event("bind"))
+        .await
+        .unwrap();
+    let wanted = store.wanted_upstream_robots(registry.id).await.unwrap();
+    let pairs: Vec<(&str, i64, &str)> = wanted
+        .iter()
+        .map(|w| (w.space.as_str(), w.workspace_id, w.workspace.as_str()))
+        .collect();
+    assert_eq!(pairs, [("team", a.id, "a"), ("team", b.id, "b")]);
+
+    let robot = |workspace_id: i64, remote_id: i64| UpstreamRobot {
+        registry_id: registry.id,
+        space: "team".into(),
+        workspace_id,
+        remote_id,
+        username: format!("robot$team+berth-{remote_id}"),
+        secret: vec![1, 2, 3, remote_id as u8],
+        can_push: true,
+        created_at: 1_000,
+    };
+    store.save_upstream_robot(&robot(a.id, 7)).await.unwrap();
+    store.save_upstream_robot(&robot(b.id, 8)).await.unwrap();
+    // Saving again for the same binding replaces the row.
+    store.save_upstream_robot(&robot(b.id, 9)).await.unwrap();
+    assert_eq!(
+        store.upstream_robots(registry.id).await.unwrap(),
+        [robot(a.id, 7), robot(b.id, 9)]
+    );
+    assert_eq!(
+        store.upstream_robots_of_workspace(b.id).await.unwrap(),
+        [robot(b.id, 9)]
+    );
+
+    // Unbinding and deleting a workspace change what is wanted, not what is recorded.
+    store
+        .set_bindings(team.id, &strings(&["a"]), &setup_event("unbind"))
+        .await
+        .unwrap();
+    store
+        .delete_workspace("a", &setup_event("a"))
+        .await
+        .unwrap();
+    assert!(store
+        .wanted_upstream_robots(registry.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.upstream_robots(registry.id).await.unwrap().len(), 2);
+    assert!(store
+        .delete_upstream_robot(registry.id, "team", a.id)
+        .await
+        .unwrap());
+    assert!(!store
+        .delete_upstream_robot(registry.id, "team", a.id)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.upstream_robots(registry.id).await.unwrap(),
+        [robot(b.id, 9)]
+    );
+}

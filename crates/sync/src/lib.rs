@@ -12,6 +12,8 @@
 //! removed only after a complete listing.
 
 mod crawl;
+/// Robot accounts Berth keeps in Harbor projects for the workspaces bound to them.
+mod robots;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use berth_remote::{
 use berth_store::external::{SyncRecord, SyncRun};
 use berth_store::jobs::{Enqueued, Job, JobOutcome, Lease};
 use berth_store::registry_records::RegistryRecord;
+use berth_store::upstream_robots::UpstreamRobot;
 use berth_store::{now_millis, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -34,10 +37,14 @@ pub use berth_remote::Settings as RemoteSettings;
 pub const JOB_KIND: &str = "registry.sync";
 
 pub use crawl::{slice_of, DEEP_CHECK_SLICES};
+pub use robots::{keeps_robots, Reconciled, ROBOTS_JOB_KIND};
 
 /// How many times a sync job is taken before it fails for good: a worker that died holding it
 /// counts as a try.
 const MAX_ATTEMPTS: i64 = 3;
+/// How many times a robot reconciliation is tried before it fails for good: a Harbor that is
+/// down is waited for, with backoff, for about an hour and a half.
+const ROBOTS_MAX_ATTEMPTS: i64 = 10;
 
 /// How syncs run.
 #[derive(Debug, Clone)]
@@ -334,6 +341,78 @@ impl SyncService {
         Ok(self.inner.store.request_job_cancel(job.id).await?)
     }
 
+    /// Queues a reconciliation of the robots Berth keeps in `registry` with its bindings, when
+    /// it keeps any ([`keeps_robots`]); callers ask after every change that may change which
+    /// workspaces are bound to its spaces (bindings, a deleted space or workspace).
+    pub async fn request_robots(&self, registry: &RegistryRecord) -> Result<(), SyncError> {
+        if !keeps_robots(registry) {
+            return Ok(());
+        }
+        self.inner
+            .store
+            .enqueue_job(
+                ROBOTS_JOB_KIND,
+                &registry.id.to_string(),
+                "{}",
+                now_millis(),
+                ROBOTS_MAX_ATTEMPTS,
+            )
+            .await?;
+        self.inner.wake.notify_one();
+        Ok(())
+    }
+
+    /// [`request_robots`](Self::request_robots) for every registry that keeps robots, after a
+    /// change that may touch the bindings of any (a workspace deleted).
+    pub async fn request_all_robots(&self) -> Result<(), SyncError> {
+        for registry in self.inner.store.external_registries().await? {
+            self.request_robots(&registry).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes space `name` exist in `registry` before Berth records it, where the registry has
+    /// spaces of its own: a Harbor project, `public` or not, which an existing project of
+    /// that name satisfies (Berth then adopts it). Registries whose spaces are only the first
+    /// component of repository names need nothing.
+    pub async fn create_upstream_space(
+        &self,
+        registry: &RegistryRecord,
+        name: &str,
+        public: bool,
+    ) -> Result<(), SyncError> {
+        if registry.kind != "harbor" {
+            return Ok(());
+        }
+        let Client::Harbor(harbor) = self.connect(registry)? else {
+            return Ok(());
+        };
+        let visibility = if public {
+            berth_remote::harbor::Visibility::Public
+        } else {
+            berth_remote::harbor::Visibility::Private
+        };
+        match harbor.create_project(name, visibility).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(409) => Ok(()),
+            Err(e) => Err(SyncError::remote(&format!("creating project {name}"), &e)),
+        }
+    }
+
+    /// The secret of a robot Berth keeps upstream, to hand to those the access rule lets hold
+    /// the workspace's credentials.
+    pub fn robot_secret(&self, robot: &UpstreamRobot) -> Result<String, SyncError> {
+        self.inner
+            .secrets
+            .unseal(&robot.secret)
+            .map_err(|_| SyncError::Credentials(robot.username.clone()))
+    }
+
+    /// Seals a secret Berth keeps, as registry passwords are sealed.
+    pub(crate) fn seal(&self, secret: &str) -> Vec<u8> {
+        self.inner.secrets.seal(secret)
+    }
+
     /// `registry`'s sync state.
     pub async fn status(&self, registry: &RegistryRecord) -> Result<SyncStatus, SyncError> {
         if registry.is_hosted() {
@@ -390,9 +469,10 @@ impl SyncService {
             match self
                 .inner
                 .store
-                .claim_job(&[JOB_KIND], &worker, settings.lease)
+                .claim_job(&[JOB_KIND, ROBOTS_JOB_KIND], &worker, settings.lease)
                 .await
             {
+                Ok(Some(job)) if job.kind == ROBOTS_JOB_KIND => self.run_robots(job, &worker).await,
                 Ok(Some(job)) => self.run(job, &worker).await,
                 Ok(None) => {
                     let _ = tokio::time::timeout(settings.poll, self.inner.wake.notified()).await;
@@ -400,6 +480,52 @@ impl SyncService {
                 Err(error) => {
                     tracing::warn!(%error, "cannot look for sync jobs");
                     tokio::time::sleep(settings.poll).await;
+                }
+            }
+        }
+    }
+
+    /// Runs one claimed robot reconciliation; a failure (Harbor down) is tried again later,
+    /// waiting longer each time.
+    async fn run_robots(&self, job: Job, worker: &str) {
+        let store = &self.inner.store;
+        let registry = match job.key.parse::<i64>() {
+            Ok(id) => store.registry_by_id(id).await,
+            Err(_) => Ok(None),
+        };
+        let registry = match registry {
+            Ok(Some(registry)) => registry,
+            // With the registry gone its robots cannot be reached, and its rows went with it.
+            Ok(None) => return finish(store, &job, worker, JobOutcome::Succeeded).await,
+            Err(error) => {
+                tracing::warn!(%error, job = job.id, "cannot read the registry of a robot job");
+                return;
+            }
+        };
+        let holder = robots::Holder {
+            job: job.id,
+            worker,
+            lease: self.inner.settings.lease,
+        };
+        match robots::reconcile(self, &registry, &holder).await {
+            Ok(done) => {
+                if done != Reconciled::default() {
+                    tracing::info!(registry = %registry.name, created = done.created, deleted = done.deleted, "robots reconciled");
+                }
+                finish(store, &job, worker, JobOutcome::Succeeded).await;
+            }
+            // Another worker holds the job now and reports its own outcome.
+            Err(SyncError::Cancelled) => {}
+            Err(error) => {
+                let wait = Duration::from_secs(15 * (job.attempts.max(1) as u64).pow(2))
+                    .min(Duration::from_secs(600));
+                tracing::warn!(registry = %registry.name, %error, retry_in_s = wait.as_secs(), "cannot reconcile robots");
+                let run_after = now_millis() + wait.as_millis() as i64;
+                if let Err(error) = store
+                    .retry_job_later(job.id, worker, run_after, &error.to_string())
+                    .await
+                {
+                    tracing::warn!(%error, job = job.id, "cannot requeue a robot job");
                 }
             }
         }

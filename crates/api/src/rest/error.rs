@@ -34,6 +34,10 @@ pub enum ApiError {
     /// A request body over the endpoint's limit (tarball uploads).
     #[error("{0}")]
     TooLarge(String),
+    /// A registry Berth had to change first (creating a Harbor project) refused or did not
+    /// answer; the message says which and why, without credentials.
+    #[error("{0}")]
+    Upstream(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -54,6 +58,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -82,6 +87,9 @@ pub enum ErrorResponses {
     /// Something failed on the server; details are in its log only.
     #[response(status = 500)]
     Internal(ErrorBody),
+    /// A registry Berth had to change first refused or did not answer.
+    #[response(status = 502)]
+    Upstream(ErrorBody),
 }
 
 impl IntoResponse for ApiError {
@@ -121,6 +129,19 @@ impl From<StoreError> for ApiError {
             | StoreError::BadUrl(_)
             | StoreError::Database(_)
             | StoreError::Migrate(_)) => ApiError::Internal(error.into()),
+        }
+    }
+}
+
+impl From<berth_sync::SyncError> for ApiError {
+    fn from(error: berth_sync::SyncError) -> ApiError {
+        use berth_sync::SyncError;
+        match error {
+            SyncError::Hosted => ApiError::Conflict(error.to_string()),
+            SyncError::Store(e) => e.into(),
+            // berth-remote's messages name the request and never carry credentials.
+            SyncError::Remote(message) => ApiError::Upstream(message),
+            other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }
 }

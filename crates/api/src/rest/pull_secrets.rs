@@ -15,6 +15,7 @@ use base64::Engine as _;
 use berth_api_types::{KubernetesSecret, PullSecretRequest, Secret, SecretMetadata};
 use berth_identity::principals;
 use berth_store::tenancy::{NewRobot, PutRobot};
+use berth_store::upstream_robots::UpstreamRobot;
 use serde_json::json;
 use sha2::Digest as _;
 
@@ -111,11 +112,42 @@ fn wants_yaml(headers: &HeaderMap) -> bool {
         })
 }
 
-/// A Kubernetes pull secret for the workspace's images on the hosted registry (admins and
-/// editors of the workspace, and platform admins).
+/// The robots Berth keeps for workspace `workspace_id` in Harbor projects still bound to it,
+/// each under the `auths` key `<harbor host>/<project>`. A robot whose binding is gone waits
+/// for deletion and is not handed out.
+pub(super) async fn harbor_logins(
+    state: &ApiState,
+    workspace_id: i64,
+) -> Result<Vec<(String, UpstreamRobot)>, ApiError> {
+    let mut logins = Vec::new();
+    for robot in state
+        .store
+        .upstream_robots_of_workspace(workspace_id)
+        .await?
+    {
+        let Some(registry) = state.store.registry_by_id(robot.registry_id).await? else {
+            continue;
+        };
+        let bound = state
+            .store
+            .space(registry.id, &robot.space)
+            .await?
+            .is_some_and(|space| space.bound_ids().contains(&workspace_id));
+        if bound {
+            let host = crate::host_of_url(&registry.url);
+            logins.push((format!("{host}/{}", robot.space), robot));
+        }
+    }
+    Ok(logins)
+}
+
+/// A Kubernetes pull secret for the workspace's images (admins and editors of the workspace,
+/// and platform admins).
 ///
-/// The Secret holds a pull-only robot of the workspace, `pull-<namespace>.<name>` (or, when
-/// that does not fit a robot name, `pull-<namespace>-<hash>`). Asking again for the same
+/// The Secret holds a pull-only robot of the workspace for Berth's address (the hosted
+/// registry and the registries Berth proxies), `pull-<namespace>.<name>` (or, when that does
+/// not fit a robot name, `pull-<namespace>-<hash>`), and for each Harbor project bound to the
+/// workspace the robot Berth keeps there, under `<harbor host>/<project>`. Asking again for the same
 /// namespace and name rotates that robot's secret. The answer is JSON, or YAML with
 /// `Accept: application/yaml`.
 #[utoipa::path(post, path = "/workspaces/{ws}/pull-secret", tag = "pull secrets",
@@ -177,17 +209,24 @@ pub async fn pull_secret(
     );
 
     let username = principals::robot_name(&ws, &short);
-    let host = &*state.hosted_host;
     let base64 = base64::engine::general_purpose::STANDARD;
-    let config = json!({
-        "auths": {
-            host: {
-                "username": username,
-                "password": secret,
-                "auth": base64.encode(format!("{username}:{secret}")),
-            }
-        }
-    });
+    let login = |username: &str, password: &str| {
+        json!({
+            "username": username,
+            "password": password,
+            "auth": base64.encode(format!("{username}:{password}")),
+        })
+    };
+    let mut auths = serde_json::Map::new();
+    auths.insert(state.hosted_host.to_string(), login(&username, &secret));
+    // Harbor refuses Berth's robots, so each bound Harbor project gets the workspace's robot
+    // there, under `<harbor host>/<project>`: kubelet picks the longest matching key, so one
+    // Secret serves every project.
+    for (key, robot) in harbor_logins(&state, workspace.id).await? {
+        let password = state.sync.robot_secret(&robot)?;
+        auths.insert(key, login(&robot.username, &password));
+    }
+    let config = json!({ "auths": auths });
     let body = KubernetesSecret {
         api_version: "v1".into(),
         kind: "Secret".into(),

@@ -14,7 +14,8 @@ use berth_api_types::{PushCommand, PushCommandQuery, PushCommands, PushLogin};
 use berth_identity::principals;
 use berth_oci::{RepoName, Tag};
 use berth_store::registry_records::{RegistryOwner, RegistryRecord};
-use berth_store::tenancy::{NewRobot, WorkspaceRecord};
+use berth_store::tenancy::{NewRobot, SpaceRow, WorkspaceRecord};
+use berth_store::upstream_robots::UpstreamRobot;
 use rand::Rng as _;
 use serde_json::json;
 
@@ -358,7 +359,31 @@ pub async fn push_command(
     };
     let mut notes = Vec::new();
 
-    let (login_lines, login) = if temporary {
+    let harbor_robot = match (&space_row, berth_sync::keeps_robots(&registry)) {
+        (Some(row), true) if temporary => {
+            Some(harbor_robot(&state, &caller, &workspace, row).await?)
+        }
+        _ => None,
+    };
+    let (login_lines, login) = if let Some(robot) = harbor_robot {
+        let secret = state.sync.robot_secret(&robot)?;
+        notes.push(format!(
+            "The login lines carry the secret of workspace `{ws}`'s robot in Harbor project \
+             `{space}`, which Berth keeps while the project is bound to the workspace: whoever \
+             holds it can push to and pull from the project until it is unbound."
+        ));
+        (
+            LoginLines::Secret {
+                username: robot.username.clone(),
+                secret,
+            },
+            PushLogin {
+                username: robot.username,
+                expires_at: None,
+                temporary: false,
+            },
+        )
+    } else if temporary {
         let Some(space_row) = space_row.filter(|_| hosted) else {
             return Err(ApiError::Invalid(format!(
                 "temporary=true works only for the hosted registry: Berth cannot create \
@@ -433,6 +458,12 @@ pub async fn push_command(
                      admin role in a workspace bound to it."
                 ));
             }
+        } else if berth_sync::keeps_robots(&registry) {
+            notes.push(format!(
+                "Log in with an account of `{reg}` that may push to `{space}`, or ask with \
+                 temporary=true for the login of the robot Berth keeps there for workspace \
+                 `{ws}`."
+            ));
         } else {
             notes.push(format!(
                 "Berth holds no push credentials for `{reg}`: log in with an account of that \
@@ -461,6 +492,49 @@ pub async fn push_command(
         login,
         notes,
     }))
+}
+
+/// The robot Berth keeps for `workspace` in Harbor project `space`, for a push login: the
+/// caller must be one who may hold the workspace's credentials, and the project bound to it.
+/// A binding whose robot Harbor has not made yet (Harbor is slow or down) is a conflict
+/// worth retrying.
+async fn harbor_robot(
+    state: &ApiState,
+    caller: &Caller,
+    workspace: &WorkspaceRecord,
+    space: &SpaceRow,
+) -> Result<UpstreamRobot, ApiError> {
+    let ws = &workspace.name;
+    match rest::temporary_push_login(&caller.subject, workspace.id, &space.bound_ids()) {
+        Ok(()) => {}
+        Err(Refusal::EditorsOnly) => {
+            return Err(ApiError::Forbidden(format!(
+                "only editors and admins of workspace `{ws}` (and platform admins) may have \
+                 the workspace's push login"
+            )))
+        }
+        Err(Refusal::SpaceNotBound) => {
+            return Err(ApiError::Forbidden(format!(
+                "project `{}` is not bound to workspace `{ws}`, so Berth keeps no robot of the \
+                 workspace there; a platform admin can bind it",
+                space.name
+            )))
+        }
+        Err(other) => return Err(other.into()),
+    }
+    state
+        .store
+        .upstream_robots_of_workspace(workspace.id)
+        .await?
+        .into_iter()
+        .find(|r| r.registry_id == space.registry_id && r.space == space.name)
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "Harbor has not made workspace `{ws}`'s robot in project `{}` yet; try again \
+                 in a minute (the registry's sync state shows whether Harbor answers)",
+                space.name
+            ))
+        })
 }
 
 /// Creates the temporary robot and answers its full name, secret and expiry (milliseconds).

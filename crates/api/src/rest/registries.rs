@@ -160,7 +160,7 @@ async fn sync_of(
     if registry.is_hosted() {
         return Ok(None);
     }
-    let status = state.sync.status(registry).await.map_err(sync_error)?;
+    let status = state.sync.status(registry).await.map_err(ApiError::from)?;
     Ok(Some(sync_view(status)))
 }
 
@@ -194,14 +194,6 @@ fn sync_view(status: SyncStatus) -> RegistrySync {
         manifests_fetched: record.manifests_fetched,
         duration_ms: record.duration_ms,
         next_at: status.next_at.map(timestamp),
-    }
-}
-
-fn sync_error(error: SyncError) -> ApiError {
-    match error {
-        SyncError::Hosted => ApiError::Conflict(error.to_string()),
-        SyncError::Store(e) => e.into(),
-        other => ApiError::Internal(anyhow::Error::new(other)),
     }
 }
 
@@ -358,7 +350,7 @@ async fn create(
         .sync
         .request(&registry, Mode::Full, caller.name())
         .await
-        .map_err(sync_error)?;
+        .map_err(ApiError::from)?;
     let sync = sync_of(&state, &registry).await?;
     Ok((StatusCode::CREATED, Json(view(&state, registry, sync))))
 }
@@ -547,7 +539,7 @@ async fn event_secret(
 ) -> Result<(StatusCode, Json<EventSecret>), ApiError> {
     let (_, registry) = registry_of(&state, &caller, scope, name, Need::Change).await?;
     if registry.is_hosted() {
-        return Err(sync_error(SyncError::Hosted));
+        return Err(SyncError::Hosted.into());
     }
     let secret = super::robots::new_secret();
     let digest = berth_identity::principals::robot_secret_digest(&secret);
@@ -594,7 +586,7 @@ async fn start_sync(
         .sync
         .request(&registry, mode, caller.name())
         .await
-        .map_err(sync_error)?;
+        .map_err(ApiError::from)?;
     // A request while a sync runs is audited too: it makes the registry sync again after.
     if enqueued.created || enqueued.rerun {
         let event = caller.event(
@@ -618,7 +610,7 @@ async fn sync_status(
     let (_, registry) = registry_of(&state, &caller, scope, name, Need::Read).await?;
     match sync_of(&state, &registry).await? {
         Some(sync) => Ok(Json(sync)),
-        None => Err(sync_error(SyncError::Hosted)),
+        None => Err(SyncError::Hosted.into()),
     }
 }
 
@@ -633,7 +625,7 @@ async fn cancel_sync(
         .sync
         .cancel(&registry)
         .await
-        .map_err(sync_error)?
+        .map_err(ApiError::from)?
         .is_none()
     {
         return Err(ApiError::not_found(format_args!(

@@ -128,6 +128,12 @@ pub async fn create_space(
     let description = new.description.unwrap_or_default();
     input::text("description", &description)?;
     let public = new.public.unwrap_or(false);
+    // A registry with spaces of its own (Harbor) gets the space first, so Berth never lists a
+    // space its registry lacks; a crash in between leaves a project the next sync adopts.
+    state
+        .sync
+        .create_upstream_space(&registry, &new.name, public)
+        .await?;
     let event = caller.event(
         "space.create",
         space_target(&registry.name, &new.name),
@@ -223,6 +229,9 @@ pub async fn delete_space(
             "space `{registry}/{name}`"
         )));
     }
+    // Its bindings went with it, and with them its Harbor robots.
+    let registry = platform_registry(&state, &registry).await?;
+    state.sync.request_robots(&registry).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -275,5 +284,8 @@ pub async fn set_bindings(
         .store
         .set_bindings(space.id, &workspaces, &event.borrow())
         .await?;
+    // A Harbor registry gets a robot per bound workspace, made in the background.
+    let registry = platform_registry(&state, &registry).await?;
+    state.sync.request_robots(&registry).await?;
     Ok(Json(Bindings { workspaces }))
 }

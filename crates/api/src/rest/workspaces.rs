@@ -170,6 +170,8 @@ pub async fn delete_workspace(
     if !state.store.delete_workspace(&name, &event.borrow()).await? {
         return Err(ApiError::not_found(format_args!("workspace `{name}`")));
     }
+    // The workspace's robots in Harbor projects go too, in the background.
+    state.sync.request_all_robots().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -179,6 +179,7 @@ crate::on_both_backends!(multi_thread:
     distribution_notifications_sync_the_repository_within_seconds,
     incremental_syncs_trust_events_and_re_examine_a_slice_in_turn,
     harbor_projects_become_spaces_with_push_times,
+    harbor_bindings_make_robots_that_pull_secrets_and_push_logins_hand_out,
     hosted_platform_and_workspace_registries_share_one_list,
 );
 
@@ -880,18 +881,103 @@ mod harbor {
     use axum::extract::{Path, Request, State};
     use axum::http::{header, HeaderMap, StatusCode};
     use axum::response::{IntoResponse, Response};
-    use axum::routing::{any, get};
+    use axum::routing::{any, delete, get};
     use axum::{Json, Router};
     use serde_json::json;
+    use std::sync::Mutex;
 
     pub const USER: &str = "harbor-admin";
     pub const PASSWORD: &str = "Harbor12345";
     pub const PUSHED: &str = "2024-03-04T05:06:07.000Z";
 
+    #[derive(Default)]
     pub struct Upstream {
         pub registry: String,
         /// `(project, repository within it, tag, digest)`.
         pub artifacts: Vec<(String, String, String, String)>,
+        /// Robot accounts made through the API: id, full name, secret and the request body.
+        pub robots: Mutex<Vec<Robot>>,
+        /// The bodies of `POST /projects`.
+        pub created_projects: Mutex<Vec<serde_json::Value>>,
+    }
+
+    #[derive(Debug, Clone)]
+    pub struct Robot {
+        pub id: i64,
+        pub name: String,
+        pub secret: String,
+        pub body: serde_json::Value,
+    }
+
+    impl Upstream {
+        pub fn robots(&self) -> Vec<Robot> {
+            self.robots.lock().unwrap().clone()
+        }
+    }
+
+    async fn create_robot(
+        State(upstream): State<Arc<Upstream>>,
+        headers: HeaderMap,
+        Json(body): Json<serde_json::Value>,
+    ) -> Response {
+        if !authorized(&headers) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let mut robots = upstream.robots.lock().unwrap();
+        let id = robots.iter().map(|r| r.id).max().unwrap_or(0) + 1;
+        let name = format!(
+            "robot${}+{}",
+            body["permissions"][0]["namespace"].as_str().unwrap(),
+            body["name"].as_str().unwrap()
+        );
+        let secret = format!("harbor-robot-secret-{id}");
+        robots.push(Robot {
+            id,
+            name: name.clone(),
+            secret: secret.clone(),
+            body,
+        });
+        (
+            StatusCode::CREATED,
+            Json(json!({ "id": id, "name": name, "secret": secret,
+                         "creation_time": PUSHED, "expires_at": -1 })),
+        )
+            .into_response()
+    }
+
+    async fn delete_robot(
+        State(upstream): State<Arc<Upstream>>,
+        headers: HeaderMap,
+        Path(id): Path<i64>,
+    ) -> Response {
+        if !authorized(&headers) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let mut robots = upstream.robots.lock().unwrap();
+        let before = robots.len();
+        robots.retain(|r| r.id != id);
+        if robots.len() == before {
+            return StatusCode::NOT_FOUND.into_response();
+        }
+        StatusCode::OK.into_response()
+    }
+
+    async fn create_project(
+        State(upstream): State<Arc<Upstream>>,
+        headers: HeaderMap,
+        Json(body): Json<serde_json::Value>,
+    ) -> Response {
+        if !authorized(&headers) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let mut created = upstream.created_projects.lock().unwrap();
+        created.push(body);
+        let id = 10 + created.len();
+        (
+            StatusCode::CREATED,
+            [(header::LOCATION, format!("/api/v2.0/projects/{id}"))],
+        )
+            .into_response()
     }
 
     fn authorized(headers: &HeaderMap) -> bool {
@@ -999,7 +1085,13 @@ mod harbor {
 
     /// Serves the stand-in and answers its base URL.
     pub async fn serve(upstream: Upstream) -> String {
+        serve_shared(upstream).await.0
+    }
+
+    /// Serves the stand-in and answers its base URL and its state, which the test reads.
+    pub async fn serve_shared(upstream: Upstream) -> (String, Arc<Upstream>) {
         let state = Arc::new(upstream);
+        let shared = state.clone();
         let app = Router::new()
             .route(
                 "/api/v2.0/systeminfo",
@@ -1008,7 +1100,9 @@ mod harbor {
                 }),
             )
             .route("/api/v2.0/users/current", get(current))
-            .route("/api/v2.0/projects", get(projects))
+            .route("/api/v2.0/projects", get(projects).post(create_project))
+            .route("/api/v2.0/robots", axum::routing::post(create_robot))
+            .route("/api/v2.0/robots/{id}", delete(delete_robot))
             .route(
                 "/api/v2.0/projects/{project}/repositories",
                 get(repositories),
@@ -1023,7 +1117,7 @@ mod harbor {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        url
+        (url, shared)
     }
 }
 
@@ -1043,6 +1137,7 @@ async fn harbor_projects_become_spaces_with_push_times(backend: Backend) {
             "1.0".into(),
             web.manifest.digest.clone(),
         )],
+        ..Default::default()
     })
     .await;
     let api = Api::start(backend).await;
@@ -1090,6 +1185,191 @@ async fn harbor_projects_become_spaces_with_push_times(backend: Backend) {
         .await
         .expect(200);
     assert_eq!(healthy["health"]["status"], "reachable", "{healthy}");
+
+    // Webhook intake: Harbor's PUSH_ARTIFACT, with the auth header its policy was given,
+    // syncs the repository within seconds, without a sync of the registry.
+    let made = api
+        .post("/registries/harbor/event-secret", api.as_admin(), json!({}))
+        .await
+        .expect(201);
+    let web2 = image("harbor-web-2");
+    distribution::push(&backing.url(), "team/web", "2.0", &web2, None)
+        .await
+        .unwrap();
+    let webhook = json!({
+        "type": "PUSH_ARTIFACT", "occur_at": 1_714_000_000, "operator": "admin",
+        "event_data": {
+            "resources": [{ "digest": web2.manifest.digest, "tag": "2.0",
+                            "resource_url": "harbor.example.com/team/web:2.0" }],
+            "repository": { "date_created": 1_714_000_000, "name": "web", "namespace": "team",
+                            "repo_full_name": "team/web", "repo_type": "private" },
+        },
+    });
+    let response = crate::support::client()
+        .post(made["endpoint"].as_str().unwrap())
+        .header("authorization", made["authorization"].as_str().unwrap())
+        .json(&webhook)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tag_names(&api, WS, "harbor", "team/web").await != ["1.0", "2.0"] {
+        assert!(
+            Instant::now() < deadline,
+            "the webhook did not sync team/web"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    api.server.stop().await;
+}
+
+/// Waits until the Harbor stand-in holds robots for exactly `workspaces` (by name), and
+/// answers them in that order.
+async fn harbor_robots_for(upstream: &harbor::Upstream, workspaces: &[&str]) -> Vec<harbor::Robot> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let robots = upstream.robots();
+        let found: Option<Vec<harbor::Robot>> = workspaces
+            .iter()
+            .map(|ws| {
+                let prefix = format!("berth-{ws}-");
+                robots
+                    .iter()
+                    .find(|r| r.body["name"].as_str().unwrap().starts_with(&prefix))
+                    .cloned()
+            })
+            .collect();
+        if let Some(found) = found.filter(|f| f.len() == robots.len()) {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Harbor holds robots {:?}, not ones for {workspaces:?}",
+            robots.iter().map(|r| &r.name).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Binding a Harbor project makes a robot of the workspace in it, scoped to the project, which
+/// pull secrets and push logins hand out; unbinding and deleting the workspace delete it in
+/// Harbor; a space made in Berth is made in Harbor first.
+async fn harbor_bindings_make_robots_that_pull_secrets_and_push_logins_hand_out(backend: Backend) {
+    use base64::Engine as _;
+
+    let backing = DistributionRegistry::start(Options::default());
+    let web = image("harbor-robots");
+    distribution::push(&backing.url(), "team/web", "1.0", &web, None)
+        .await
+        .unwrap();
+    let (url, upstream) = harbor::serve_shared(harbor::Upstream {
+        registry: backing.url(),
+        artifacts: vec![(
+            "team".into(),
+            "web".into(),
+            "1.0".into(),
+            web.manifest.digest.clone(),
+        )],
+        ..Default::default()
+    })
+    .await;
+    let api = Api::start(backend).await;
+    api.workspace(WS).await;
+    api.workspace(OTHER_WS).await;
+    add_registry(
+        &api,
+        "harbor",
+        json!({ "kind": "harbor", "url": url,
+                "username": harbor::USER, "password": harbor::PASSWORD }),
+    )
+    .await;
+    bind(&api, "harbor", "team", &[WS, OTHER_WS]).await;
+    let robots = harbor_robots_for(&upstream, &[WS, OTHER_WS]).await;
+    // The body Harbor's API takes for a project robot that pulls and pushes, forever.
+    assert_eq!(robots[0].body["level"], "project");
+    assert_eq!(robots[0].body["duration"], -1);
+    assert_eq!(
+        robots[0].body["permissions"],
+        json!([{ "kind": "project", "namespace": "team", "access": [
+            { "resource": "repository", "action": "pull" },
+            { "resource": "repository", "action": "push" },
+        ]}])
+    );
+    let mine = &robots[0];
+
+    // The pull secret carries the workspace's robot for the project, beside Berth's own.
+    let harbor_host = url.trim_start_matches("http://");
+    let secret = api
+        .post(
+            &format!("/workspaces/{WS}/pull-secret"),
+            api.as_admin(),
+            json!({ "namespace": "apps", "name": "regcred" }),
+        )
+        .await
+        .expect(200);
+    let config = base64::engine::general_purpose::STANDARD
+        .decode(secret["data"][".dockerconfigjson"].as_str().unwrap())
+        .unwrap();
+    let config: Value = serde_json::from_slice(&config).unwrap();
+    let project_key = format!("{harbor_host}/team");
+    let login = &config["auths"][&project_key];
+    assert_eq!(login["username"], mine.name, "{config}");
+    assert_eq!(login["password"], mine.secret);
+    assert!(config["auths"][&api.server.host].is_object(), "{config}");
+    assert!(!config.to_string().contains(harbor::PASSWORD));
+
+    // A push login for the project is the same robot, and only for who may hold it.
+    let push = api
+        .get(
+            &format!("/workspaces/{WS}/registries/harbor/spaces/team/push-command?temporary=true"),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(push["login"]["username"], mine.name, "{push}");
+    assert!(push.to_string().contains(&mine.secret), "{push}");
+    let viewer = api.user("harbor-viewer").await;
+    api.member(WS, "harbor-viewer", "viewer").await;
+    api.get(
+        &format!("/workspaces/{WS}/registries/harbor/spaces/team/push-command?temporary=true"),
+        crate::support::api::Auth::Bearer(&viewer),
+    )
+    .await
+    .expect(403);
+
+    // Unbinding deletes the other workspace's robot in Harbor; deleting the workspace its own.
+    bind(&api, "harbor", "team", &[WS]).await;
+    harbor_robots_for(&upstream, &[WS]).await;
+    let after = api
+        .post(
+            &format!("/workspaces/{OTHER_WS}/pull-secret"),
+            api.as_admin(),
+            json!({ "namespace": "apps", "name": "regcred" }),
+        )
+        .await
+        .expect(200);
+    let config = base64::engine::general_purpose::STANDARD
+        .decode(after["data"][".dockerconfigjson"].as_str().unwrap())
+        .unwrap();
+    assert!(!String::from_utf8(config).unwrap().contains(&project_key));
+    api.delete(&format!("/workspaces/{WS}"), api.as_admin())
+        .await
+        .expect(204);
+    harbor_robots_for(&upstream, &[]).await;
+
+    // A space made in Berth is a Harbor project first, with its public flag.
+    api.post(
+        "/registries/harbor/spaces",
+        api.as_admin(),
+        json!({ "name": "fresh", "public": true }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        *upstream.created_projects.lock().unwrap(),
+        [json!({ "project_name": "fresh", "metadata": { "public": "true" } })]
+    );
     api.server.stop().await;
 }
 
