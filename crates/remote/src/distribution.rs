@@ -230,8 +230,8 @@ impl DistributionClient {
         field: &str,
         scope: Option<&str>,
     ) -> Result<Vec<String>, RemoteError> {
-        let page_size = self.settings().page_size.max(1);
-        let with_n = |mut url: Url, last: Option<&str>| {
+        let mut page_size = self.settings().list_page_size.max(1);
+        let with_n = |mut url: Url, page_size: usize, last: Option<&str>| {
             let kept: Vec<(String, String)> = url
                 .query_pairs()
                 .filter(|(k, _)| k != "n" && k != "last")
@@ -248,7 +248,7 @@ impl DistributionClient {
             }
             url
         };
-        let mut url = with_n(first.clone(), None);
+        let mut url = with_n(first.clone(), page_size, None);
         let mut followed = HashSet::new();
         let mut seen = HashSet::new();
         let mut names = Vec::new();
@@ -258,6 +258,17 @@ impl DistributionClient {
                 return Ok(names);
             }
             let answer = self.get(Method::GET, &url, None, scope).await?;
+            let smaller = self.settings().page_size.max(1);
+            if answer.status() == StatusCode::BAD_REQUEST && names.is_empty() && page_size > smaller
+            {
+                // A registry whose pages are capped below ours (Distribution's
+                // `catalog.maxentries` under 1,000) refuses the first page: ask again with the
+                // page size every registry accepts.
+                page_size = smaller;
+                url = with_n(first.clone(), page_size, None);
+                followed.clear();
+                continue;
+            }
             if !answer.status().is_success() {
                 return Err(answer.into_error().await);
             }
@@ -290,7 +301,7 @@ impl DistributionClient {
             }
             url = match (next, last) {
                 (Some(next), _) => next,
-                (None, Some(last)) if full => with_n(first.clone(), Some(&last)),
+                (None, Some(last)) if full => with_n(first.clone(), page_size, Some(&last)),
                 _ => return Ok(names),
             };
         }

@@ -116,9 +116,13 @@ pub struct Settings {
     /// jitter), capped by `max_backoff`, unless the registry sent `Retry-After`.
     pub backoff_base: Duration,
     pub max_backoff: Duration,
-    /// `n` for catalog and tag pages; `page_size` for Harbor's REST listings, where the API
-    /// allows at most 100.
+    /// `page_size` for Harbor's REST listings, where the API allows at most 100, and `n` for
+    /// catalog and tag pages of a registry that refuses `list_page_size`.
     pub page_size: usize,
+    /// `n` for catalog and tag pages. Distribution walks its storage from the start for every
+    /// catalog page, so a listing costs about the square of its page count: 1,000, its default
+    /// cap (`catalog.maxentries`), lists 10,000 repositories in a tenth of the time 100 takes.
+    pub list_page_size: usize,
 }
 
 impl Default for Settings {
@@ -131,6 +135,7 @@ impl Default for Settings {
             backoff_base: Duration::from_millis(250),
             max_backoff: Duration::from_secs(10),
             page_size: 100,
+            list_page_size: 1000,
         }
     }
 }

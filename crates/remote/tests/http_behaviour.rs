@@ -327,3 +327,43 @@ async fn requests_in_flight_stay_within_the_limit() {
     }
     assert_eq!(gauge.most.load(Ordering::SeqCst), 3);
 }
+
+/// A registry that caps pages below the client's `list_page_size` (Distribution with a small
+/// `catalog.maxentries`) refuses the first page with 400 PAGINATION_NUMBER_INVALID; the
+/// client lists again in pages of `page_size`, which every registry accepts.
+#[tokio::test]
+async fn a_refused_page_size_falls_back_to_the_small_one() {
+    let router = Router::new().route(
+        "/v2/_catalog",
+        get(|Query(query): Query<Vec<(String, String)>>| async move {
+            let value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+            let n: usize = value("n").and_then(|n| n.parse().ok()).unwrap_or(100);
+            if n > 3 {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(json!({"errors": [{"code": "PAGINATION_NUMBER_INVALID",
+                                            "message": "invalid number of results requested"}]})),
+                )
+                    .into_response();
+            }
+            let all: Vec<String> = (0..7).map(|i| format!("team/r{i}")).collect();
+            let after = value("last");
+            let rest: Vec<&String> = all
+                .iter()
+                .filter(|name| after.as_ref().is_none_or(|last| *name > last))
+                .take(n)
+                .collect();
+            Json(json!({ "repositories": rest })).into_response()
+        }),
+    );
+    let url = serve(router).await;
+    let settings = berth_remote::Settings {
+        page_size: 3,
+        list_page_size: 1000,
+        ..common::settings()
+    };
+    let remote = berth_remote::DistributionClient::new(endpoint(&url), settings).unwrap();
+    let names = remote.repositories().await.unwrap();
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(names[6], "team/r6");
+}

@@ -47,13 +47,8 @@ impl Store {
         &self,
         registry_id: i64,
     ) -> Result<Vec<UpstreamRobot>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {ROBOT_COLUMNS} FROM upstream_robots WHERE registry_id = $1 \
-             ORDER BY space, workspace_id"
-        ))
-        .bind(registry_id)
-        .fetch_all(&self.reader)
-        .await?)
+        self.upstream_robots_where("registry_id", registry_id, "space, workspace_id")
+            .await
     }
 
     /// The robots kept for workspace `workspace_id`, in every registry, by registry and space.
@@ -61,11 +56,21 @@ impl Store {
         &self,
         workspace_id: i64,
     ) -> Result<Vec<UpstreamRobot>, StoreError> {
+        self.upstream_robots_where("workspace_id", workspace_id, "registry_id, space")
+            .await
+    }
+
+    /// The robots whose `column` is `id`, in `order`; both are this module's constants.
+    async fn upstream_robots_where(
+        &self,
+        column: &str,
+        id: i64,
+        order: &str,
+    ) -> Result<Vec<UpstreamRobot>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {ROBOT_COLUMNS} FROM upstream_robots WHERE workspace_id = $1 \
-             ORDER BY registry_id, space"
+            "SELECT {ROBOT_COLUMNS} FROM upstream_robots WHERE {column} = $1 ORDER BY {order}"
         ))
-        .bind(workspace_id)
+        .bind(id)
         .fetch_all(&self.reader)
         .await?)
     }

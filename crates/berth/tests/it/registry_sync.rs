@@ -892,6 +892,8 @@ mod harbor {
 
     #[derive(Default)]
     pub struct Upstream {
+        /// The stand-in's base URL, set when it is served.
+        pub url: String,
         pub registry: String,
         /// `(project, repository within it, tag, digest)`.
         pub artifacts: Vec<(String, String, String, String)>,
@@ -1083,13 +1085,10 @@ mod harbor {
             .unwrap()
     }
 
-    /// Serves the stand-in and answers its base URL.
-    pub async fn serve(upstream: Upstream) -> String {
-        serve_shared(upstream).await.0
-    }
-
-    /// Serves the stand-in and answers its base URL and its state, which the test reads.
-    pub async fn serve_shared(upstream: Upstream) -> (String, Arc<Upstream>) {
+    /// Serves the stand-in and answers its state, with its base URL, which the test reads.
+    pub async fn serve(mut upstream: Upstream) -> Arc<Upstream> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        upstream.url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(upstream);
         let shared = state.clone();
         let app = Router::new()
@@ -1114,22 +1113,28 @@ mod harbor {
             .route("/v2/", any(distribution))
             .route("/v2/{*rest}", any(distribution))
             .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (url, shared)
+        shared
     }
 }
 
-/// A Harbor registry: its projects become spaces with Harbor's public flag (empty ones too),
-/// and its push times are shown, where Distribution's are unknown.
-async fn harbor_projects_become_spaces_with_push_times(backend: Backend) {
+/// A Harbor stand-in holding `team/web:1.0` (an image made from `seed`) in front of a real
+/// registry, and a Berth with it added as platform registry `harbor`, its first sync queued.
+async fn harbor_with_team_web(
+    backend: Backend,
+    seed: &str,
+) -> (
+    DistributionRegistry,
+    Image,
+    std::sync::Arc<harbor::Upstream>,
+    Api,
+) {
     let backing = DistributionRegistry::start(Options::default());
-    let web = image("harbor-web");
+    let web = image(seed);
     distribution::push(&backing.url(), "team/web", "1.0", &web, None)
         .await
         .unwrap();
-    let url = harbor::serve(harbor::Upstream {
+    let upstream = harbor::serve(harbor::Upstream {
         registry: backing.url(),
         artifacts: vec![(
             "team".into(),
@@ -1141,14 +1146,22 @@ async fn harbor_projects_become_spaces_with_push_times(backend: Backend) {
     })
     .await;
     let api = Api::start(backend).await;
-    api.workspace(WS).await;
-    let sync = add_registry(
+    add_registry(
         &api,
         "harbor",
-        json!({ "kind": "harbor", "url": url,
+        json!({ "kind": "harbor", "url": upstream.url,
                 "username": harbor::USER, "password": harbor::PASSWORD }),
     )
     .await;
+    (backing, web, upstream, api)
+}
+
+/// A Harbor registry: its projects become spaces with Harbor's public flag (empty ones too),
+/// and its push times are shown, where Distribution's are unknown.
+async fn harbor_projects_become_spaces_with_push_times(backend: Backend) {
+    let (backing, web, _, api) = harbor_with_team_web(backend, "harbor-web").await;
+    api.workspace(WS).await;
+    let sync = wait_idle(&api, "harbor").await;
     assert_eq!(sync["last_error"], Value::Null, "{sync}");
     assert_eq!(sync["repositories"], 1, "{sync}");
     let spaces = api
@@ -1258,32 +1271,10 @@ async fn harbor_robots_for(upstream: &harbor::Upstream, workspaces: &[&str]) -> 
 async fn harbor_bindings_make_robots_that_pull_secrets_and_push_logins_hand_out(backend: Backend) {
     use base64::Engine as _;
 
-    let backing = DistributionRegistry::start(Options::default());
-    let web = image("harbor-robots");
-    distribution::push(&backing.url(), "team/web", "1.0", &web, None)
-        .await
-        .unwrap();
-    let (url, upstream) = harbor::serve_shared(harbor::Upstream {
-        registry: backing.url(),
-        artifacts: vec![(
-            "team".into(),
-            "web".into(),
-            "1.0".into(),
-            web.manifest.digest.clone(),
-        )],
-        ..Default::default()
-    })
-    .await;
-    let api = Api::start(backend).await;
+    let (_backing, _, upstream, api) = harbor_with_team_web(backend, "harbor-robots").await;
+    let url = upstream.url.clone();
     api.workspace(WS).await;
     api.workspace(OTHER_WS).await;
-    add_registry(
-        &api,
-        "harbor",
-        json!({ "kind": "harbor", "url": url,
-                "username": harbor::USER, "password": harbor::PASSWORD }),
-    )
-    .await;
     bind(&api, "harbor", "team", &[WS, OTHER_WS]).await;
     let robots = harbor_robots_for(&upstream, &[WS, OTHER_WS]).await;
     // The body Harbor's API takes for a project robot that pulls and pushes, forever.

@@ -10,6 +10,7 @@ use berth_remote::{DistributionClient, Endpoint, Settings};
 pub fn settings() -> Settings {
     Settings {
         page_size: 10,
+        list_page_size: 10,
         retries: 2,
         backoff_base: Duration::from_millis(10),
         max_backoff: Duration::from_millis(50),
