@@ -36,7 +36,7 @@ const BATCH_REPOSITORIES: usize = 200;
 const TAGS_AT_ONCE: usize = 4;
 /// An incremental run of a registry whose events reach Berth re-examines one slice in this
 /// many of the repositories it trusts; see [`trusted_slice`].
-pub const DEEP_CHECK_SLICES: u64 = 32;
+pub const DEEP_CHECK_SLICES: u64 = 128;
 
 /// The catalog as the last sync stored it.
 type StoredCatalog = HashMap<String, HashMap<String, StoredTag>>;
