@@ -12,7 +12,6 @@ use std::sync::Arc;
 use berth_access::{list_sources, ListSources, ListedSpace, WorkspaceId};
 use berth_store::hosted::Platform;
 use berth_store::repositories::{CatalogRepository, CatalogSpace, TagRecord, RECENT_TAGS_KEPT};
-use smallvec::SmallVec;
 
 /// A space and what the list shows of its registry.
 #[derive(Debug, Clone)]
@@ -41,17 +40,11 @@ struct RepositoryEntry {
     size: Option<i64>,
     pulls: i64,
     description: Box<str>,
-    /// Tag names as ids in [`TagNames`], held in the entry itself for most repositories: a
-    /// tag search reads them for every visible repository, and a separate allocation each
-    /// would cost a cache miss per repository.
-    tags: SmallVec<[u32; INLINE_TAGS]>,
+    /// Tag names as ids in [`TagNames`].
+    tags: Vec<u32>,
     /// The newest [`RECENT_TAGS_KEPT`] tags, newest first.
     recent: Box<[RecentTag]>,
 }
-
-/// Tag ids a repository entry holds without an allocation of its own; most repositories
-/// have fewer tags.
-const INLINE_TAGS: usize = 12;
 
 /// One of a repository's newest tags, compact: a hundred thousand repositories hold three
 /// each, so names and platform lists are ids into shared tables and a sha256 digest is bytes.
@@ -127,14 +120,7 @@ struct TagNames {
     text: Vec<u8>,
     /// Where each id's name starts in `text`; ascending, as ids are handed out in order.
     starts: Vec<u32>,
-    /// The id of the name holding the first byte of each [`TEXT_BLOCK`]-byte block of
-    /// `text`, so a match's name is found with two reads instead of a binary search over
-    /// `starts`, whose every step would miss the cache once the names run to millions.
-    block_names: Vec<u32>,
 }
-
-/// The bytes of [`TagNames::text`] each entry of `block_names` covers: about one tag name.
-const TEXT_BLOCK: usize = 16;
 
 impl TagNames {
     fn id(&mut self, name: &str) -> u32 {
@@ -145,10 +131,6 @@ impl TagNames {
         self.starts.push(self.text.len() as u32);
         self.text.extend(name.to_lowercase().bytes());
         self.text.push(b'\n');
-        // Every block starting inside this name (its `\n` included) starts in this name.
-        while self.block_names.len() * TEXT_BLOCK < self.text.len() {
-            self.block_names.push(id);
-        }
         let name: Arc<str> = name.into();
         self.names.push(name.clone());
         self.ids.insert(name, id);
@@ -173,16 +155,11 @@ impl TagNames {
             return bits;
         }
         for offset in memchr::memmem::find_iter(&self.text, needle.as_bytes()) {
-            // The name holding this match is the last one starting at or before it: the one
-            // holding its block's first byte, or one of the few starting later in the block.
-            let mut id = self.block_names[offset / TEXT_BLOCK] as usize;
-            while self
+            // The name holding this match is the last one starting at or before it.
+            let id = self
                 .starts
-                .get(id + 1)
-                .is_some_and(|&next| next as usize <= offset)
-            {
-                id += 1;
-            }
+                .partition_point(|&start| start as usize <= offset)
+                - 1;
             bits[id / 64] |= 1 << (id % 64);
         }
         bits
@@ -714,45 +691,6 @@ fn sort_value(repository: &RepositoryEntry, key: SortKey) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The ids `matching` marks are exactly those a plain search of every name finds, for
-    /// needles that match no name, one, names far apart, names side by side, names longer
-    /// than a block and several places in one name.
-    #[test]
-    fn tag_name_search_marks_exactly_the_matching_names() {
-        let mut names = TagNames::default();
-        for i in 0..3000 {
-            let name = match i % 7 {
-                0 => format!("sha-{i:04x}a0a0"),
-                1 => format!("2.{}.{}", i % 13, i % 5),
-                2 => format!("Alpine-3.{i}"),
-                3 => format!("release-candidate-{i}-for-the-long-name-test"),
-                _ => format!("v{i}"),
-            };
-            names.id(&name);
-        }
-        for needle in [
-            "a0",
-            "alpine",
-            "2.1",
-            "v29",
-            "sha-0001a0a0",
-            "zzz",
-            "v",
-            "a0a0",
-            "-the-long-",
-        ] {
-            let bits = names.matching(needle);
-            for (id, name) in names.names.iter().enumerate() {
-                let marked = bits[id / 64] & (1 << (id % 64)) != 0;
-                assert_eq!(
-                    marked,
-                    name.to_lowercase().contains(needle),
-                    "{needle} in {name}"
-                );
-            }
-        }
-    }
 
     fn space(id: i64, name: &str, public: bool, owner: Option<i64>) -> CatalogSpace {
         CatalogSpace {
