@@ -692,6 +692,45 @@ fn sort_value(repository: &RepositoryEntry, key: SortKey) -> i64 {
 mod tests {
     use super::*;
 
+    /// The ids `matching` marks are exactly those a plain search of every name finds, for
+    /// needles that match no name, one, names far apart, names side by side, names longer
+    /// than most and several places in one name.
+    #[test]
+    fn tag_name_search_marks_exactly_the_matching_names() {
+        let mut names = TagNames::default();
+        for i in 0..3000 {
+            let name = match i % 7 {
+                0 => format!("sha-{i:04x}a0a0"),
+                1 => format!("2.{}.{}", i % 13, i % 5),
+                2 => format!("Alpine-3.{i}"),
+                3 => format!("release-candidate-{i}-for-the-long-name-test"),
+                _ => format!("v{i}"),
+            };
+            names.id(&name);
+        }
+        for needle in [
+            "a0",
+            "alpine",
+            "2.1",
+            "v29",
+            "sha-0001a0a0",
+            "zzz",
+            "v",
+            "a0a0",
+            "-the-long-",
+        ] {
+            let bits = names.matching(needle);
+            for (id, name) in names.names.iter().enumerate() {
+                let marked = bits[id / 64] & (1 << (id % 64)) != 0;
+                assert_eq!(
+                    marked,
+                    name.to_lowercase().contains(needle),
+                    "{needle} in {name}"
+                );
+            }
+        }
+    }
+
     fn space(id: i64, name: &str, public: bool, owner: Option<i64>) -> CatalogSpace {
         CatalogSpace {
             id,
