@@ -83,14 +83,17 @@ async fn world(backend: Backend) -> World {
     )
     .await
     .expect(201);
+    // No Harbor runs here, and the API would create a Harbor space in Harbor first; a sync of
+    // its projects would make them so.
+    let harbor_eu = registry_id(&api, None, "harbor-eu").await;
     for (space, public) in [("ext", true), ("vault", false)] {
-        api.post(
-            "/registries/harbor-eu/spaces",
-            api.as_admin(),
-            json!({"name": space, "public": public}),
+        crate::support::create_space_in(
+            &api.server.state.store,
+            (harbor_eu, "harbor-eu"),
+            space,
+            public,
         )
-        .await
-        .expect(201);
+        .await;
     }
     api.post(
         "/workspaces/ws-a/registries",

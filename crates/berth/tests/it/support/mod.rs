@@ -391,7 +391,18 @@ pub async fn hosted_registry_id(store: &Store) -> i64 {
 /// Creates space `name` on the hosted registry and returns its id.
 pub async fn create_space(store: &Store, name: &str, public: bool) -> i64 {
     let registry = hosted_registry_id(store).await;
-    let target = format!("hosted/{name}");
+    create_space_in(store, (registry, "hosted"), name, public).await
+}
+
+/// Creates space `name` on registry `(id, name)` straight in the store, as a sync of a
+/// Harbor's projects does, and returns its id: the API would create it in the registry first.
+pub async fn create_space_in(
+    store: &Store,
+    (registry, registry_name): (i64, &str),
+    name: &str,
+    public: bool,
+) -> i64 {
+    let target = format!("{registry_name}/{name}");
     store
         .create_space(
             registry,
