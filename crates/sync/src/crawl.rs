@@ -4,10 +4,11 @@
 //! Requests are spent where something may have changed: a tag the catalog already has is
 //! asked with `HEAD` (its digest alone), and a manifest or config is fetched only when neither
 //! this run nor the manifest cache has its digest. An incremental run of a registry whose
-//! events reach Berth asks nothing about most repositories it has (see [`trusted_slice`]). Repositories are examined several at once
-//! (the client limits requests per registry) in a task of their own, while the writes go one
-//! batch at a time beside them, so the store's single SQLite writer is never contended by
-//! the sync itself and the requests never wait for a write.
+//! events reach Berth asks nothing about most repositories it has (see [`trusted_slice`]).
+//! Repositories are examined several at once (the client limits requests per registry) in a
+//! task of their own, while the writes go one batch at a time beside them, so the store's
+//! single SQLite writer is never contended by the sync itself and the requests never wait
+//! for a write.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -197,8 +198,8 @@ pub(crate) async fn run(
 /// current, so the run lists the catalog, examines the repositories new to it and this slice,
 /// and trusts the rest. The slice moves on with every successful run, so each repository is
 /// examined at least once every [`DEEP_CHECK_SLICES`] runs, and an event the registry lost
-/// (it restarted with events still queued, say) is made up for within a few hours at the
-/// default interval. `None`: the run examines every repository.
+/// (it restarted with events still queued, say) is made up for within a day at the default
+/// interval. `None`: the run examines every repository.
 async fn trusted_slice(
     store: &Store,
     registry: &RegistryRecord,

@@ -227,6 +227,21 @@ impl SyncService {
         Ok(self.connect(registry)?.remote())
     }
 
+    /// The Harbor client of `registry`, or `None` for a registry of another kind (which is
+    /// not connected to at all, so a bad URL there is no error here).
+    pub(crate) fn harbor(
+        &self,
+        registry: &RegistryRecord,
+    ) -> Result<Option<Arc<HarborClient>>, SyncError> {
+        if registry.kind != "harbor" {
+            return Ok(None);
+        }
+        Ok(match self.connect(registry)? {
+            Client::Harbor(harbor) => Some(harbor),
+            Client::Distribution(_) => None,
+        })
+    }
+
     /// The client for `registry` by kind: Harbor's has more to say than the distribution API
     /// (projects with their public flag, push times).
     pub(crate) fn connect(&self, registry: &RegistryRecord) -> Result<Client, SyncError> {
@@ -291,10 +306,23 @@ impl SyncService {
     /// idle worker of this process.
     async fn enqueue(&self, key: &str, payload: &Payload) -> Result<Enqueued, SyncError> {
         let payload = serde_json::to_string(payload).expect("a payload serialises");
+        self.enqueue_job(JOB_KIND, key, &payload, MAX_ATTEMPTS)
+            .await
+    }
+
+    /// Queues a job of `kind` this crate's workers run, due now, and wakes an idle worker of
+    /// this process.
+    async fn enqueue_job(
+        &self,
+        kind: &str,
+        key: &str,
+        payload: &str,
+        max_attempts: i64,
+    ) -> Result<Enqueued, SyncError> {
         let enqueued = self
             .inner
             .store
-            .enqueue_job(JOB_KIND, key, &payload, now_millis(), MAX_ATTEMPTS)
+            .enqueue_job(kind, key, payload, now_millis(), max_attempts)
             .await?;
         self.inner.wake.notify_one();
         Ok(enqueued)
@@ -345,20 +373,11 @@ impl SyncService {
     /// it keeps any ([`keeps_robots`]); callers ask after every change that may change which
     /// workspaces are bound to its spaces (bindings, a deleted space or workspace).
     pub async fn request_robots(&self, registry: &RegistryRecord) -> Result<(), SyncError> {
-        if !keeps_robots(registry) {
-            return Ok(());
+        if keeps_robots(registry) {
+            let key = registry.id.to_string();
+            self.enqueue_job(ROBOTS_JOB_KIND, &key, "{}", ROBOTS_MAX_ATTEMPTS)
+                .await?;
         }
-        self.inner
-            .store
-            .enqueue_job(
-                ROBOTS_JOB_KIND,
-                &registry.id.to_string(),
-                "{}",
-                now_millis(),
-                ROBOTS_MAX_ATTEMPTS,
-            )
-            .await?;
-        self.inner.wake.notify_one();
         Ok(())
     }
 
@@ -381,10 +400,7 @@ impl SyncService {
         name: &str,
         public: bool,
     ) -> Result<(), SyncError> {
-        if registry.kind != "harbor" {
-            return Ok(());
-        }
-        let Client::Harbor(harbor) = self.connect(registry)? else {
+        let Some(harbor) = self.harbor(registry)? else {
             return Ok(());
         };
         let visibility = if public {
@@ -485,15 +501,21 @@ impl SyncService {
         }
     }
 
+    /// The registry a job of this crate is about: its key is the registry's id, or for a
+    /// repository's sync `<registry id>/<repository>`. `None` when the registry is gone.
+    async fn registry_of_job(&self, job: &Job) -> Result<Option<RegistryRecord>, StoreError> {
+        let id = job.key.split('/').next().unwrap_or_default();
+        match id.parse::<i64>() {
+            Ok(id) => self.inner.store.registry_by_id(id).await,
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Runs one claimed robot reconciliation; a failure (Harbor down) is tried again later,
     /// waiting longer each time.
     async fn run_robots(&self, job: Job, worker: &str) {
         let store = &self.inner.store;
-        let registry = match job.key.parse::<i64>() {
-            Ok(id) => store.registry_by_id(id).await,
-            Err(_) => Ok(None),
-        };
-        let registry = match registry {
+        let registry = match self.registry_of_job(&job).await {
             Ok(Some(registry)) => registry,
             // With the registry gone its robots cannot be reached, and its rows went with it.
             Ok(None) => return finish(store, &job, worker, JobOutcome::Succeeded).await,
@@ -542,13 +564,7 @@ impl SyncService {
                 return;
             }
         };
-        // A repository's job is keyed `<registry id>/<repository>`, the registry's `<id>`.
-        let registry_id = job.key.split('/').next().unwrap_or_default();
-        let registry = match registry_id.parse::<i64>() {
-            Ok(id) => store.registry_by_id(id).await,
-            Err(_) => Ok(None),
-        };
-        let registry = match registry {
+        let registry = match self.registry_of_job(&job).await {
             Ok(Some(registry)) => registry,
             Ok(None) => {
                 let reason = "the registry no longer exists".to_string();

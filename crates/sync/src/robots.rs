@@ -9,7 +9,7 @@
 //! binding changes gets its robots once it answers again, and two processes never reconcile
 //! one registry at once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use berth_remote::harbor::{RobotAccess, RobotLifetime};
@@ -19,7 +19,7 @@ use berth_store::registry_records::RegistryRecord;
 use berth_store::upstream_robots::UpstreamRobot;
 use berth_store::{now_millis, Store};
 
-use crate::{Client, SyncError, SyncService};
+use crate::{SyncError, SyncService};
 
 /// The job kind of a robot reconciliation; the job's key is the registry's id.
 pub const ROBOTS_JOB_KIND: &str = "registry.robots";
@@ -76,7 +76,7 @@ pub(crate) async fn reconcile(
     if !keeps_robots(registry) {
         return Ok(done);
     }
-    let Client::Harbor(harbor) = service.connect(registry)? else {
+    let Some(harbor) = service.harbor(registry)? else {
         return Ok(done);
     };
     let store = service.store();
@@ -87,15 +87,16 @@ pub(crate) async fn reconcile(
         .map(|w| (w.space.as_str(), w.workspace_id))
         .collect();
     let kept = store.upstream_robots(registry.id).await?;
-    let kept_by_key: HashMap<(&str, i64), &UpstreamRobot> = kept
+    // A kept robot with other rights than a binding gives now is replaced.
+    let current: HashSet<(&str, i64)> = kept
         .iter()
-        .map(|r| ((r.space.as_str(), r.workspace_id), r))
+        .filter(|r| r.can_push == rights.push)
+        .map(|r| (r.space.as_str(), r.workspace_id))
         .collect();
 
     for robot in &kept {
         let key = (robot.space.as_str(), robot.workspace_id);
-        let current = robot.can_push == rights.push;
-        if wanted_keys.contains(&key) && current {
+        if wanted_keys.contains(&key) && current.contains(&key) {
             continue;
         }
         holder.renew(store).await?;
@@ -120,11 +121,7 @@ pub(crate) async fn reconcile(
     }
 
     for binding in &wanted {
-        let key = (binding.space.as_str(), binding.workspace_id);
-        if kept_by_key
-            .get(&key)
-            .is_some_and(|r| r.can_push == rights.push)
-        {
+        if current.contains(&(binding.space.as_str(), binding.workspace_id)) {
             continue;
         }
         holder.renew(store).await?;
