@@ -115,7 +115,7 @@ fn wants_yaml(headers: &HeaderMap) -> bool {
 /// The robots Berth keeps for workspace `workspace_id` in Harbor projects still bound to it,
 /// each under the `auths` key `<harbor host>/<project>`. A robot whose binding is gone waits
 /// for deletion and is not handed out.
-pub(super) async fn harbor_logins(
+async fn harbor_logins(
     state: &ApiState,
     workspace_id: i64,
 ) -> Result<Vec<(String, UpstreamRobot)>, ApiError> {
@@ -147,8 +147,8 @@ pub(super) async fn harbor_logins(
 /// The Secret holds a pull-only robot of the workspace for Berth's address (the hosted
 /// registry and the registries Berth proxies), `pull-<namespace>.<name>` (or, when that does
 /// not fit a robot name, `pull-<namespace>-<hash>`), and for each Harbor project bound to the
-/// workspace the robot Berth keeps there, under `<harbor host>/<project>`. Asking again for the same
-/// namespace and name rotates that robot's secret. The answer is JSON, or YAML with
+/// workspace the robot Berth keeps there, under `<harbor host>/<project>`. Asking again for
+/// the same namespace and name rotates that robot's secret. The answer is JSON, or YAML with
 /// `Accept: application/yaml`.
 #[utoipa::path(post, path = "/workspaces/{ws}/pull-secret", tag = "pull secrets",
     params(("ws" = String, Path, description = "Workspace name")),

@@ -390,22 +390,7 @@ pub async fn push_command(
                  accounts on `{reg}`; log in with an account of that registry instead"
             )));
         };
-        match rest::temporary_push_login(&caller.subject, workspace.id, &space_row.bound_ids()) {
-            Ok(()) => {}
-            Err(Refusal::EditorsOnly) => {
-                return Err(ApiError::Forbidden(format!(
-                    "only editors and admins of workspace `{ws}` (and platform admins) may \
-                     create a temporary push login"
-                )))
-            }
-            Err(Refusal::SpaceNotBound) => {
-                return Err(ApiError::Forbidden(format!(
-                    "space `{space}` is not bound to workspace `{ws}`, so the workspace's robots \
-                     cannot push there; a platform admin can bind it"
-                )))
-            }
-            Err(other) => return Err(other.into()),
-        }
+        may_have_push_login(&caller, &workspace, &space_row)?;
         let seconds = query
             .expires_in_seconds
             .unwrap_or(DEFAULT_TEMPORARY_SECONDS);
@@ -494,6 +479,29 @@ pub async fn push_command(
     }))
 }
 
+/// Whether the caller may have a push login of `workspace` for `space` (`temporary=true`), a
+/// temporary robot on `hosted` or the workspace's robot in a Harbor project, by
+/// [`rest::temporary_push_login`].
+fn may_have_push_login(
+    caller: &Caller,
+    workspace: &WorkspaceRecord,
+    space: &SpaceRow,
+) -> Result<(), ApiError> {
+    let (ws, name) = (&workspace.name, &space.name);
+    match rest::temporary_push_login(&caller.subject, workspace.id, &space.bound_ids()) {
+        Ok(()) => Ok(()),
+        Err(Refusal::EditorsOnly) => Err(ApiError::Forbidden(format!(
+            "only editors and admins of workspace `{ws}` (and platform admins) may create a \
+             temporary push login"
+        ))),
+        Err(Refusal::SpaceNotBound) => Err(ApiError::Forbidden(format!(
+            "space `{name}` is not bound to workspace `{ws}`, so the workspace's robots cannot \
+             push there; a platform admin can bind it"
+        ))),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// The robot Berth keeps for `workspace` in Harbor project `space`, for a push login: the
 /// caller must be one who may hold the workspace's credentials, and the project bound to it.
 /// A binding whose robot Harbor has not made yet (Harbor is slow or down) is a conflict
@@ -505,23 +513,7 @@ async fn harbor_robot(
     space: &SpaceRow,
 ) -> Result<UpstreamRobot, ApiError> {
     let ws = &workspace.name;
-    match rest::temporary_push_login(&caller.subject, workspace.id, &space.bound_ids()) {
-        Ok(()) => {}
-        Err(Refusal::EditorsOnly) => {
-            return Err(ApiError::Forbidden(format!(
-                "only editors and admins of workspace `{ws}` (and platform admins) may have \
-                 the workspace's push login"
-            )))
-        }
-        Err(Refusal::SpaceNotBound) => {
-            return Err(ApiError::Forbidden(format!(
-                "project `{}` is not bound to workspace `{ws}`, so Berth keeps no robot of the \
-                 workspace there; a platform admin can bind it",
-                space.name
-            )))
-        }
-        Err(other) => return Err(other.into()),
-    }
+    may_have_push_login(caller, workspace, space)?;
     state
         .store
         .upstream_robots_of_workspace(workspace.id)

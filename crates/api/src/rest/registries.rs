@@ -160,7 +160,7 @@ async fn sync_of(
     if registry.is_hosted() {
         return Ok(None);
     }
-    let status = state.sync.status(registry).await.map_err(ApiError::from)?;
+    let status = state.sync.status(registry).await?;
     Ok(Some(sync_view(status)))
 }
 
@@ -349,8 +349,7 @@ async fn create(
     state
         .sync
         .request(&registry, Mode::Full, caller.name())
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
     let sync = sync_of(&state, &registry).await?;
     Ok((StatusCode::CREATED, Json(view(&state, registry, sync))))
 }
@@ -582,11 +581,7 @@ async fn start_sync(
         SyncMode::Full => Mode::Full,
         SyncMode::Incremental => Mode::Incremental,
     };
-    let enqueued = state
-        .sync
-        .request(&registry, mode, caller.name())
-        .await
-        .map_err(ApiError::from)?;
+    let enqueued = state.sync.request(&registry, mode, caller.name()).await?;
     // A request while a sync runs is audited too: it makes the registry sync again after.
     if enqueued.created || enqueued.rerun {
         let event = caller.event(
@@ -621,13 +616,7 @@ async fn cancel_sync(
     name: &str,
 ) -> Result<Json<RegistrySync>, ApiError> {
     let (_, registry) = registry_of(&state, &caller, scope, name, Need::Change).await?;
-    if state
-        .sync
-        .cancel(&registry)
-        .await
-        .map_err(ApiError::from)?
-        .is_none()
-    {
+    if state.sync.cancel(&registry).await?.is_none() {
         return Err(ApiError::not_found(format_args!(
             "a queued or running sync of registry `{name}`"
         )));

@@ -57,6 +57,16 @@ pub(super) async fn visible_space(
     name: &str,
 ) -> Result<SpaceRow, ApiError> {
     let registry = platform_registry(state, registry).await?;
+    space_in(state, caller, &registry, name).await
+}
+
+/// Space `name` of `registry`, when the caller may see it.
+async fn space_in(
+    state: &ApiState,
+    caller: &Caller,
+    registry: &RegistryRecord,
+    name: &str,
+) -> Result<SpaceRow, ApiError> {
     let not_found = || ApiError::not_found(format_args!("space `{}/{name}`", registry.name));
     let space = state
         .store
@@ -68,16 +78,18 @@ pub(super) async fn visible_space(
         .ok_or_else(not_found)
 }
 
-/// Loads a space for a change: the caller must see it, then be a platform admin.
+/// Loads a space and its registry for a change: the caller must see the space, then be a
+/// platform admin.
 async fn space_for_change(
     state: &ApiState,
     caller: &Caller,
     registry: &str,
     name: &str,
-) -> Result<SpaceRow, ApiError> {
-    let space = visible_space(state, caller, registry, name).await?;
+) -> Result<(RegistryRecord, SpaceRow), ApiError> {
+    let registry = platform_registry(state, registry).await?;
+    let space = space_in(state, caller, &registry, name).await?;
     caller.require_platform_admin()?;
-    Ok(space)
+    Ok((registry, space))
 }
 
 /// The spaces of a platform registry the caller may see.
@@ -179,7 +191,7 @@ pub async fn update_space(
     Path((registry, name)): Path<(String, String)>,
     Json(patch): Json<SpacePatch>,
 ) -> Result<Json<Space>, ApiError> {
-    let space = space_for_change(&state, &caller, &registry, &name).await?;
+    let (_, space) = space_for_change(&state, &caller, &registry, &name).await?;
     if let Some(description) = &patch.description {
         input::text("description", description)?;
     }
@@ -213,7 +225,7 @@ pub async fn delete_space(
     caller: Caller,
     Path((registry, name)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let space = space_for_change(&state, &caller, &registry, &name).await?;
+    let (record, space) = space_for_change(&state, &caller, &registry, &name).await?;
     let event = caller.event(
         "space.delete",
         space_target(&registry, &name),
@@ -230,8 +242,7 @@ pub async fn delete_space(
         )));
     }
     // Its bindings went with it, and with them its Harbor robots.
-    let registry = platform_registry(&state, &registry).await?;
-    state.sync.request_robots(&registry).await?;
+    state.sync.request_robots(&record).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -269,7 +280,7 @@ pub async fn set_bindings(
     Path((registry, name)): Path<(String, String)>,
     Json(body): Json<Bindings>,
 ) -> Result<Json<Bindings>, ApiError> {
-    let space = space_for_change(&state, &caller, &registry, &name).await?;
+    let (record, space) = space_for_change(&state, &caller, &registry, &name).await?;
     let mut workspaces = body.workspaces;
     workspaces.sort();
     workspaces.dedup();
@@ -285,7 +296,6 @@ pub async fn set_bindings(
         .set_bindings(space.id, &workspaces, &event.borrow())
         .await?;
     // A Harbor registry gets a robot per bound workspace, made in the background.
-    let registry = platform_registry(&state, &registry).await?;
-    state.sync.request_robots(&registry).await?;
+    state.sync.request_robots(&record).await?;
     Ok(Json(Bindings { workspaces }))
 }
