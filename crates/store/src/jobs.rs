@@ -10,9 +10,10 @@
 //! running job is held by one worker under a lease; a worker that dies stops renewing it, and
 //! once the lease has run out the next claim takes the job again (or fails it, when it has
 //! been taken `max_attempts` times). Work asked for while its subject's job runs is not lost:
-//! the running job keeps the newest such payload and, when it ends in any way but a cancel, a
-//! job with that payload is queued in the same transaction. Only the holder may renew, retry or finish a job, so a
-//! worker that lost its lease learns so and cannot overwrite its successor's outcome. On
+//! the running job keeps the newest such payload, and the transaction that ends the job
+//! queues a job with it (a cancel drops what was asked before it). Only the holder may renew,
+//! retry or finish a job, so a worker that lost its lease learns so and cannot overwrite its
+//! successor's outcome. On
 //! PostgreSQL claims select with `FOR UPDATE SKIP LOCKED`, so processes claiming at once never
 //! wait for each other nor take the same job; on SQLite the single writer connection runs one
 //! claim at a time.
@@ -163,8 +164,8 @@ pub enum JobOutcome {
 
 /// The columns of [`Job`], in a `SELECT` or `RETURNING` list.
 const JOB_COLUMNS: &str = "id, kind, key, payload, state, progress, attempts, max_attempts, \
-     run_after, worker, lease_until, cancel_requested, error, rerun_payload, created_at, started_at, \
-     finished_at";
+     run_after, worker, lease_until, cancel_requested, error, rerun_payload, created_at, \
+     started_at, finished_at";
 
 /// What a statement that ends jobs returns of each, for [`queue_reruns`].
 const ENDED_COLUMNS: &str = "kind, key, rerun_payload, max_attempts";
@@ -201,19 +202,14 @@ impl Store {
             // The partial unique index decides between concurrent enqueuers: on PostgreSQL the
             // loser waits for the winner's commit and inserts nothing, on SQLite the single
             // writer runs them one after the other.
-            let inserted: Option<Job> = sqlx::query_as(&format!(
-                "INSERT INTO jobs (kind, key, payload, state, max_attempts, run_after, \
-                 created_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6) \
-                 ON CONFLICT (kind, key) WHERE state IN ('queued', 'running') DO NOTHING \
-                 RETURNING {JOB_COLUMNS}"
-            ))
-            .bind(kind)
-            .bind(key)
-            .bind(payload)
-            .bind(max_attempts.max(1))
-            .bind(run_after)
-            .bind(now_millis())
-            .fetch_optional(&self.writer)
+            let inserted = insert_queued(
+                &self.writer,
+                kind,
+                key,
+                payload,
+                max_attempts.max(1),
+                run_after,
+            )
             .await?;
             if let Some(job) = inserted {
                 return Ok(Enqueued {
@@ -446,8 +442,8 @@ impl Store {
 
     /// Asks job `id` to stop: a queued job is cancelled at once; a running one is marked, and
     /// its worker learns so when it next renews ([`Lease::CancelRequested`]), and work asked
-    /// for while it ran is dropped with it. A finished job is left as it is. The answer is the job after the request, or `None` if there is no such
-    /// job.
+    /// for while it ran is dropped with it. A finished job is left as it is. The answer is the
+    /// job after the request, or `None` if there is no such job.
     pub async fn request_job_cancel(&self, id: i64) -> Result<Option<Job>, StoreError> {
         // Every right-hand side reads the row as it was before this UPDATE.
         let job: Option<Job> = sqlx::query_as(&format!(
@@ -535,20 +531,43 @@ async fn queue_reruns(
         let Some(payload) = job.rerun_payload else {
             continue;
         };
-        sqlx::query(
-            "INSERT INTO jobs (kind, key, payload, state, max_attempts, run_after, created_at) \
-             VALUES ($1, $2, $3, 'queued', $4, $5, $5) \
-             ON CONFLICT (kind, key) WHERE state IN ('queued', 'running') DO NOTHING",
+        insert_queued(
+            &mut **tx,
+            &job.kind,
+            &job.key,
+            &payload,
+            job.max_attempts,
+            now,
         )
-        .bind(job.kind)
-        .bind(job.key)
-        .bind(payload)
-        .bind(job.max_attempts)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
     }
     Ok(())
+}
+
+/// Queues a job due from `run_after`, unless a live job of the same `(kind, key)` exists: the
+/// partial unique index decides, and `None` says the live job was there.
+async fn insert_queued<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    kind: &str,
+    key: &str,
+    payload: &str,
+    max_attempts: i64,
+    run_after: i64,
+) -> Result<Option<Job>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO jobs (kind, key, payload, state, max_attempts, run_after, created_at) \
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6) \
+         ON CONFLICT (kind, key) WHERE state IN ('queued', 'running') DO NOTHING \
+         RETURNING {JOB_COLUMNS}"
+    ))
+    .bind(kind)
+    .bind(key)
+    .bind(payload)
+    .bind(max_attempts)
+    .bind(run_after)
+    .bind(now_millis())
+    .fetch_optional(executor)
+    .await?)
 }
 
 /// `$start, $start+1, …`, `count` placeholders for an `IN` list.
