@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use berth_oci::Digest;
 use berth_testkit::distribution::{DistributionRegistry, Options};
 use berth_testkit::{layer, Image, ImageBuilder};
@@ -229,10 +228,7 @@ async fn a_private_distribution_space_is_pulled_through_berth(backend: Backend) 
         )
         .await;
     assert_eq!(secret.status, 200, "{}", secret.text);
-    let config = base64::engine::general_purpose::STANDARD
-        .decode(secret.body["data"][".dockerconfigjson"].as_str().unwrap())
-        .unwrap();
-    let config: Value = serde_json::from_slice(&config).unwrap();
+    let config = crate::support::docker_config(&secret.body);
     let auths = config["auths"].as_object().unwrap();
     assert_eq!(auths.keys().collect::<Vec<_>>(), [host], "{config}");
     assert!(

@@ -658,9 +658,8 @@ fn credentials(secret: &Value, host: &str) -> (String, String) {
     assert_eq!(secret["apiVersion"], "v1");
     assert_eq!(secret["kind"], "Secret");
     assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
-    let encoded = secret["data"][".dockerconfigjson"].as_str().unwrap();
+    let config = crate::support::docker_config(secret);
     let base64 = base64::engine::general_purpose::STANDARD;
-    let config: Value = serde_json::from_slice(&base64.decode(encoded).unwrap()).unwrap();
     let auths = config["auths"].as_object().unwrap();
     assert_eq!(auths.len(), 1, "{config}");
     let entry = &auths[host];

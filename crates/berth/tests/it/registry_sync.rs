@@ -1269,8 +1269,6 @@ async fn harbor_robots_for(upstream: &harbor::Upstream, workspaces: &[&str]) -> 
 /// pull secrets and push logins hand out; unbinding and deleting the workspace delete it in
 /// Harbor; a space made in Berth is made in Harbor first.
 async fn harbor_bindings_make_robots_that_pull_secrets_and_push_logins_hand_out(backend: Backend) {
-    use base64::Engine as _;
-
     let (_backing, _, upstream, api) = harbor_with_team_web(backend, "harbor-robots").await;
     let url = upstream.url.clone();
     api.workspace(WS).await;
@@ -1299,10 +1297,7 @@ async fn harbor_bindings_make_robots_that_pull_secrets_and_push_logins_hand_out(
         )
         .await
         .expect(200);
-    let config = base64::engine::general_purpose::STANDARD
-        .decode(secret["data"][".dockerconfigjson"].as_str().unwrap())
-        .unwrap();
-    let config: Value = serde_json::from_slice(&config).unwrap();
+    let config = crate::support::docker_config(&secret);
     let project_key = format!("{harbor_host}/team");
     let login = &config["auths"][&project_key];
     assert_eq!(login["username"], mine.name, "{config}");
@@ -1340,10 +1335,8 @@ async fn harbor_bindings_make_robots_that_pull_secrets_and_push_logins_hand_out(
         )
         .await
         .expect(200);
-    let config = base64::engine::general_purpose::STANDARD
-        .decode(after["data"][".dockerconfigjson"].as_str().unwrap())
-        .unwrap();
-    assert!(!String::from_utf8(config).unwrap().contains(&project_key));
+    let config = crate::support::docker_config(&after);
+    assert!(!config.to_string().contains(&project_key), "{config}");
     api.delete(&format!("/workspaces/{WS}"), api.as_admin())
         .await
         .expect(204);

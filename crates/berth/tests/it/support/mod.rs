@@ -651,3 +651,14 @@ pub fn skopeo_result(args: &[&str]) -> (bool, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// The Docker config (`{"auths": {…}}`) a Kubernetes pull secret's `.dockerconfigjson` holds.
+pub fn docker_config(secret: &serde_json::Value) -> serde_json::Value {
+    let encoded = secret["data"][".dockerconfigjson"]
+        .as_str()
+        .expect("a pull secret holds .dockerconfigjson");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .expect(".dockerconfigjson is base64");
+    serde_json::from_slice(&decoded).expect(".dockerconfigjson is JSON")
+}
