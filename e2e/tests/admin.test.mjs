@@ -107,6 +107,10 @@ step("the public switch asks first, then changes the space", async () => {
   await confirm.getByRole("button", { name: "Make public" }).click();
   await eventually(async () => (await berth.api(`/registries/hosted/spaces/${SPACE}`)).public === true, { message: "the space public" });
   await eventually(() => toggle.isChecked(), { message: "the switch on" });
+  // The list reloads after the change and replaces the row: its label reads "public" only
+  // once the new row is there, and a click before that can land on the row being replaced.
+  const label = page.locator("label.switch", { has: toggle }).locator(".switch-text");
+  await eventually(async () => (await label.innerText()) === "public", { message: "the reloaded row public" });
   await toggle.click({ force: true });
   await eventually(async () => (await berth.api(`/registries/hosted/spaces/${SPACE}`)).public === false, { message: "the space private again" });
 });
