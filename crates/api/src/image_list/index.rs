@@ -5,6 +5,7 @@
 //! so a query walks those spaces' repositories, filters, and keeps the page with a partial
 //! sort. Nothing here does I/O: `super::ImageList` loads and refreshes the index from the store.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,8 +41,6 @@ struct RepositoryEntry {
     size: Option<i64>,
     pulls: i64,
     description: Box<str>,
-    /// Tag names as ids in [`TagNames`].
-    tags: Vec<u32>,
     /// The newest [`RECENT_TAGS_KEPT`] tags, newest first.
     recent: Box<[RecentTag]>,
 }
@@ -111,6 +110,9 @@ pub enum RecentTags {
 
 /// Every tag name seen, each once. Lower-case copies sit in one buffer separated by `\n`, so
 /// a substring search over a million tags is one vectorised scan instead of a million calls.
+/// A needle of three bytes or more is first looked up in a trigram index, which narrows the
+/// names to check to those holding its rarest trigrams: a scan of the whole buffer per request
+/// cost more than everything else a tag search does.
 #[derive(Debug, Default)]
 struct TagNames {
     ids: HashMap<Arc<str>, u32>,
@@ -120,7 +122,22 @@ struct TagNames {
     text: Vec<u8>,
     /// Where each id's name starts in `text`; ascending, as ids are handed out in order.
     starts: Vec<u32>,
+    /// The ids of the names holding each three-byte run of their lower-case text, ascending
+    /// and each once. Names are never forgotten, so the lists only grow at their ends.
+    trigrams: HashMap<Trigram, Vec<u32>>,
 }
+
+/// Three consecutive bytes of a lower-case name, packed.
+type Trigram = u32;
+
+fn trigrams_of(text: &[u8]) -> impl Iterator<Item = Trigram> + '_ {
+    text.windows(3)
+        .map(|w| u32::from(w[0]) << 16 | u32::from(w[1]) << 8 | u32::from(w[2]))
+}
+
+/// Past this many candidates for every byte of the names' text, checking each candidate
+/// name costs more than one scan of the text (a candidate is a cache miss; the scan streams).
+const CANDIDATES_PER_SCANNED_BYTE: usize = 256;
 
 impl TagNames {
     fn id(&mut self, name: &str) -> u32 {
@@ -128,8 +145,16 @@ impl TagNames {
             return *id;
         }
         let id = self.starts.len() as u32;
-        self.starts.push(self.text.len() as u32);
+        let start = self.text.len();
+        self.starts.push(start as u32);
         self.text.extend(name.to_lowercase().bytes());
+        for trigram in trigrams_of(&self.text[start..]) {
+            let ids = self.trigrams.entry(trigram).or_default();
+            // A name holding a trigram twice is listed once.
+            if ids.last() != Some(&id) {
+                ids.push(id);
+            }
+        }
         self.text.push(b'\n');
         let name: Arc<str> = name.into();
         self.names.push(name.clone());
@@ -154,15 +179,147 @@ impl TagNames {
         if needle.contains('\n') {
             return bits;
         }
-        for offset in memchr::memmem::find_iter(&self.text, needle.as_bytes()) {
-            // The name holding this match is the last one starting at or before it.
-            let id = self
-                .starts
-                .partition_point(|&start| start as usize <= offset)
-                - 1;
-            bits[id / 64] |= 1 << (id % 64);
+        let needle = needle.as_bytes();
+        match self.trigram_candidates(needle) {
+            Some(candidates) => {
+                // A three-byte needle is its own trigram: every candidate matches.
+                let finder = (needle.len() > 3).then(|| memchr::memmem::Finder::new(needle));
+                for &id in candidates.iter() {
+                    if finder
+                        .as_ref()
+                        .is_none_or(|f| f.find(self.lower(id)).is_some())
+                    {
+                        bits[id as usize / 64] |= 1 << (id % 64);
+                    }
+                }
+            }
+            None => {
+                for offset in memchr::memmem::find_iter(&self.text, needle) {
+                    // The name holding this match is the last one starting at or before it.
+                    let id = self
+                        .starts
+                        .partition_point(|&start| start as usize <= offset)
+                        - 1;
+                    bits[id / 64] |= 1 << (id % 64);
+                }
+            }
         }
         bits
+    }
+
+    /// The ids of the names holding every trigram of `needle` (a superset of the matches,
+    /// and exactly them for a three-byte needle), or `None` when the text is cheaper to scan:
+    /// the needle is shorter than a trigram, or even its rarest trigrams leave too many names
+    /// to check one by one.
+    fn trigram_candidates(&self, needle: &[u8]) -> Option<Cow<'_, [u32]>> {
+        if needle.len() < 3 {
+            return None;
+        }
+        let mut lists: Vec<&[u32]> = Vec::new();
+        for trigram in trigrams_of(needle) {
+            match self.trigrams.get(&trigram) {
+                Some(ids) => lists.push(ids),
+                // No name holds this trigram, so none holds the needle.
+                None => return Some(Cow::Borrowed(&[])),
+            }
+        }
+        lists.sort_unstable_by_key(|ids| ids.len());
+        let (rarest, others) = lists
+            .split_first()
+            .expect("a needle of three bytes has a trigram");
+        if others.is_empty() {
+            return Some(Cow::Borrowed(rarest));
+        }
+        let mut candidates = Cow::Borrowed(*rarest);
+        // Intersecting with a list costs a walk of it, worth it only while it is not much
+        // longer than the candidates it narrows.
+        for ids in others {
+            if ids.len() > candidates.len().saturating_mul(16) {
+                break;
+            }
+            candidates = Cow::Owned(intersect_sorted(&candidates, ids));
+        }
+        let most = self.text.len() / CANDIDATES_PER_SCANNED_BYTE;
+        (candidates.len() <= most).then_some(candidates)
+    }
+}
+
+/// The ids in both ascending lists.
+fn intersect_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut both = Vec::with_capacity(a.len().min(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            Ordering::Less => i += 1,
+            Ordering::Greater => j += 1,
+            Ordering::Equal => {
+                both.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    both
+}
+
+/// A space's repositories and all their tag ids side by side, so a tag search reads one array
+/// per space where a vector per repository cost a cache miss each (half of a tag search's
+/// time). A repository that leaves leaves a hole, and holes are squeezed out once they
+/// outnumber the repositories, so a removal costs a scan of the slots, never a shift of tags.
+#[derive(Debug, Default)]
+struct SpaceRepositories {
+    /// Slots in `ImageListIndex::repositories`, or [`SpaceRepositories::HOLE`].
+    slots: Vec<u32>,
+    /// Where each entry's tag ids end in `tag_ids`; they start where the previous one's end.
+    tag_ends: Vec<u32>,
+    /// Tag ids as in [`TagNames`], entry after entry.
+    tag_ids: Vec<u32>,
+    holes: usize,
+}
+
+impl SpaceRepositories {
+    const HOLE: u32 = u32::MAX;
+
+    fn push(&mut self, slot: u32, tags: impl IntoIterator<Item = u32>) {
+        self.slots.push(slot);
+        self.tag_ids.extend(tags);
+        self.tag_ends.push(self.tag_ids.len() as u32);
+    }
+
+    fn remove(&mut self, slot: u32) {
+        let Some(position) = self.slots.iter().position(|&s| s == slot) else {
+            return;
+        };
+        self.slots[position] = Self::HOLE;
+        self.holes += 1;
+        if self.holes > self.slots.len() - self.holes {
+            self.squeeze();
+        }
+    }
+
+    fn squeeze(&mut self) {
+        let mut squeezed = SpaceRepositories::default();
+        for (slot, tags) in self.iter() {
+            squeezed.push(slot, tags.iter().copied());
+        }
+        *self = squeezed;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.slots.len() == self.holes
+    }
+
+    /// Each repository's slot and tag ids.
+    fn iter(&self) -> impl Iterator<Item = (u32, &[u32])> + '_ {
+        let mut start = 0;
+        self.slots
+            .iter()
+            .zip(&self.tag_ends)
+            .filter_map(move |(&slot, &end)| {
+                let tags = &self.tag_ids[start as usize..end as usize];
+                start = end;
+                (slot != Self::HOLE).then_some((slot, tags))
+            })
     }
 }
 
@@ -260,7 +417,7 @@ pub struct ImageListIndex {
     repositories: Vec<Option<RepositoryEntry>>,
     free_slots: Vec<u32>,
     slot_of: HashMap<i64, u32>,
-    space_repositories: HashMap<i64, Vec<u32>>,
+    space_repositories: HashMap<i64, SpaceRepositories>,
     tag_names: TagNames,
     /// Distinct platform lists of recent tags, each once, and their ids.
     platform_lists: Vec<Arc<[Platform]>>,
@@ -354,7 +511,7 @@ impl ImageListIndex {
         if repository.artifact_count == 0 {
             return;
         }
-        let tags = repository
+        let tags: Vec<u32> = repository
             .tags
             .iter()
             .map(|t| self.tag_names.id(t))
@@ -376,7 +533,6 @@ impl ImageListIndex {
             size: repository.latest_size,
             pulls: repository.pulls,
             description: repository.description.into(),
-            tags,
             recent,
         };
         let slot = match self.free_slots.pop() {
@@ -393,7 +549,7 @@ impl ImageListIndex {
         self.space_repositories
             .entry(space_id)
             .or_default()
-            .push(slot);
+            .push(slot, tags);
     }
 
     /// Updates the summary fields (pulls, description, counts) of a repository already in the
@@ -422,8 +578,11 @@ impl ImageListIndex {
             return;
         };
         if let Some(entry) = self.repositories[slot as usize].take() {
-            if let Some(slots) = self.space_repositories.get_mut(&entry.space_id) {
-                slots.retain(|s| *s != slot);
+            if let Some(repositories) = self.space_repositories.get_mut(&entry.space_id) {
+                repositories.remove(slot);
+                if repositories.is_empty() {
+                    self.space_repositories.remove(&entry.space_id);
+                }
             }
         }
         self.free_slots.push(slot);
@@ -542,24 +701,25 @@ impl ImageListIndex {
             if !space_passes(space, sources, query) {
                 continue;
             }
-            let Some(slots) = self.space_repositories.get(&space.id) else {
+            let Some(repositories) = self.space_repositories.get(&space.id) else {
                 continue;
             };
-            for &slot in slots {
+            for (slot, tags) in repositories.iter() {
+                // The tag ids sit beside the slots, so a repository without a matching tag
+                // is passed over without reading its entry.
+                if let Some(bits) = &tag_matches {
+                    let has = tags
+                        .iter()
+                        .any(|&id| bits[id as usize / 64] & (1 << (id % 64)) != 0);
+                    if !has {
+                        continue;
+                    }
+                }
                 let Some(repository) = &self.repositories[slot as usize] else {
                     continue;
                 };
                 if let Some(finder) = &q_finder {
                     if finder.find(repository.name_lower.as_bytes()).is_none() {
-                        continue;
-                    }
-                }
-                if let Some(bits) = &tag_matches {
-                    let has = repository
-                        .tags
-                        .iter()
-                        .any(|&id| bits[id as usize / 64] & (1 << (id % 64)) != 0);
-                    if !has {
                         continue;
                     }
                 }
@@ -694,7 +854,8 @@ mod tests {
 
     /// The ids `matching` marks are exactly those a plain search of every name finds, for
     /// needles that match no name, one, names far apart, names side by side, names longer
-    /// than most and several places in one name.
+    /// than most and several places in one name; shorter than a trigram, of one trigram, of
+    /// rare trigrams (checked one by one) and of common ones (scanned).
     #[test]
     fn tag_name_search_marks_exactly_the_matching_names() {
         let mut names = TagNames::default();
@@ -702,6 +863,7 @@ mod tests {
             let name = match i % 7 {
                 0 => format!("sha-{i:04x}a0a0"),
                 1 => format!("2.{}.{}", i % 13, i % 5),
+                2 if i % 5 == 0 => format!("Ë-3.{i}"),
                 2 => format!("Alpine-3.{i}"),
                 3 => format!("release-candidate-{i}-for-the-long-name-test"),
                 _ => format!("v{i}"),
@@ -718,8 +880,25 @@ mod tests {
             "v",
             "a0a0",
             "-the-long-",
+            "2.1.",
+            "0a0",
+            "-fo",
+            "e-3",
+            "ë-3",
+            "a0a0a0a0",
+            "for-the-long-name-test",
         ] {
             let bits = names.matching(needle);
+            let checked_one_by_one = names.trigram_candidates(needle.as_bytes()).is_some();
+            let expected_path = match needle {
+                "a0" | "v" | "a0a0" | "alpine" | "-the-long-" => false,
+                "sha-0001a0a0" | "2.1" | "zzz" | "ë-3" => true,
+                _ => checked_one_by_one,
+            };
+            assert_eq!(
+                checked_one_by_one, expected_path,
+                "how {needle} is searched"
+            );
             for (id, name) in names.names.iter().enumerate() {
                 let marked = bits[id / 64] & (1 << (id % 64)) != 0;
                 assert_eq!(
@@ -729,6 +908,38 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Removals leave holes and squeezes, and through both every remaining repository keeps
+    /// exactly its own tag ids; a removed or unknown slot is never listed.
+    #[test]
+    fn a_space_keeps_each_repositorys_tags_through_removals() {
+        let mut space = SpaceRepositories::default();
+        let tags_of = |slot: u32| (0..slot % 4).map(move |t| slot * 10 + t);
+        let mut expected: Vec<(u32, Vec<u32>)> = Vec::new();
+        for slot in 0..12 {
+            space.push(slot, tags_of(slot));
+            expected.push((slot, tags_of(slot).collect()));
+        }
+        for slot in [3, 0, 11, 7, 7, 40, 1, 2, 5, 4, 9, 6, 10, 8] {
+            space.remove(slot);
+            expected.retain(|(s, _)| *s != slot);
+            let listed: Vec<(u32, Vec<u32>)> =
+                space.iter().map(|(s, tags)| (s, tags.to_vec())).collect();
+            assert_eq!(listed, expected, "after removing {slot}");
+            assert!(space.holes <= space.slots.len() - space.holes + 1);
+            if slot == 8 {
+                assert!(space.is_empty());
+            }
+        }
+        space.push(12, tags_of(12));
+        assert_eq!(
+            space
+                .iter()
+                .map(|(s, t)| (s, t.to_vec()))
+                .collect::<Vec<_>>(),
+            vec![(12, tags_of(12).collect::<Vec<_>>())]
+        );
     }
 
     fn space(id: i64, name: &str, public: bool, owner: Option<i64>) -> CatalogSpace {
