@@ -166,6 +166,25 @@ impl Store {
         )
     }
 
+    /// The id of artifact `digest` of repository `repository` of registry `registry_id` as
+    /// the last sync stored it, which pulls through the proxy count against.
+    pub async fn synced_artifact_id(
+        &self,
+        registry_id: i64,
+        repository: &str,
+        digest: &berth_oci::Digest,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT a.id FROM artifacts a JOIN repositories r ON r.id = a.repository_id \
+             WHERE r.registry_id = $1 AND r.name = $2 AND a.digest = $3",
+        )
+        .bind(registry_id)
+        .bind(repository)
+        .bind(digest.to_string())
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
     /// The size of blob `digest` when the proxied repository `repository_id` holds it in
     /// Berth's blob store, that is when a pull through the proxy cached it there.
     pub async fn proxied_blob_size(

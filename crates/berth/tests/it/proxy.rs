@@ -333,6 +333,60 @@ async fn a_private_distribution_space_is_pulled_through_berth(backend: Backend) 
         .unwrap();
     assert_eq!(cached.len(), 1, "the manifest is in remote_manifests");
 
+    // Proxied pulls count as hosted ones do: a GET by tag or digest adds one to the
+    // repository and the artifact, a HEAD nothing.
+    let token = api
+        .server
+        .token(
+            Some((&robot_a, &secret_a)),
+            &["repository:dist/team/web:pull"],
+        )
+        .await;
+    let pulls = || async {
+        api.server.flush_pulls().await;
+        let page = api
+            .get("/workspaces/team-a/images?q=team/web", api.as_admin())
+            .await
+            .expect(200);
+        assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+        let artifact = api
+            .get(
+                &format!("/workspaces/team-a/registries/dist/repositories/team%2Fweb/artifacts/{upstream_digest}"),
+                api.as_admin(),
+            )
+            .await
+            .expect(200);
+        (
+            page["items"][0]["pulls"].as_i64().unwrap(),
+            artifact["pull_count"].clone(),
+        )
+    };
+    let (before, artifact_before) = pulls().await;
+    assert!(before >= 1, "the pulls above were counted: {before}");
+    assert_eq!(
+        artifact_before,
+        json!(before),
+        "one artifact took every pull"
+    );
+    for (method, reference) in [
+        (reqwest::Method::GET, "1.0"),
+        (reqwest::Method::GET, upstream_digest.as_str()),
+        (reqwest::Method::HEAD, "1.0"),
+    ] {
+        let answer = client()
+            .request(
+                method,
+                format!("{}/v2/dist/team/web/manifests/{reference}", api.server.url),
+            )
+            .bearer_auth(&token)
+            .header("accept", manifest["mediaType"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{reference}");
+    }
+    assert_eq!(pulls().await, (before + 2, json!(before + 2)));
+
     // With the upstream stopped, A still pulls: the tag as last synced, the manifest from
     // the cache and every blob from Berth's blob store.
     upstream.stop();

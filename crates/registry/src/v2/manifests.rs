@@ -78,17 +78,24 @@ pub(super) async fn get(
         );
         state.reads.audit_pull(event);
     }
-    state.reads.count_pull(PullKey {
-        artifact_id: manifest.artifact_id,
-        tag: match reference {
-            Reference::Tag(tag) => Some(tag.to_string()),
-            Reference::Digest(_) => None,
-        },
-    });
+    state
+        .reads
+        .count_pull(pull_key(manifest.artifact_id, &reference));
     metrics::counter!(BYTES_SENT).increment(length as u64);
     Ok(response
         .body(Body::from(manifest.bytes))
         .map_err(anyhow::Error::from)?)
+}
+
+/// The count a manifest GET adds to: its artifact, and the tag it was asked by.
+pub(super) fn pull_key(artifact_id: i64, reference: &Reference) -> PullKey {
+    PullKey {
+        artifact_id,
+        tag: match reference {
+            Reference::Tag(tag) => Some(tag.to_string()),
+            Reference::Digest(_) => None,
+        },
+    }
 }
 
 /// A missing manifest in an existing repository is `MANIFEST_UNKNOWN`; a repository that does

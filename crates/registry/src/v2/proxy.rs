@@ -277,6 +277,17 @@ async fn manifest(
         );
         state.reads.audit_pull(event);
     }
+    // Counted against the artifact the last sync stored; a manifest the sync has not seen
+    // (pushed upstream since, or an index's child) has no row to count against yet.
+    if let Some(artifact_id) = state
+        .store
+        .synced_artifact_id(proxied.registry.id, &proxied.upstream, &digest)
+        .await?
+    {
+        state
+            .reads
+            .count_pull(manifests::pull_key(artifact_id, &reference));
+    }
     metrics::counter!(BYTES_SENT).increment(bytes.len() as u64);
     Ok(response
         .body(Body::from(bytes))
