@@ -1,0 +1,451 @@
+//! Whether an OSV advisory covers an installed package, by the evaluation the OSV schema
+//! gives (`IsVulnerable` in its "Evaluation" section), and which version fixes it.
+//!
+//! A package is affected when its version is in an entry's `versions` list or inside one of
+//! its ranges. A range is walked in version order: `introduced` at or below the version
+//! makes it vulnerable, `fixed` at or below it or `last_affected` below it makes it safe
+//! again, and a range with `limit` events covers only versions below one of them.
+//! `ECOSYSTEM` ranges use the ecosystem's order and `SEMVER` ranges SemVer's; `GIT` ranges
+//! need the repository's history, so only the `versions` list OSV requires beside them
+//! counts. A withdrawn advisory covers nothing.
+
+use std::cmp::Ordering;
+
+use osv::schema::{Affected, Ecosystem, Event, RangeType, Vulnerability};
+
+use crate::version::{Version, VersionError, VersionScheme};
+
+/// A package as an image holds it, named as advisories name it: for Debian, the source
+/// package and the release (`Debian:12`).
+#[derive(Debug, Clone, Copy)]
+pub struct InstalledPackage<'a> {
+    pub ecosystem: &'a Ecosystem,
+    pub name: &'a str,
+    pub version: &'a str,
+}
+
+/// What one advisory says of one package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    NotAffected,
+    /// `fixed` is the first version past the installed one that the advisory calls fixed;
+    /// `None` when there is none (unfixed, or known only up to a `last_affected`).
+    Affected {
+        fixed: Option<String>,
+    },
+}
+
+/// Why an advisory could not be evaluated for a package.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MatchError {
+    #[error("versions of the {0} ecosystem cannot be ordered yet")]
+    UnsupportedEcosystem(String),
+    #[error(transparent)]
+    Version(#[from] VersionError),
+}
+
+/// Evaluates `advisory` for `package`.
+pub fn evaluate(
+    advisory: &Vulnerability,
+    package: InstalledPackage<'_>,
+) -> Result<Verdict, MatchError> {
+    if advisory.withdrawn.is_some() {
+        return Ok(Verdict::NotAffected);
+    }
+    let scheme = VersionScheme::of(package.ecosystem)
+        .ok_or_else(|| MatchError::UnsupportedEcosystem(ecosystem_name(package.ecosystem)))?;
+    let mut installed = InstalledVersion::new(package.version);
+    for affected in advisory.affected.iter().flatten() {
+        if !names_package(affected, package) {
+            continue;
+        }
+        if let Some(verdict) = evaluate_entry(affected, scheme, &mut installed)? {
+            return Ok(verdict);
+        }
+    }
+    Ok(Verdict::NotAffected)
+}
+
+/// The installed version, parsed in each scheme a range asks for once it does.
+struct InstalledVersion<'a> {
+    text: &'a str,
+    parsed: Vec<Version>,
+}
+
+impl<'a> InstalledVersion<'a> {
+    fn new(text: &'a str) -> InstalledVersion<'a> {
+        InstalledVersion {
+            text,
+            parsed: Vec::new(),
+        }
+    }
+
+    fn in_scheme(&mut self, scheme: VersionScheme) -> Result<&Version, VersionError> {
+        let position = match self.parsed.iter().position(|v| v.scheme() == scheme) {
+            Some(position) => position,
+            None => {
+                self.parsed.push(scheme.parse(self.text)?);
+                self.parsed.len() - 1
+            }
+        };
+        Ok(&self.parsed[position])
+    }
+}
+
+fn evaluate_entry(
+    affected: &Affected,
+    scheme: VersionScheme,
+    installed: &mut InstalledVersion<'_>,
+) -> Result<Option<Verdict>, MatchError> {
+    let ranges = affected.ranges.iter().flatten();
+    let mut in_range = None;
+    for range in ranges {
+        let range_scheme = match range.range_type {
+            RangeType::Ecosystem => scheme,
+            // Go module versions are SemVer with a `v`; the Go scheme reads both spellings.
+            RangeType::Semver if scheme == VersionScheme::Go => VersionScheme::Go,
+            RangeType::Semver => VersionScheme::SemVer,
+            // Commit ranges need the repository; the `versions` list stands in for them.
+            _ => continue,
+        };
+        let version = installed.in_scheme(range_scheme)?;
+        if let Some(fixed) = walk_range(&range.events, range_scheme, version)? {
+            in_range = Some(Verdict::Affected { fixed });
+            break;
+        }
+    }
+    if in_range.is_some() {
+        return Ok(in_range);
+    }
+    // Listed versions are compared as versions where they read as one, so `1.0` matches an
+    // installed `1.0.0` under PEP 440; one that does not read matches its exact text only.
+    for listed in affected.versions.iter().flatten() {
+        let matches = match scheme.parse(listed) {
+            Ok(listed) => installed.in_scheme(scheme).is_ok_and(|v| *v == listed),
+            Err(_) => listed == installed.text,
+        };
+        if matches {
+            return Ok(Some(Verdict::Affected { fixed: None }));
+        }
+    }
+    Ok(None)
+}
+
+/// One event of a range, its version parsed (`None` for `introduced: "0"` and a `*` limit,
+/// which sort before and after every version).
+struct ParsedEvent<'a> {
+    kind: EventKind,
+    text: &'a str,
+    version: Option<Version>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventKind {
+    Introduced,
+    Fixed,
+    LastAffected,
+    Limit,
+}
+
+/// `Some(fixed)` when `version` is inside the range the events describe.
+fn walk_range(
+    events: &[Event],
+    scheme: VersionScheme,
+    version: &Version,
+) -> Result<Option<Option<String>>, VersionError> {
+    let mut parsed = Vec::with_capacity(events.len());
+    for event in events {
+        let (kind, text) = match event {
+            Event::Introduced(text) => (EventKind::Introduced, text),
+            Event::Fixed(text) => (EventKind::Fixed, text),
+            Event::LastAffected(text) => (EventKind::LastAffected, text),
+            Event::Limit(text) => (EventKind::Limit, text),
+            // An event kind a later schema adds is not understood, so it cannot be applied.
+            _ => continue,
+        };
+        let unbounded = (kind == EventKind::Introduced && text == "0")
+            || (kind == EventKind::Limit && text.contains('*'));
+        let version = if unbounded {
+            None
+        } else {
+            Some(scheme.parse(text)?)
+        };
+        parsed.push(ParsedEvent {
+            kind,
+            text,
+            version,
+        });
+    }
+    let limits: Vec<&ParsedEvent<'_>> = parsed
+        .iter()
+        .filter(|e| e.kind == EventKind::Limit)
+        .collect();
+    let below_a_limit = limits.is_empty()
+        || limits.iter().any(|limit| match &limit.version {
+            None => true,
+            Some(limit) => version < limit,
+        });
+    if !below_a_limit {
+        return Ok(None);
+    }
+    // The unbounded `introduced: "0"` sorts first; the sort is stable, so events of one
+    // version keep the order the advisory gives them.
+    parsed.sort_by(|a, b| match (&a.version, &b.version) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+    });
+    let mut vulnerable = false;
+    for event in &parsed {
+        let at_or_below = event.version.as_ref().is_none_or(|v| v <= version);
+        match event.kind {
+            EventKind::Introduced if at_or_below => vulnerable = true,
+            EventKind::Fixed if at_or_below => vulnerable = false,
+            EventKind::LastAffected if event.version.as_ref().is_some_and(|v| v < version) => {
+                vulnerable = false
+            }
+            _ => {}
+        }
+    }
+    if !vulnerable {
+        return Ok(None);
+    }
+    let fixed = parsed
+        .iter()
+        .filter(|e| e.kind == EventKind::Fixed)
+        .find(|e| e.version.as_ref().is_some_and(|v| v > version))
+        .map(|e| e.text.to_string());
+    Ok(Some(fixed))
+}
+
+/// Whether `affected` is about `package`: the same name (PyPI's normalised, as PEP 503
+/// compares them) in the same ecosystem, where an advisory for a distribution without a
+/// release covers every release.
+fn names_package(affected: &Affected, package: InstalledPackage<'_>) -> bool {
+    let Some(named) = &affected.package else {
+        return false;
+    };
+    let same_ecosystem = named.ecosystem == *package.ecosystem
+        || matches!(
+            (&named.ecosystem, package.ecosystem),
+            (Ecosystem::Debian(None), Ecosystem::Debian(_))
+        );
+    if !same_ecosystem {
+        return false;
+    }
+    match package.ecosystem {
+        Ecosystem::PyPI => {
+            normalized_python_name(&named.name) == normalized_python_name(package.name)
+        }
+        _ => named.name == package.name,
+    }
+}
+
+/// PEP 503: lower case, every run of `-`, `_` and `.` one `-`.
+fn normalized_python_name(name: &str) -> String {
+    let mut normalized = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !normalized.ends_with('-') {
+                normalized.push('-');
+            }
+        } else {
+            normalized.extend(c.to_lowercase());
+        }
+    }
+    normalized
+}
+
+/// The ecosystem as OSV spells it (`Debian:12`).
+pub fn ecosystem_name(ecosystem: &Ecosystem) -> String {
+    serde_json::to_value(ecosystem)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{ecosystem:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn advisory(affected: serde_json::Value) -> Vulnerability {
+        serde_json::from_value(serde_json::json!({
+            "id": "TEST-1",
+            "modified": "2026-01-01T00:00:00Z",
+            "affected": affected,
+        }))
+        .unwrap()
+    }
+
+    fn verdict(advisory: &Vulnerability, ecosystem: &str, name: &str, version: &str) -> Verdict {
+        let ecosystem: Ecosystem = serde_json::from_value(ecosystem.into()).unwrap();
+        evaluate(
+            advisory,
+            InstalledPackage {
+                ecosystem: &ecosystem,
+                name,
+                version,
+            },
+        )
+        .unwrap()
+    }
+
+    fn affected(fixed: Option<&str>) -> Verdict {
+        Verdict::Affected {
+            fixed: fixed.map(str::to_string),
+        }
+    }
+
+    /// The schema's own examples: several ranges, a re-introduction, and limits.
+    #[test]
+    fn ranges_follow_the_schema_examples() {
+        let two_branches = advisory(serde_json::json!([{
+            "package": {"ecosystem": "crates.io", "name": "demo"},
+            "ranges": [{"type": "SEMVER", "events": [
+                {"introduced": "1.0.0"}, {"fixed": "1.0.2"},
+                {"introduced": "1.1.0"}, {"fixed": "1.1.5"},
+            ]}],
+        }]));
+        for (version, expected) in [
+            ("0.9.0", Verdict::NotAffected),
+            ("1.0.0", affected(Some("1.0.2"))),
+            ("1.0.1", affected(Some("1.0.2"))),
+            ("1.0.2", Verdict::NotAffected),
+            ("1.0.9", Verdict::NotAffected),
+            ("1.1.0", affected(Some("1.1.5"))),
+            ("1.1.5", Verdict::NotAffected),
+            ("2.0.0", Verdict::NotAffected),
+        ] {
+            assert_eq!(
+                verdict(&two_branches, "crates.io", "demo", version),
+                expected,
+                "{version}"
+            );
+        }
+        // Events out of order are walked in version order.
+        let unordered = advisory(serde_json::json!([{
+            "package": {"ecosystem": "crates.io", "name": "demo"},
+            "ranges": [{"type": "SEMVER", "events": [{"fixed": "2.0.0"}, {"introduced": "0"}]}],
+        }]));
+        assert_eq!(
+            verdict(&unordered, "crates.io", "demo", "1.9.9"),
+            affected(Some("2.0.0"))
+        );
+        assert_eq!(
+            verdict(&unordered, "crates.io", "demo", "2.0.0"),
+            Verdict::NotAffected
+        );
+        let limited = advisory(serde_json::json!([{
+            "package": {"ecosystem": "crates.io", "name": "demo"},
+            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"limit": "1.5.0"}]}],
+        }]));
+        assert_eq!(
+            verdict(&limited, "crates.io", "demo", "1.4.0"),
+            affected(None)
+        );
+        assert_eq!(
+            verdict(&limited, "crates.io", "demo", "1.5.0"),
+            Verdict::NotAffected
+        );
+        let unlimited = advisory(serde_json::json!([{
+            "package": {"ecosystem": "crates.io", "name": "demo"},
+            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"limit": "*"}]}],
+        }]));
+        assert_eq!(
+            verdict(&unlimited, "crates.io", "demo", "99.0.0"),
+            affected(None)
+        );
+    }
+
+    #[test]
+    fn listed_versions_and_names_match_as_the_ecosystem_reads_them() {
+        let listed = advisory(serde_json::json!([{
+            "package": {"ecosystem": "PyPI", "name": "Zope.Interface"},
+            "ranges": [{"type": "GIT", "repo": "https://example.com/z.git", "events": [
+                {"introduced": "0"}, {"fixed": "0123456789abcdef0123456789abcdef01234567"},
+            ]}],
+            "versions": ["4.0", "4.1.1"],
+        }]));
+        assert_eq!(
+            verdict(&listed, "PyPI", "zope-interface", "4.0.0"),
+            affected(None)
+        );
+        assert_eq!(
+            verdict(&listed, "PyPI", "zope_interface", "4.1.1"),
+            affected(None)
+        );
+        assert_eq!(
+            verdict(&listed, "PyPI", "zope-interface", "4.1"),
+            Verdict::NotAffected
+        );
+        assert_eq!(
+            verdict(&listed, "PyPI", "zope-interfaces", "4.0"),
+            Verdict::NotAffected
+        );
+        // Another ecosystem's package of the same name is another package.
+        let ecosystem = Ecosystem::CratesIO;
+        let other = InstalledPackage {
+            ecosystem: &ecosystem,
+            name: "Zope.Interface",
+            version: "4.0.0",
+        };
+        assert_eq!(evaluate(&listed, other), Ok(Verdict::NotAffected));
+    }
+
+    #[test]
+    fn a_release_less_distribution_advisory_covers_every_release() {
+        let any_release = advisory(serde_json::json!([{
+            "package": {"ecosystem": "Debian", "name": "zlib"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:1.2.11.dfsg-4"}]}],
+        }]));
+        assert_eq!(
+            verdict(&any_release, "Debian:12", "zlib", "1:1.2.11.dfsg-2"),
+            affected(Some("1:1.2.11.dfsg-4"))
+        );
+        let bookworm_only = advisory(serde_json::json!([{
+            "package": {"ecosystem": "Debian:12", "name": "zlib"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+        }]));
+        assert_eq!(
+            verdict(&bookworm_only, "Debian:11", "zlib", "1:1.2.11"),
+            Verdict::NotAffected
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_evaluated_says_why() {
+        let advisory = advisory(serde_json::json!([{
+            "package": {"ecosystem": "crates.io", "name": "demo"},
+            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "one"}]}],
+        }]));
+        let crates = Ecosystem::CratesIO;
+        let error = evaluate(
+            &advisory,
+            InstalledPackage {
+                ecosystem: &crates,
+                name: "demo",
+                version: "1.0.0",
+            },
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("`one` is not a SemVer version"),
+            "{error}"
+        );
+        let alpine = Ecosystem::Alpine(Some("v3.20".into()));
+        let error = evaluate(
+            &advisory,
+            InstalledPackage {
+                ecosystem: &alpine,
+                name: "demo",
+                version: "1.0-r0",
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            MatchError::UnsupportedEcosystem("Alpine:v3.20".into())
+        );
+    }
+}
