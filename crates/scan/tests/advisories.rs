@@ -1,10 +1,11 @@
-//! The matcher against real advisories: the OSV exports in `shared/data/osv/` beside the
-//! checkout (or `$BERTH_OSV_DIR`), whose README says where each comes from.
+//! The matcher against the OSV schema's examples and against real advisories: the OSV
+//! exports in `shared/data/osv/` beside the checkout (or `$BERTH_OSV_DIR`), whose README says
+//! where each comes from.
 
 use std::io::Read;
 use std::path::PathBuf;
 
-use berth_scan::advisory::{evaluate, InstalledPackage, Verdict};
+use berth_scan::advisory::{evaluate, InstalledPackage, MatchError, Verdict};
 use berth_scan::version::VersionScheme;
 use osv::schema::{Ecosystem, Event, RangeType, Vulnerability};
 
@@ -66,6 +67,167 @@ fn affected(fixed: Option<&str>) -> Verdict {
     Verdict::Affected {
         fixed: fixed.map(str::to_string),
     }
+}
+
+fn advisory(affected: serde_json::Value) -> Vulnerability {
+    serde_json::from_value(serde_json::json!({
+        "id": "TEST-1",
+        "modified": "2026-01-01T00:00:00Z",
+        "affected": affected,
+    }))
+    .unwrap()
+}
+
+/// The schema's own examples: several ranges, a re-introduction, and limits.
+#[test]
+fn ranges_follow_the_schema_examples() {
+    let two_branches = advisory(serde_json::json!([{
+        "package": {"ecosystem": "crates.io", "name": "demo"},
+        "ranges": [{"type": "SEMVER", "events": [
+            {"introduced": "1.0.0"}, {"fixed": "1.0.2"},
+            {"introduced": "1.1.0"}, {"fixed": "1.1.5"},
+        ]}],
+    }]));
+    for (version, expected) in [
+        ("0.9.0", Verdict::NotAffected),
+        ("1.0.0", affected(Some("1.0.2"))),
+        ("1.0.1", affected(Some("1.0.2"))),
+        ("1.0.2", Verdict::NotAffected),
+        ("1.0.9", Verdict::NotAffected),
+        ("1.1.0", affected(Some("1.1.5"))),
+        ("1.1.5", Verdict::NotAffected),
+        ("2.0.0", Verdict::NotAffected),
+    ] {
+        assert_eq!(
+            verdict(&two_branches, "crates.io", "demo", version),
+            expected,
+            "{version}"
+        );
+    }
+    // Events out of order are walked in version order.
+    let unordered = advisory(serde_json::json!([{
+        "package": {"ecosystem": "crates.io", "name": "demo"},
+        "ranges": [{"type": "SEMVER", "events": [{"fixed": "2.0.0"}, {"introduced": "0"}]}],
+    }]));
+    assert_eq!(
+        verdict(&unordered, "crates.io", "demo", "1.9.9"),
+        affected(Some("2.0.0"))
+    );
+    assert_eq!(
+        verdict(&unordered, "crates.io", "demo", "2.0.0"),
+        Verdict::NotAffected
+    );
+    let limited = advisory(serde_json::json!([{
+        "package": {"ecosystem": "crates.io", "name": "demo"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"limit": "1.5.0"}]}],
+    }]));
+    assert_eq!(
+        verdict(&limited, "crates.io", "demo", "1.4.0"),
+        affected(None)
+    );
+    assert_eq!(
+        verdict(&limited, "crates.io", "demo", "1.5.0"),
+        Verdict::NotAffected
+    );
+    let unlimited = advisory(serde_json::json!([{
+        "package": {"ecosystem": "crates.io", "name": "demo"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"limit": "*"}]}],
+    }]));
+    assert_eq!(
+        verdict(&unlimited, "crates.io", "demo", "99.0.0"),
+        affected(None)
+    );
+}
+
+#[test]
+fn listed_versions_and_names_match_as_the_ecosystem_reads_them() {
+    let listed = advisory(serde_json::json!([{
+        "package": {"ecosystem": "PyPI", "name": "Zope.Interface"},
+        "ranges": [{"type": "GIT", "repo": "https://example.com/z.git", "events": [
+            {"introduced": "0"}, {"fixed": "0123456789abcdef0123456789abcdef01234567"},
+        ]}],
+        "versions": ["4.0", "4.1.1"],
+    }]));
+    assert_eq!(
+        verdict(&listed, "PyPI", "zope-interface", "4.0.0"),
+        affected(None)
+    );
+    assert_eq!(
+        verdict(&listed, "PyPI", "zope_interface", "4.1.1"),
+        affected(None)
+    );
+    assert_eq!(
+        verdict(&listed, "PyPI", "zope-interface", "4.1"),
+        Verdict::NotAffected
+    );
+    assert_eq!(
+        verdict(&listed, "PyPI", "zope-interfaces", "4.0"),
+        Verdict::NotAffected
+    );
+    // Another ecosystem's package of the same name is another package.
+    let ecosystem = Ecosystem::CratesIO;
+    let other = InstalledPackage {
+        ecosystem: &ecosystem,
+        name: "Zope.Interface",
+        version: "4.0.0",
+    };
+    assert_eq!(evaluate(&listed, other), Ok(Verdict::NotAffected));
+}
+
+#[test]
+fn a_release_less_distribution_advisory_covers_every_release() {
+    let any_release = advisory(serde_json::json!([{
+        "package": {"ecosystem": "Debian", "name": "zlib"},
+        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:1.2.11.dfsg-4"}]}],
+    }]));
+    assert_eq!(
+        verdict(&any_release, "Debian:12", "zlib", "1:1.2.11.dfsg-2"),
+        affected(Some("1:1.2.11.dfsg-4"))
+    );
+    let bookworm_only = advisory(serde_json::json!([{
+        "package": {"ecosystem": "Debian:12", "name": "zlib"},
+        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+    }]));
+    assert_eq!(
+        verdict(&bookworm_only, "Debian:11", "zlib", "1:1.2.11"),
+        Verdict::NotAffected
+    );
+}
+
+#[test]
+fn what_cannot_be_evaluated_says_why() {
+    let advisory = advisory(serde_json::json!([{
+        "package": {"ecosystem": "crates.io", "name": "demo"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "one"}]}],
+    }]));
+    let crates = Ecosystem::CratesIO;
+    let error = evaluate(
+        &advisory,
+        InstalledPackage {
+            ecosystem: &crates,
+            name: "demo",
+            version: "1.0.0",
+        },
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("`one` is not a SemVer version"),
+        "{error}"
+    );
+    let alpine = Ecosystem::Alpine(Some("v3.20".into()));
+    let error = evaluate(
+        &advisory,
+        InstalledPackage {
+            ecosystem: &alpine,
+            name: "demo",
+            version: "1.0-r0",
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        error,
+        MatchError::UnsupportedEcosystem("Alpine:v3.20".into())
+    );
 }
 
 /// Every export reads whole (the counts are its README's), and every version in its
