@@ -9,6 +9,7 @@
 //! need the repository's history, so only the `versions` list OSV requires beside them
 //! counts. A withdrawn advisory covers nothing.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use osv::schema::{Affected, Ecosystem, Event, RangeType, Vulnerability};
@@ -234,11 +235,15 @@ fn names_package(affected: &Affected, package: InstalledPackage<'_>) -> bool {
     if !same_ecosystem {
         return false;
     }
-    match package.ecosystem {
-        Ecosystem::PyPI => {
-            normalized_python_name(&named.name) == normalized_python_name(package.name)
-        }
-        _ => named.name == package.name,
+    comparable_name(&named.ecosystem, &named.name)
+        == comparable_name(package.ecosystem, package.name)
+}
+
+/// A package name as its ecosystem compares names: PyPI's normalised, others as written.
+pub(crate) fn comparable_name<'a>(ecosystem: &Ecosystem, name: &'a str) -> Cow<'a, str> {
+    match ecosystem {
+        Ecosystem::PyPI => Cow::Owned(normalized_python_name(name)),
+        _ => Cow::Borrowed(name),
     }
 }
 

@@ -391,3 +391,75 @@ fn withdrawn_advisories_cover_nothing() {
         );
     }
 }
+
+/// A layer holding `files` (path, bytes), gzip-compressed like most registries' layers.
+fn gzip_layer(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (path, bytes) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        builder.append_data(&mut header, path, *bytes).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// From layer bytes to findings: a Debian 12 image whose dpkg database is six packages of a
+/// real bookworm system, against the real Debian advisories. The expected counts were taken
+/// with dpkg itself (`dpkg --compare-versions` over every `Debian:12` range of the export),
+/// the reference order, so the matcher agrees with dpkg here advisory for advisory.
+#[test]
+fn a_debian_image_is_matched_through_its_source_packages() {
+    let Some(debian) = export("Debian") else {
+        return;
+    };
+    let os_release =
+        b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n";
+    let base = gzip_layer(&[("usr/lib/os-release", os_release)]);
+    let status = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/dpkg-status"
+    ))
+    .unwrap();
+    let packages = gzip_layer(&[("var/lib/dpkg/status", &status)]);
+    let layers: Vec<_> = [base, packages]
+        .iter()
+        .map(|blob| berth_scan::layer::read_layer(blob.as_slice()).unwrap())
+        .collect();
+    let files = berth_scan::layer::ImageFiles::stack(&layers);
+    let inventory = berth_scan::inventory::inventory(&files);
+    assert_eq!(inventory.notes, Vec::<String>::new());
+    assert_eq!(
+        inventory.distribution.as_ref().and_then(|d| d.ecosystem()),
+        Some(Ecosystem::Debian(Some("12".into())))
+    );
+    assert_eq!(inventory.packages.len(), 6);
+    let index = berth_scan::findings::AdvisoryIndex::new(debian);
+    let (findings, notes) = berth_scan::findings::findings(&inventory.packages, &index);
+    assert_eq!(notes, Vec::<String>::new());
+    let count = |package: &str| findings.iter().filter(|f| f.package == package).count();
+    // Binary packages are matched through the source packages the advisories name.
+    assert_eq!(
+        ["libssl3", "libc6", "zlib1g", "bash", "base-files", "tzdata"].map(count),
+        [21, 6, 3, 0, 0, 0]
+    );
+    let find = |id: &str| findings.iter().find(|f| f.advisory == id).unwrap();
+    let zlib = find("DEBIAN-CVE-2026-27171");
+    assert_eq!(
+        (
+            zlib.package.as_str(),
+            zlib.installed.as_str(),
+            zlib.fixed.as_deref()
+        ),
+        ("zlib1g", "1:1.2.13.dfsg-1", Some("1:1.2.13.dfsg-1+deb12u1"))
+    );
+    // Unfixed in bookworm: affected, and not fixable.
+    assert_eq!(find("DEBIAN-CVE-2019-1010023").fixed, None);
+    assert_eq!(
+        find("DEBIAN-CVE-2026-7383").fixed.as_deref(),
+        Some("3.0.20-1~deb12u2")
+    );
+}

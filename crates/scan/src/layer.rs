@@ -1,0 +1,431 @@
+//! An image's files as its layers leave them, read straight from the layer streams: nothing
+//! is unpacked to disk, and only the files the inventory reads are kept.
+//!
+//! Each layer is read once into a [`LayerContents`]: the wanted files it writes (contents, or
+//! a symlink's target), the paths it deletes (whiteouts, `.wh.<name>`) and the directories it
+//! empties of everything below it (opaque directories, `.wh..wh..opq`), as the OCI image
+//! layer spec defines them. A layer's contents depend on its bytes alone, so they can be
+//! kept by layer digest and shared by every image built on that layer. [`ImageFiles::stack`]
+//! applies the layers bottom to top: a layer's deletions to what lies below it, then its own
+//! files.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+
+/// The largest wanted file kept; a bigger one is left out with a note (a dpkg status file
+/// of a large image is a few MB).
+pub const MAX_WANTED_FILE_BYTES: u64 = 64 << 20;
+
+/// How many symlinks a path may go through before it counts as a loop.
+const MAX_SYMLINK_HOPS: usize = 16;
+
+/// Whether the inventory reads the file at `path` (relative to the root, normalised).
+pub fn is_wanted(path: &str) -> bool {
+    matches!(
+        path,
+        "etc/os-release" | "usr/lib/os-release" | "var/lib/dpkg/status"
+    ) || path
+        .strip_prefix("var/lib/dpkg/status.d/")
+        .is_some_and(|name| !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums"))
+}
+
+/// A wanted file as one layer writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WantedFile {
+    Contents(Vec<u8>),
+    /// A symlink, with its target as written (relative to the link's directory, or absolute).
+    Symlink(String),
+}
+
+/// What one layer does to the files the inventory reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LayerContents {
+    pub files: BTreeMap<String, WantedFile>,
+    /// Paths deleted from the layers below (each with everything under it).
+    pub whiteouts: Vec<String>,
+    /// Directories whose contents in the layers below are hidden.
+    pub opaque_dirs: Vec<String>,
+    /// Entries read, for the scan log.
+    pub entries: u64,
+    /// What could not be read, each a sentence for the scan log.
+    pub notes: Vec<String>,
+}
+
+/// Why a layer could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    #[error("the layer is zstd-compressed, which Berth does not read yet")]
+    Zstd,
+    #[error("the layer is not a readable tar archive: {0}")]
+    Archive(#[source] io::Error),
+}
+
+/// Reads one layer blob: a tar archive, plain or gzip-compressed (told by its first bytes,
+/// not by a media type a registry may have wrong).
+pub fn read_layer(blob: impl Read) -> Result<LayerContents, LayerError> {
+    let mut blob = io::BufReader::new(blob);
+    let magic = io::BufRead::fill_buf(&mut blob).map_err(LayerError::Archive)?;
+    if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Err(LayerError::Zstd);
+    }
+    if magic.starts_with(&[0x1f, 0x8b]) {
+        read_tar(flate2::bufread::MultiGzDecoder::new(blob))
+    } else {
+        read_tar(blob)
+    }
+}
+
+fn read_tar(stream: impl Read) -> Result<LayerContents, LayerError> {
+    let mut archive = tar::Archive::new(stream);
+    let mut contents = LayerContents::default();
+    for entry in archive.entries().map_err(LayerError::Archive)? {
+        let mut entry = entry.map_err(LayerError::Archive)?;
+        contents.entries += 1;
+        let raw_path = entry.path_bytes().into_owned();
+        let Some(path) = normalise(&String::from_utf8_lossy(&raw_path)) else {
+            contents.notes.push(format!(
+                "skipped `{}`: the path leaves the image's root",
+                String::from_utf8_lossy(&raw_path)
+            ));
+            continue;
+        };
+        let (parent, name) = match path.rsplit_once('/') {
+            Some((parent, name)) => (parent, name),
+            None => ("", path.as_str()),
+        };
+        if name == ".wh..wh..opq" {
+            contents.opaque_dirs.push(parent.to_string());
+            continue;
+        }
+        if let Some(hidden) = name.strip_prefix(".wh.") {
+            contents.whiteouts.push(join(parent, hidden));
+            continue;
+        }
+        if !is_wanted(&path) {
+            continue;
+        }
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() {
+            match entry.link_name_bytes() {
+                Some(target) => {
+                    let target = String::from_utf8_lossy(&target).into_owned();
+                    contents.files.insert(path, WantedFile::Symlink(target));
+                }
+                None => contents
+                    .notes
+                    .push(format!("skipped `{path}`: a symlink without a target")),
+            }
+        } else if kind.is_file() {
+            let size = entry.size();
+            if size > MAX_WANTED_FILE_BYTES {
+                contents.notes.push(format!(
+                    "skipped `{path}`: {size} bytes, more than the {MAX_WANTED_FILE_BYTES} read"
+                ));
+                continue;
+            }
+            let mut bytes = Vec::with_capacity(size as usize);
+            entry
+                .by_ref()
+                .take(MAX_WANTED_FILE_BYTES)
+                .read_to_end(&mut bytes)
+                .map_err(LayerError::Archive)?;
+            contents.files.insert(path, WantedFile::Contents(bytes));
+        } else if kind.is_hard_link() {
+            // A hard link names another entry of this layer, already read if it is wanted.
+            let target = entry
+                .link_name_bytes()
+                .and_then(|t| normalise(&String::from_utf8_lossy(&t)));
+            match target.and_then(|t| contents.files.get(&t).cloned()) {
+                Some(file) => {
+                    contents.files.insert(path, file);
+                }
+                None => contents.notes.push(format!(
+                    "skipped `{path}`: a hard link to a file this layer does not hold"
+                )),
+            }
+        } else {
+            contents.notes.push(format!(
+                "skipped `{path}`: a {kind:?} entry, not a file or a symlink"
+            ));
+        }
+    }
+    Ok(contents)
+}
+
+/// `path` relative to the root with `.` and `..` resolved, or `None` when it climbs out.
+fn normalise(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// Whether `path` is `dir` or lies under it.
+fn is_under(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || path == dir
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The wanted files of a whole image, its layers applied in order.
+#[derive(Debug, Default)]
+pub struct ImageFiles<'a> {
+    files: BTreeMap<&'a str, &'a WantedFile>,
+}
+
+impl<'a> ImageFiles<'a> {
+    /// Applies `layers`, bottom first.
+    pub fn stack(layers: impl IntoIterator<Item = &'a LayerContents>) -> ImageFiles<'a> {
+        let mut files: BTreeMap<&'a str, &'a WantedFile> = BTreeMap::new();
+        for layer in layers {
+            // Opaque directories and whiteouts hide only what the layers below hold.
+            for dir in &layer.opaque_dirs {
+                files.retain(|path, _| !(is_under(path, dir) && *path != dir.as_str()));
+            }
+            for hidden in &layer.whiteouts {
+                files.retain(|path, _| !is_under(path, hidden));
+            }
+            for (path, file) in &layer.files {
+                files.insert(path.as_str(), file);
+            }
+        }
+        ImageFiles { files }
+    }
+
+    /// The contents at `path`, through symlinks; `Err` says why there are none when the
+    /// path exists but leads nowhere (a loop, a link out of the root, a missing target).
+    pub fn read(&self, path: &str) -> Result<Option<&'a [u8]>, String> {
+        let mut current = match normalise(path) {
+            Some(p) => p,
+            None => return Ok(None),
+        };
+        for _ in 0..MAX_SYMLINK_HOPS {
+            match self.files.get(current.as_str()) {
+                None => return Ok(None),
+                Some(WantedFile::Contents(bytes)) => return Ok(Some(bytes)),
+                Some(WantedFile::Symlink(target)) => {
+                    let base = if target.starts_with('/') {
+                        ""
+                    } else {
+                        current.rsplit_once('/').map_or("", |(dir, _)| dir)
+                    };
+                    // A link that climbs past the root stops at it, as the kernel's do.
+                    let joined = join(base, target);
+                    let mut parts: Vec<&str> = Vec::new();
+                    for part in joined.split('/') {
+                        match part {
+                            "" | "." => {}
+                            ".." => {
+                                parts.pop();
+                            }
+                            part => parts.push(part),
+                        }
+                    }
+                    current = parts.join("/");
+                }
+            }
+        }
+        Err(format!(
+            "`{path}` goes through more than {MAX_SYMLINK_HOPS} symlinks (a loop)"
+        ))
+    }
+
+    /// The wanted paths that exist, in order.
+    pub fn paths(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.files.keys().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    enum Entry<'a> {
+        File(&'a str, &'a [u8]),
+        Symlink(&'a str, &'a str),
+        HardLink(&'a str, &'a str),
+        Dir(&'a str),
+    }
+
+    fn tar(entries: &[Entry<'_>]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for entry in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_mode(0o644);
+            match entry {
+                Entry::File(path, bytes) => {
+                    header.set_size(bytes.len() as u64);
+                    header.set_entry_type(tar::EntryType::Regular);
+                    // Written raw: `append_data` would refuse the `..` paths tests need.
+                    header.as_gnu_mut().unwrap().name[..path.len()]
+                        .copy_from_slice(path.as_bytes());
+                    header.set_cksum();
+                    builder.append(&header, *bytes).unwrap();
+                }
+                Entry::Symlink(path, target) | Entry::HardLink(path, target) => {
+                    header.set_size(0);
+                    header.set_entry_type(if matches!(entry, Entry::Symlink(..)) {
+                        tar::EntryType::Symlink
+                    } else {
+                        tar::EntryType::Link
+                    });
+                    builder.append_link(&mut header, path, target).unwrap();
+                }
+                Entry::Dir(path) => {
+                    header.set_size(0);
+                    header.set_entry_type(tar::EntryType::Directory);
+                    builder.append_data(&mut header, path, io::empty()).unwrap();
+                }
+            }
+        }
+        builder.into_inner().unwrap()
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut encoder, bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    const OS_RELEASE: &[u8] = b"ID=debian\nVERSION_ID=\"12\"\n";
+
+    #[test]
+    fn layers_stack_with_symlinks_whiteouts_and_opaque_directories() {
+        let base = read_layer(
+            tar(&[
+                Entry::Dir("etc/"),
+                Entry::Symlink("etc/os-release", "../usr/lib/os-release"),
+                Entry::File("usr/lib/os-release", OS_RELEASE),
+                Entry::File("var/lib/dpkg/status", b"Package: base\nVersion: 1\n"),
+                Entry::File("var/lib/dpkg/status.d/old", b"Package: old\nVersion: 1\n"),
+                Entry::File("etc/passwd", b"root:x:0:0::/root:/bin/sh\n"),
+            ])
+            .as_slice(),
+        )
+        .unwrap();
+        assert_eq!(base.entries, 6);
+        assert_eq!(
+            base.files.len(),
+            4,
+            "etc/passwd is not wanted: {:?}",
+            base.files
+        );
+        // The next layer, gzip-compressed: the status file deleted, status.d emptied and
+        // refilled.
+        let upper = read_layer(
+            gzip(&tar(&[
+                Entry::File("var/lib/dpkg/.wh.status", b""),
+                Entry::File("var/lib/dpkg/status.d/.wh..wh..opq", b""),
+                Entry::File("var/lib/dpkg/status.d/new", b"Package: new\nVersion: 2\n"),
+                Entry::File("./var/lib/dpkg/status.d/new.md5sums", b"abc  /x\n"),
+            ]))
+            .as_slice(),
+        )
+        .unwrap();
+        assert_eq!(upper.whiteouts, ["var/lib/dpkg/status"]);
+        assert_eq!(upper.opaque_dirs, ["var/lib/dpkg/status.d"]);
+        let image = ImageFiles::stack([&base, &upper]);
+        assert_eq!(image.read("/etc/os-release").unwrap(), Some(OS_RELEASE));
+        assert_eq!(image.read("var/lib/dpkg/status").unwrap(), None);
+        assert_eq!(
+            image.paths().collect::<Vec<_>>(),
+            [
+                "etc/os-release",
+                "usr/lib/os-release",
+                "var/lib/dpkg/status.d/new"
+            ]
+        );
+        // Alone, the lower layer still shows what the upper one hides.
+        let lower_only = ImageFiles::stack([&base]);
+        assert!(lower_only.read("var/lib/dpkg/status").unwrap().is_some());
+    }
+
+    #[test]
+    fn hostile_entries_are_skipped_with_a_reason() {
+        let layer = read_layer(
+            tar(&[
+                Entry::File("../../var/lib/dpkg/status", b"Package: evil\nVersion: 1\n"),
+                Entry::Symlink("etc/os-release", "../../../../../etc/loop"),
+                Entry::Symlink("usr/lib/os-release", "/usr/lib/os-release"),
+                Entry::HardLink("var/lib/dpkg/status", "var/lib/dpkg/elsewhere"),
+            ])
+            .as_slice(),
+        )
+        .unwrap();
+        assert!(
+            layer.notes[0].contains("leaves the image's root"),
+            "{:?}",
+            layer.notes
+        );
+        assert!(layer.notes[1].contains("hard link"), "{:?}", layer.notes);
+        let image = ImageFiles::stack([&layer]);
+        // The link out of the root stops at it and finds nothing; the self-link is a loop.
+        assert_eq!(image.read("etc/os-release").unwrap(), None);
+        let error = image.read("usr/lib/os-release").unwrap_err();
+        assert!(error.contains("a loop"), "{error}");
+        assert_eq!(image.read("var/lib/dpkg/status").unwrap(), None);
+    }
+
+    #[test]
+    fn what_is_not_a_layer_says_so() {
+        assert!(matches!(
+            read_layer(&[0x28, 0xb5, 0x2f, 0xfd, 0, 0][..]),
+            Err(LayerError::Zstd)
+        ));
+        let truncated = &tar(&[Entry::File("var/lib/dpkg/status", &[b'x'; 4096])])[..1024];
+        let error = read_layer(truncated).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("the layer is not a readable tar"),
+            "{error}"
+        );
+        let mut corrupt_gzip = gzip(&tar(&[Entry::File("etc/os-release", OS_RELEASE)]));
+        let middle = corrupt_gzip.len() / 2;
+        corrupt_gzip[middle] ^= 0xff;
+        assert!(read_layer(corrupt_gzip.as_slice()).is_err());
+    }
+
+    proptest! {
+        /// Any bytes, and a real layer with bytes changed: contents or an error, no panic.
+        #[test]
+        fn any_bytes_are_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+            let _ = read_layer(bytes.as_slice());
+        }
+
+        #[test]
+        fn a_mutated_layer_is_read_or_refused(edits in prop::collection::vec((0usize..3072, any::<u8>()), 1..12)) {
+            let mut bytes = tar(&[
+                Entry::Symlink("etc/os-release", "../usr/lib/os-release"),
+                Entry::File("usr/lib/os-release", OS_RELEASE),
+                Entry::File("var/lib/dpkg/.wh.status", b""),
+            ]);
+            for (at, byte) in edits {
+                let at = at % bytes.len();
+                bytes[at] = byte;
+            }
+            if let Ok(layer) = read_layer(bytes.as_slice()) {
+                let image = ImageFiles::stack([&layer]);
+                let _ = image.read("etc/os-release");
+            }
+        }
+    }
+}
