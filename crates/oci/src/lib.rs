@@ -8,6 +8,8 @@
 pub mod digest;
 /// Image configuration fields and the layer ↔ history pairing.
 pub mod image_config;
+/// Untrusted paths inside layers and layouts.
+pub mod layer_paths;
 /// Manifest and index parsing and validation, for OCI and Docker schema 2 formats.
 pub mod manifest;
 /// The media type strings Berth understands.

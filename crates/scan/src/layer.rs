@@ -12,6 +12,8 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 
+use berth_oci::layer_paths::{clamped_to_root, within_root};
+
 /// The largest wanted file kept; a bigger one is left out with a note (a dpkg status file
 /// of a large image is a few MB).
 pub const MAX_WANTED_FILE_BYTES: u64 = 64 << 20;
@@ -82,7 +84,7 @@ fn read_tar(stream: impl Read) -> Result<LayerContents, LayerError> {
         let mut entry = entry.map_err(LayerError::Archive)?;
         contents.entries += 1;
         let raw_path = entry.path_bytes().into_owned();
-        let Some(path) = normalise(&String::from_utf8_lossy(&raw_path)) else {
+        let Some(path) = within_root(&String::from_utf8_lossy(&raw_path)) else {
             contents.notes.push(format!(
                 "skipped `{}`: the path leaves the image's root",
                 String::from_utf8_lossy(&raw_path)
@@ -134,7 +136,7 @@ fn read_tar(stream: impl Read) -> Result<LayerContents, LayerError> {
             // A hard link names another entry of this layer, already read if it is wanted.
             let target = entry
                 .link_name_bytes()
-                .and_then(|t| normalise(&String::from_utf8_lossy(&t)));
+                .and_then(|t| within_root(&String::from_utf8_lossy(&t)));
             match target.and_then(|t| contents.files.get(&t).cloned()) {
                 Some(file) => {
                     contents.files.insert(path, file);
@@ -150,21 +152,6 @@ fn read_tar(stream: impl Read) -> Result<LayerContents, LayerError> {
         }
     }
     Ok(contents)
-}
-
-/// `path` relative to the root with `.` and `..` resolved, or `None` when it climbs out.
-fn normalise(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -212,7 +199,7 @@ impl<'a> ImageFiles<'a> {
     /// The contents at `path`, through symlinks; `Err` says why there are none when the
     /// path exists but leads nowhere (a loop, a link out of the root, a missing target).
     pub fn read(&self, path: &str) -> Result<Option<&'a [u8]>, String> {
-        let mut current = match normalise(path) {
+        let mut current = match within_root(path) {
             Some(p) => p,
             None => return Ok(None),
         };
@@ -227,18 +214,7 @@ impl<'a> ImageFiles<'a> {
                         current.rsplit_once('/').map_or("", |(dir, _)| dir)
                     };
                     // A link that climbs past the root stops at it, as the kernel's do.
-                    let joined = join(base, target);
-                    let mut parts: Vec<&str> = Vec::new();
-                    for part in joined.split('/') {
-                        match part {
-                            "" | "." => {}
-                            ".." => {
-                                parts.pop();
-                            }
-                            part => parts.push(part),
-                        }
-                    }
-                    current = parts.join("/");
+                    current = clamped_to_root(&join(base, target));
                 }
             }
         }

@@ -455,7 +455,7 @@ fn entry_path(raw: &[u8]) -> Result<String, ImportError> {
             "entry `{name}` has an absolute path; image tarballs hold only relative paths"
         )));
     }
-    normalize(name).ok_or_else(|| {
+    berth_oci::layer_paths::within_root(name).ok_or_else(|| {
         ImportError::Invalid(format!(
             "entry `{name}` points outside the tarball (`..`); the upload is refused"
         ))
@@ -479,22 +479,7 @@ fn link_target(path: &str, target: &[u8], symbolic: bool) -> Result<String, Impo
         (true, Some((directory, _))) => format!("{directory}/{target}"),
         _ => target.to_string(),
     };
-    normalize(&joined).ok_or_else(outside)
-}
-
-/// Resolves `.` and `..` in a relative path; `None` when `..` climbs above the root.
-fn normalize(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
+    berth_oci::layer_paths::within_root(&joined).ok_or_else(outside)
 }
 
 /// The digest a layout's blob file is named by: `blobs/sha256/<hex>` → `sha256:<hex>`.
