@@ -223,7 +223,7 @@ fn walk_range(
 /// Whether `affected` is about `package`: the same name (PyPI's normalised, as PEP 503
 /// compares them) in the same ecosystem, where an advisory for a distribution without a
 /// release covers every release.
-fn names_package(affected: &Affected, package: InstalledPackage<'_>) -> bool {
+pub(crate) fn names_package(affected: &Affected, package: InstalledPackage<'_>) -> bool {
     let Some(named) = &affected.package else {
         return false;
     };

@@ -5,14 +5,20 @@ use std::collections::HashMap;
 
 use osv::schema::{Ecosystem, Vulnerability};
 
-use crate::advisory::{comparable_name, ecosystem_name, evaluate, InstalledPackage, Verdict};
+use crate::advisory::{
+    comparable_name, ecosystem_name, evaluate, names_package, InstalledPackage, Verdict,
+};
 use crate::inventory::Package;
+use crate::severity::{rating, Rating};
 
 /// Advisories by the ecosystem and package name they are filed under (`Debian:12`,
 /// `openssl`), each advisory under every package it names.
 #[derive(Debug, Default)]
 pub struct AdvisoryIndex {
     by_package: HashMap<(String, String), Vec<usize>>,
+    /// Advisories by their id and each of their aliases, to find other records of one
+    /// vulnerability.
+    by_id: HashMap<String, Vec<usize>>,
     advisories: Vec<Vulnerability>,
 }
 
@@ -36,6 +42,10 @@ impl AdvisoryIndex {
             for key in keys {
                 index.by_package.entry(key).or_default().push(position);
             }
+            let ids = std::iter::once(&advisory.id).chain(advisory.aliases.iter().flatten());
+            for id in ids {
+                index.by_id.entry(id.clone()).or_default().push(position);
+            }
             index.advisories.push(advisory);
         }
         index
@@ -47,6 +57,16 @@ impl AdvisoryIndex {
 
     pub fn is_empty(&self) -> bool {
         self.advisories.is_empty()
+    }
+
+    /// The advisories with id or alias `id`.
+    fn related(&self, id: &str) -> Vec<&Vulnerability> {
+        self.by_id
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|&position| &self.advisories[position])
+            .collect()
     }
 
     /// The advisories filed under `name` in `ecosystem` or in its release-less form
@@ -69,7 +89,7 @@ impl AdvisoryIndex {
 }
 
 /// One advisory that covers one installed package.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub advisory: String,
     pub aliases: Vec<String>,
@@ -77,6 +97,7 @@ pub struct Finding {
     pub installed: String,
     /// The first version that fixes it, when there is one (the vulnerability is fixable).
     pub fixed: Option<String>,
+    pub rating: Rating,
     pub summary: Option<String>,
 }
 
@@ -95,14 +116,22 @@ pub fn findings(packages: &[Package], index: &AdvisoryIndex) -> (Vec<Finding>, V
             };
             match evaluate(advisory, installed) {
                 Ok(Verdict::NotAffected) => {}
-                Ok(Verdict::Affected { fixed }) => found.push(Finding {
-                    advisory: advisory.id.clone(),
-                    aliases: advisory.aliases.clone().unwrap_or_default(),
-                    package: package.name.clone(),
-                    installed: package.version.clone(),
-                    fixed,
-                    summary: advisory.summary.clone(),
-                }),
+                Ok(Verdict::Affected { fixed }) => {
+                    let entry = advisory
+                        .affected
+                        .iter()
+                        .flatten()
+                        .find(|a| names_package(a, installed));
+                    found.push(Finding {
+                        advisory: advisory.id.clone(),
+                        aliases: advisory.aliases.clone().unwrap_or_default(),
+                        package: package.name.clone(),
+                        installed: package.version.clone(),
+                        fixed,
+                        rating: rating(advisory, entry, |id| index.related(id)),
+                        summary: advisory.summary.clone(),
+                    })
+                }
                 Err(error) => notes.push(format!(
                     "{} could not be evaluated for {} {}: {error}",
                     advisory.id, package.name, package.version

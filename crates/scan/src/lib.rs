@@ -7,6 +7,7 @@
 //! - [`dpkg`] reads Debian's package database, each binary package with its source.
 //! - [`inventory`] gathers an image's distribution and packages from its stacked files.
 //! - [`findings`] matches an inventory against an index of advisories.
+//! - [`severity`] rates a vulnerability and says who rated it.
 //! - [`version`] orders versions as each ecosystem does (dpkg, SemVer, Go, PEP 440).
 //! - [`advisory`] decides, per the OSV evaluation rules, whether an advisory covers an
 //!   installed package and which version fixes it.
@@ -17,4 +18,5 @@ pub mod dpkg;
 pub mod findings;
 pub mod inventory;
 pub mod layer;
+pub mod severity;
 pub mod version;

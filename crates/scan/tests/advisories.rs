@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use berth_scan::advisory::{evaluate, InstalledPackage, MatchError, Verdict};
+use berth_scan::severity::{RatingSource, Severity};
 use berth_scan::version::VersionScheme;
 use osv::schema::{Ecosystem, Event, RangeType, Vulnerability};
 
@@ -461,5 +462,68 @@ fn a_debian_image_is_matched_through_its_source_packages() {
     assert_eq!(
         find("DEBIAN-CVE-2026-7383").fixed.as_deref(),
         Some("3.0.20-1~deb12u2")
+    );
+}
+
+/// Debian's records carry no severity: a record of the same CVE from another database lends
+/// its CVSS rating, else Debian's urgency rates it, else it is unknown, and each finding says
+/// which.
+#[test]
+fn debian_findings_borrow_ratings_from_related_records() {
+    let (Some(debian), Some(crates), Some(pypi)) =
+        (export("Debian"), export("crates.io"), export("PyPI"))
+    else {
+        return;
+    };
+    let index =
+        berth_scan::findings::AdvisoryIndex::new(debian.into_iter().chain(crates).chain(pypi));
+    let package = |source: &str, version: &str| berth_scan::inventory::Package {
+        ecosystem: Ecosystem::Debian(Some("12".into())),
+        name: format!("{source}-bin"),
+        version: version.into(),
+        source: Some((source.into(), version.into())),
+        found_in: "var/lib/dpkg/status".into(),
+    };
+    let (findings, notes) = berth_scan::findings::findings(
+        &[package("openssl", "1.1.1d-1"), package("apt", "2.6.1")],
+        &index,
+    );
+    assert_eq!(notes, Vec::<String>::new());
+    let rating = |id: &str| {
+        &findings
+            .iter()
+            .find(|f| f.advisory == id)
+            .unwrap_or_else(|| panic!("{id} is found"))
+            .rating
+    };
+    // CVE-2020-1967 is also RUSTSEC-2020-0015 (openssl-src), rated CVSS:3.1 …/A:H = 7.5.
+    let borrowed = rating("DEBIAN-CVE-2020-1967");
+    assert_eq!(
+        (borrowed.severity, borrowed.score),
+        (Severity::High, Some(7.5))
+    );
+    assert_eq!(
+        borrowed.source,
+        RatingSource::Related {
+            advisory: "RUSTSEC-2020-0015".into(),
+            source: Box::new(RatingSource::Cvss {
+                vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H".into()
+            }),
+        }
+    );
+    let urgency = rating("DEBIAN-CVE-2011-3374");
+    assert_eq!(
+        (urgency.severity, &urgency.source),
+        (
+            Severity::Low,
+            &RatingSource::DebianUrgency {
+                urgency: "unimportant".into()
+            }
+        )
+    );
+    let unrated = rating("DEBIAN-CVE-2024-0727");
+    assert_eq!(
+        (unrated.severity, &unrated.source),
+        (Severity::Unknown, &RatingSource::Unrated)
     );
 }
