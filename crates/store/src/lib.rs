@@ -6,6 +6,8 @@
 //! claim (`Store::claim_job` in `jobs.rs`). The store never calls services or knows about
 //! HTTP; callers hand it parsed values from `berth-oci`.
 
+/// The vulnerability database: imported OSV advisories and their package index.
+pub mod advisories;
 /// The facts a push and a sync record about an artifact: config fields, layers, history.
 pub mod artifact_facts;
 /// The audit log.

@@ -2064,3 +2064,122 @@ async fn upstream_robots_outlive_their_bindings_until_deleted(store: Store) {
         [robot(b.id, 9)]
     );
 }
+
+store_test!(advisories_import_incrementally_and_honour_withdrawals);
+/// Advisories go in by batch; a re-import replaces one only with a newer `modified` (index
+/// and all), an older or equal one changes nothing, and a withdrawn one leaves the package
+/// index while its row still counts.
+async fn advisories_import_incrementally_and_honour_withdrawals(store: Store) {
+    use berth_store::advisories::{AdvisoryRecord, ImportCounts, VulnDbImport};
+    let record = |id: &str, modified: i64, package: &str, alias: &str| AdvisoryRecord {
+        id: id.into(),
+        modified,
+        withdrawn: None,
+        document: format!(r#"{{"id":"{id}","modified":{modified}}}"#),
+        packages: vec![("Debian:12".into(), package.into())],
+        aliases: vec![alias.into()],
+    };
+    let key = |package: &str| vec![("Debian:12".to_string(), package.to_string())];
+    let first = store
+        .import_advisories(&[
+            record("DEBIAN-CVE-1", 10, "zlib", "CVE-1"),
+            record("DEBIAN-CVE-2", 10, "openssl", "CVE-2"),
+            // The same id twice in a batch: the newer document wins.
+            record("DEBIAN-CVE-2", 12, "openssl", "CVE-2"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        ImportCounts {
+            added: 2,
+            unchanged: 1,
+            ..ImportCounts::default()
+        }
+    );
+    let found = store.advisories_for(&key("openssl")).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(found[0].1.contains(r#""modified":12"#), "{found:?}");
+
+    // Re-importing an older or the same document changes nothing; a newer one moves the
+    // advisory to another package and alias.
+    let again = store
+        .import_advisories(&[
+            record("DEBIAN-CVE-1", 9, "zlib", "CVE-1"),
+            record("DEBIAN-CVE-2", 12, "openssl", "CVE-2"),
+            record("DEBIAN-CVE-1", 20, "zlib1", "CVE-1b"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        ImportCounts {
+            updated: 1,
+            unchanged: 2,
+            ..ImportCounts::default()
+        }
+    );
+    assert!(store.advisories_for(&key("zlib")).await.unwrap().is_empty());
+    assert_eq!(store.advisories_for(&key("zlib1")).await.unwrap().len(), 1);
+    assert!(store.advisories_aliased("CVE-1").await.unwrap().is_empty());
+    assert_eq!(store.advisories_aliased("CVE-1b").await.unwrap().len(), 1);
+    // Both packages in one lookup, each advisory once.
+    let both = store
+        .advisories_for(&[key("zlib1"), key("openssl"), key("openssl")].concat())
+        .await
+        .unwrap();
+    let ids: Vec<&str> = both.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["DEBIAN-CVE-1", "DEBIAN-CVE-2"]);
+
+    // A withdrawal is a newer document: the advisory stays counted but is no longer found.
+    let mut withdrawn = record("DEBIAN-CVE-2", 30, "openssl", "CVE-2");
+    withdrawn.withdrawn = Some(30);
+    let counts = store.import_advisories(&[withdrawn]).await.unwrap();
+    assert_eq!((counts.updated, counts.withdrawn), (1, 1));
+    assert!(store
+        .advisories_for(&key("openssl"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Batches larger than one statement's parameters go in whole.
+    let many: Vec<AdvisoryRecord> = (0..1_200)
+        .map(|i| {
+            record(
+                &format!("GO-{i:05}"),
+                1,
+                &format!("pkg{}", i % 7),
+                &format!("CVE-9-{i}"),
+            )
+        })
+        .collect();
+    let counts = store.import_advisories(&many).await.unwrap();
+    assert_eq!(counts.added, 1_200);
+    let all_packages: Vec<(String, String)> = (0..7)
+        .map(|i| ("Debian:12".to_string(), format!("pkg{i}")))
+        .collect();
+    assert_eq!(
+        store.advisories_for(&all_packages).await.unwrap().len(),
+        1_200
+    );
+
+    store
+        .record_vulndb_import(&VulnDbImport {
+            source: "Debian.zip".into(),
+            started_at: 1,
+            finished_at: 2,
+            added: 2,
+            updated: 1,
+            unchanged: 3,
+            withdrawn: 1,
+            refused: 0,
+        })
+        .await
+        .unwrap();
+    let status = store.vulndb_status().await.unwrap();
+    assert_eq!((status.advisories, status.withdrawn), (1_202, 1));
+    assert_eq!(status.newest_modified, Some(30));
+    assert_eq!(status.by_ecosystem, [("Debian:12".to_string(), 1_201)]);
+    assert_eq!(status.imports.len(), 1);
+    assert_eq!(status.imports[0].source, "Debian.zip");
+}
