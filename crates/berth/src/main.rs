@@ -6,6 +6,8 @@
 mod cli;
 /// Configuration layering and validation.
 mod config;
+/// The vulnerability database's local commands.
+mod vulndb;
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +33,12 @@ struct Cli {
 enum Command {
     /// Run the registry, token service, health and metrics endpoints.
     Serve(ServeArgs),
+    /// Import OSV advisories into the vulnerability database, or show what it holds. Works
+    /// on the deployment's database directly, as `serve` does.
+    Vulndb {
+        #[command(subcommand)]
+        command: vulndb::VulnDbCommand,
+    },
     #[command(flatten)]
     Client(cli::Command),
 }
@@ -67,6 +75,10 @@ fn main() -> anyhow::Result<()> {
                 .build()?
                 .block_on(serve(args))
         }
+        Command::Vulndb { command } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(vulndb::run(command)),
         Command::Client(command) => std::process::exit(cli::run(command)),
     }
 }

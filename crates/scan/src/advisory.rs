@@ -262,6 +262,50 @@ fn normalized_python_name(name: &str) -> String {
     normalized
 }
 
+/// How the vulnerability database files an advisory: its keys, and its times in
+/// milliseconds since the epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub modified: i64,
+    pub withdrawn: Option<i64>,
+    /// (ecosystem as OSV spells it, name as the ecosystem compares names), each once.
+    pub packages: Vec<(String, String)>,
+    /// Its aliases and upstream ids, each once.
+    pub aliases: Vec<String>,
+}
+
+/// The keys `advisory` is filed and found under.
+pub fn index_entry(advisory: &Vulnerability) -> IndexEntry {
+    let mut packages: Vec<(String, String)> = advisory
+        .affected
+        .iter()
+        .flatten()
+        .filter_map(|a| a.package.as_ref())
+        .map(|p| {
+            let name = comparable_name(&p.ecosystem, &p.name).into_owned();
+            (ecosystem_name(&p.ecosystem), name)
+        })
+        .collect();
+    packages.sort_unstable();
+    packages.dedup();
+    let mut aliases: Vec<String> = advisory
+        .aliases
+        .iter()
+        .flatten()
+        .chain(advisory.upstream.iter().flatten())
+        .filter(|a| **a != advisory.id)
+        .cloned()
+        .collect();
+    aliases.sort_unstable();
+    aliases.dedup();
+    IndexEntry {
+        modified: advisory.modified.timestamp_millis(),
+        withdrawn: advisory.withdrawn.map(|w| w.timestamp_millis()),
+        packages,
+        aliases,
+    }
+}
+
 /// The ecosystem as OSV spells it (`Debian:12`).
 pub fn ecosystem_name(ecosystem: &Ecosystem) -> String {
     serde_json::to_value(ecosystem)

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use osv::schema::{Ecosystem, Vulnerability};
 
 use crate::advisory::{
-    comparable_name, ecosystem_name, evaluate, names_package, InstalledPackage, Verdict,
+    comparable_name, ecosystem_name, evaluate, index_entry, names_package, InstalledPackage,
+    Verdict,
 };
 use crate::inventory::Package;
 use crate::severity::{rating, Rating};
@@ -27,19 +28,7 @@ impl AdvisoryIndex {
         let mut index = AdvisoryIndex::default();
         for advisory in advisories {
             let position = index.advisories.len();
-            let mut keys: Vec<(String, String)> = advisory
-                .affected
-                .iter()
-                .flatten()
-                .filter_map(|a| a.package.as_ref())
-                .map(|p| {
-                    let name = comparable_name(&p.ecosystem, &p.name).into_owned();
-                    (ecosystem_name(&p.ecosystem), name)
-                })
-                .collect();
-            keys.sort_unstable();
-            keys.dedup();
-            for key in keys {
+            for key in index_entry(&advisory).packages {
                 index.by_package.entry(key).or_default().push(position);
             }
             let ids = std::iter::once(&advisory.id).chain(advisory.aliases.iter().flatten());

@@ -3,34 +3,16 @@
 //! where each comes from.
 
 use std::io::Read;
-use std::path::PathBuf;
 
 use berth_scan::advisory::{evaluate, InstalledPackage, MatchError, Verdict};
 use berth_scan::severity::{RatingSource, Severity};
 use berth_scan::version::VersionScheme;
 use osv::schema::{Ecosystem, Event, RangeType, Vulnerability};
 
-/// Every advisory of one export, or `None` (with a note) when the data is not there and
-/// `BERTH_REQUIRE_SPECS=1` does not demand it.
+/// Every advisory of one export, or `None` (with a note) when the data is not there.
 fn export(ecosystem: &str) -> Option<Vec<Vulnerability>> {
-    let folder = match std::env::var_os("BERTH_OSV_DIR") {
-        Some(folder) => PathBuf::from(folder),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/osv"),
-    };
-    let path = folder.join(format!("{ecosystem}.zip"));
-    let file = match std::fs::File::open(&path) {
-        Ok(file) => file,
-        Err(error) if std::env::var("BERTH_REQUIRE_SPECS").as_deref() == Ok("1") => {
-            panic!(
-                "BERTH_REQUIRE_SPECS=1, but {} cannot be read: {error}",
-                path.display()
-            )
-        }
-        Err(error) => {
-            eprintln!("note: {} is not there ({error}); skipped", path.display());
-            return None;
-        }
-    };
+    let path = berth_testkit::shared::osv_export(ecosystem)?;
+    let file = std::fs::File::open(&path).unwrap();
     let mut archive = zip::ZipArchive::new(file).unwrap();
     let mut advisories = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use sqlx::{Any, Transaction};
+
 use crate::batch::{group, placeholders, values, MAX_PARAMETERS};
 use crate::{now_millis, Store, StoreError};
 
@@ -74,8 +76,29 @@ pub struct VulnDbStatus {
     pub imports: Vec<VulnDbImport>,
 }
 
-/// Rows of one statement: parameters per advisory row and per index row.
+/// Parameters of one advisory row.
 const ADVISORY_PARAMETERS: usize = 5;
+
+/// Inserts text rows of `N` columns into `table (columns…)`, as many a statement as the
+/// parameter limit allows.
+async fn insert_rows<const N: usize>(
+    tx: &mut Transaction<'_, Any>,
+    table: &str,
+    rows: &[[&str; N]],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(MAX_PARAMETERS / N) {
+        let sql = format!(
+            "INSERT INTO {table} VALUES {}",
+            values(1, chunk.len(), N, group)
+        );
+        let query = chunk
+            .iter()
+            .flatten()
+            .fold(sqlx::query(&sql), |q, value| q.bind(*value));
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
 
 impl Store {
     /// Writes a batch of advisories in one transaction: new ones are added, ones held with
@@ -181,30 +204,15 @@ impl Store {
             .collect();
         aliases.sort_unstable();
         aliases.dedup();
-        for chunk in packages.chunks(MAX_PARAMETERS / 3) {
-            let sql = format!(
-                "INSERT INTO advisory_packages (ecosystem, name, advisory_id) VALUES {}",
-                values(1, chunk.len(), 3, group)
-            );
-            chunk
-                .iter()
-                .fold(sqlx::query(&sql), |q, (e, n, id)| {
-                    q.bind(*e).bind(*n).bind(*id)
-                })
-                .execute(&mut *tx)
-                .await?;
-        }
-        for chunk in aliases.chunks(MAX_PARAMETERS / 2) {
-            let sql = format!(
-                "INSERT INTO advisory_aliases (alias, advisory_id) VALUES {}",
-                values(1, chunk.len(), 2, group)
-            );
-            chunk
-                .iter()
-                .fold(sqlx::query(&sql), |q, (a, id)| q.bind(*a).bind(*id))
-                .execute(&mut *tx)
-                .await?;
-        }
+        let packages: Vec<[&str; 3]> = packages.into_iter().map(|(e, n, id)| [e, n, id]).collect();
+        insert_rows(
+            &mut tx,
+            "advisory_packages (ecosystem, name, advisory_id)",
+            &packages,
+        )
+        .await?;
+        let aliases: Vec<[&str; 2]> = aliases.into_iter().map(|(a, id)| [a, id]).collect();
+        insert_rows(&mut tx, "advisory_aliases (alias, advisory_id)", &aliases).await?;
         tx.commit().await?;
         Ok(counts)
     }

@@ -22,6 +22,7 @@ mod skopeo;
 mod startup;
 mod support;
 mod uploads;
+mod vulndb;
 
 use support::{client, Backend, BinaryServer, TestServer};
 

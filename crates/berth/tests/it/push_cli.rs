@@ -5,7 +5,6 @@
 //! rendering are tested as functions.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use berth_client::{Client, NewUser, Role};
 use serde_json::{json, Value};
@@ -184,21 +183,8 @@ fn lines_print_grouped_or_for_one_client() {
 
 // --- The binary against the server -----------------------------------------------------------
 
-/// Runs the real `berth` binary without the caller's `BERTH_*` variables or saved login.
 fn berth(config_dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args(args)
-        .env("BERTH_CONFIG_DIR", config_dir)
-        .env_remove("BERTH_URL")
-        .env_remove("BERTH_TOKEN")
-        .stdin(Stdio::null())
-        .output()
-        .expect("running berth");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    crate::support::run_berth(config_dir, args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

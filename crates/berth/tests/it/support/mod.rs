@@ -204,6 +204,27 @@ impl Drop for TestServer {
     }
 }
 
+/// Runs the real `berth` binary as a user would, without the caller's `BERTH_*` server,
+/// session or data settings; `config_dir` is where it keeps its saved login. Answers whether
+/// it succeeded, and its standard output and error.
+pub fn run_berth(config_dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(args)
+        .env("BERTH_CONFIG_DIR", config_dir)
+        .env_remove("BERTH_URL")
+        .env_remove("BERTH_TOKEN")
+        .env_remove("BERTH_DATA_DIR")
+        .env_remove("BERTH_DATABASE_URL")
+        .stdin(Stdio::null())
+        .output()
+        .expect("running berth");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 pub fn client() -> reqwest::Client {
     // reqwest is built without a crypto provider of its own (see the workspace's Cargo.toml),
     // so one must be installed before any client is built, even for plain HTTP.
