@@ -1,11 +1,12 @@
-//! What an image holds: its distribution and its packages, read from the files its layers
-//! leave (see [`crate::layer`]).
+//! What an image holds: its distribution, its dpkg packages and its Python distributions,
+//! read from the files its layers leave (see [`crate::layer`]).
 
 use osv::schema::Ecosystem;
 
 use crate::distribution::Distribution;
 use crate::dpkg;
 use crate::layer::ImageFiles;
+use crate::python;
 
 /// A package found in an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,21 @@ pub fn inventory(files: &ImageFiles<'_>) -> Inventory {
         .into_iter()
         .find_map(|path| read(path, &mut inventory.notes));
     inventory.distribution = os_release.and_then(Distribution::from_os_release);
+    for path in files.paths().filter(|p| python::is_metadata_path(p)) {
+        let Some(bytes) = read(path, &mut inventory.notes) else {
+            continue;
+        };
+        match python::distribution(bytes) {
+            Ok((name, version)) => inventory.packages.push(Package {
+                ecosystem: Ecosystem::PyPI,
+                name,
+                version,
+                source: None,
+                found_in: path.to_string(),
+            }),
+            Err(error) => inventory.notes.push(format!("`{path}`: {error}")),
+        }
+    }
     let dpkg_files: Vec<&str> = files
         .paths()
         .filter(|p| *p == "var/lib/dpkg/status" || p.starts_with("var/lib/dpkg/status.d/"))

@@ -5,6 +5,7 @@
 //!   with their whiteouts and opaque directories.
 //! - [`distribution`] tells an image's distribution from its `os-release` file.
 //! - [`dpkg`] reads Debian's package database, each binary package with its source.
+//! - [`python`] reads the core metadata of installed Python distributions.
 //! - [`inventory`] gathers an image's distribution and packages from its stacked files.
 //! - [`findings`] matches an inventory against an index of advisories.
 //! - [`severity`] rates a vulnerability and says who rated it.
@@ -18,5 +19,6 @@ pub mod dpkg;
 pub mod findings;
 pub mod inventory;
 pub mod layer;
+pub mod python;
 pub mod severity;
 pub mod version;

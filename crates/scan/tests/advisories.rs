@@ -509,3 +509,68 @@ fn debian_findings_borrow_ratings_from_related_records() {
         (Severity::Unknown, &RatingSource::Unrated)
     );
 }
+
+/// Python distributions found by their metadata are matched against the real PyPI advisories,
+/// names compared as PEP 503 normalises them and ranges walked in version order even where
+/// the advisory lists them out of order (`PYSEC-2023-192` names the 2.x branch first).
+#[test]
+fn python_distributions_are_found_and_matched() {
+    let Some(pypi) = export("PyPI") else {
+        return;
+    };
+    let site = "usr/local/lib/python3.11/site-packages";
+    let metadata = |name: &str, version: &str| {
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: x\n\nbody\n")
+    };
+    let urllib3 = metadata("urllib3", "1.26.4");
+    let requests = metadata("Requests", "2.31.0");
+    let layer = gzip_layer(&[
+        (
+            &format!("{site}/urllib3-1.26.4.dist-info/METADATA"),
+            urllib3.as_bytes(),
+        ),
+        (
+            &format!("{site}/urllib3-1.26.4.dist-info/RECORD"),
+            b"urllib3/__init__.py,,\n",
+        ),
+        (
+            &format!("{site}/requests-2.31.0.dist-info/METADATA"),
+            requests.as_bytes(),
+        ),
+        (
+            &format!("{site}/broken-1.0.dist-info/METADATA"),
+            b"Name: broken\n",
+        ),
+    ]);
+    let layers = [berth_scan::layer::read_layer(layer.as_slice()).unwrap()];
+    let files = berth_scan::layer::ImageFiles::stack(&layers);
+    let inventory = berth_scan::inventory::inventory(&files);
+    let found: Vec<(&str, &str)> = inventory
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect();
+    assert_eq!(found, [("Requests", "2.31.0"), ("urllib3", "1.26.4")]);
+    assert_eq!(inventory.notes.len(), 1, "{:?}", inventory.notes);
+    assert!(
+        inventory.notes[0].contains("broken-1.0.dist-info/METADATA")
+            && inventory.notes[0].contains("`Version`")
+    );
+    let index = berth_scan::findings::AdvisoryIndex::new(pypi);
+    let (findings, notes) = berth_scan::findings::findings(&inventory.packages, &index);
+    assert_eq!(notes, Vec::<String>::new());
+    let fixed = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f.advisory == id)
+            .unwrap_or_else(|| panic!("{id} is found: {findings:#?}"))
+            .fixed
+            .as_deref()
+    };
+    assert_eq!(fixed("PYSEC-2021-108"), Some("1.26.5"));
+    assert_eq!(fixed("PYSEC-2023-192"), Some("1.26.17"));
+    assert_eq!(fixed("PYSEC-2023-212"), Some("1.26.18"));
+    assert!(findings
+        .iter()
+        .all(|f| f.package == "urllib3" || f.package == "Requests"));
+}
