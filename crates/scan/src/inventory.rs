@@ -1,12 +1,13 @@
-//! What an image holds: its distribution, its dpkg packages and its Python distributions,
-//! read from the files its layers leave (see [`crate::layer`]).
+//! What an image holds: its distribution, its dpkg packages, and its Python distributions,
+//! Node packages and Rust lock files, read from the files its layers leave (see
+//! [`crate::layer`]).
 
 use osv::schema::Ecosystem;
 
 use crate::distribution::Distribution;
 use crate::dpkg;
 use crate::layer::ImageFiles;
-use crate::python;
+use crate::{node, python, rust};
 
 /// A package found in an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,38 @@ pub struct Inventory {
     pub notes: Vec<String>,
 }
 
+/// A reader of one kind of package file, giving every (name, version) it names; errors are
+/// sentences for the scan log.
+type PackageReader<'a> = Box<dyn Fn(&[u8]) -> Result<Vec<(String, String)>, String> + 'a>;
+
+/// `parse` as a [`PackageReader`], whether it finds one package or several.
+fn read_with<'a, T, E>(parse: fn(&[u8]) -> Result<T, E>) -> PackageReader<'a>
+where
+    T: Into<Packages> + 'a,
+    E: std::fmt::Display + 'a,
+{
+    Box::new(move |bytes| {
+        parse(bytes)
+            .map(|found| found.into().0)
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// What a package file names: one package or many.
+struct Packages(Vec<(String, String)>);
+
+impl From<(String, String)> for Packages {
+    fn from(one: (String, String)) -> Packages {
+        Packages(vec![one])
+    }
+}
+
+impl From<Vec<(String, String)>> for Packages {
+    fn from(many: Vec<(String, String)>) -> Packages {
+        Packages(many)
+    }
+}
+
 /// Reads the inventory of an image from its stacked files.
 pub fn inventory(files: &ImageFiles<'_>) -> Inventory {
     let mut inventory = Inventory::default();
@@ -55,18 +88,31 @@ pub fn inventory(files: &ImageFiles<'_>) -> Inventory {
         .into_iter()
         .find_map(|path| read(path, &mut inventory.notes));
     inventory.distribution = os_release.and_then(Distribution::from_os_release);
-    for path in files.paths().filter(|p| python::is_metadata_path(p)) {
+    for path in files.paths() {
+        let (ecosystem, found) = if python::is_metadata_path(path) {
+            (Ecosystem::PyPI, read_with(python::distribution))
+        } else if node::is_installed_manifest(path) {
+            (Ecosystem::Npm, read_with(node::package))
+        } else if rust::is_lockfile_path(path) {
+            (Ecosystem::CratesIO, read_with(rust::lockfile_packages))
+        } else {
+            continue;
+        };
         let Some(bytes) = read(path, &mut inventory.notes) else {
             continue;
         };
-        match python::distribution(bytes) {
-            Ok((name, version)) => inventory.packages.push(Package {
-                ecosystem: Ecosystem::PyPI,
-                name,
-                version,
-                source: None,
-                found_in: path.to_string(),
-            }),
+        match found(bytes) {
+            Ok(packages) => {
+                inventory
+                    .packages
+                    .extend(packages.into_iter().map(|(name, version)| Package {
+                        ecosystem: ecosystem.clone(),
+                        name,
+                        version,
+                        source: None,
+                        found_in: path.to_string(),
+                    }))
+            }
             Err(error) => inventory.notes.push(format!("`{path}`: {error}")),
         }
     }

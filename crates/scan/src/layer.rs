@@ -30,6 +30,8 @@ pub fn is_wanted(path: &str) -> bool {
         .strip_prefix("var/lib/dpkg/status.d/")
         .is_some_and(|name| !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums"))
         || crate::python::is_metadata_path(path)
+        || crate::node::is_installed_manifest(path)
+        || crate::rust::is_lockfile_path(path)
 }
 
 /// A wanted file as one layer writes it.

@@ -5,7 +5,8 @@
 //!   with their whiteouts and opaque directories.
 //! - [`distribution`] tells an image's distribution from its `os-release` file.
 //! - [`dpkg`] reads Debian's package database, each binary package with its source.
-//! - [`python`] reads the core metadata of installed Python distributions.
+//! - [`python`], [`node`] and [`rust`] read installed Python distributions, Node packages and
+//!   `Cargo.lock` files.
 //! - [`inventory`] gathers an image's distribution and packages from its stacked files.
 //! - [`findings`] matches an inventory against an index of advisories.
 //! - [`severity`] rates a vulnerability and says who rated it.
@@ -19,6 +20,8 @@ pub mod dpkg;
 pub mod findings;
 pub mod inventory;
 pub mod layer;
+pub mod node;
 pub mod python;
+pub mod rust;
 pub mod severity;
 pub mod version;

@@ -510,7 +510,7 @@ fn debian_findings_borrow_ratings_from_related_records() {
     );
 }
 
-/// Python distributions found by their metadata are matched against the real PyPI advisories,
+/// Python distributions (and, beside them, a Node package) found by their metadata are matched against the real PyPI advisories,
 /// names compared as PEP 503 normalises them and ranges walked in version order even where
 /// the advisory lists them out of order (`PYSEC-2023-192` names the 2.x branch first).
 #[test]
@@ -541,6 +541,10 @@ fn python_distributions_are_found_and_matched() {
             &format!("{site}/broken-1.0.dist-info/METADATA"),
             b"Name: broken\n",
         ),
+        (
+            "usr/local/lib/node_modules/lodash/package.json",
+            br#"{"name": "lodash", "version": "4.17.20"}"#,
+        ),
     ]);
     let layers = [berth_scan::layer::read_layer(layer.as_slice()).unwrap()];
     let files = berth_scan::layer::ImageFiles::stack(&layers);
@@ -550,7 +554,15 @@ fn python_distributions_are_found_and_matched() {
         .iter()
         .map(|p| (p.name.as_str(), p.version.as_str()))
         .collect();
-    assert_eq!(found, [("Requests", "2.31.0"), ("urllib3", "1.26.4")]);
+    assert_eq!(
+        found,
+        [
+            ("lodash", "4.17.20"),
+            ("Requests", "2.31.0"),
+            ("urllib3", "1.26.4")
+        ]
+    );
+    assert_eq!(inventory.packages[0].ecosystem, Ecosystem::Npm);
     assert_eq!(inventory.notes.len(), 1, "{:?}", inventory.notes);
     assert!(
         inventory.notes[0].contains("broken-1.0.dist-info/METADATA")
@@ -573,4 +585,37 @@ fn python_distributions_are_found_and_matched() {
     assert!(findings
         .iter()
         .all(|f| f.package == "urllib3" || f.package == "Requests"));
+}
+
+/// A `Cargo.lock` in an image is matched against the real crates.io advisories: its
+/// crates.io packages only, each range of several branches walked in order, the rating the
+/// advisory's own CVSS vector.
+#[test]
+fn a_cargo_lock_is_matched_against_rustsec() {
+    let Some(crates) = export("crates.io") else {
+        return;
+    };
+    let lockfile = "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n\
+[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\n\
+source = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+    let layer = gzip_layer(&[("srv/app/Cargo.lock", lockfile.as_bytes())]);
+    let layers = [berth_scan::layer::read_layer(layer.as_slice()).unwrap()];
+    let inventory =
+        berth_scan::inventory::inventory(&berth_scan::layer::ImageFiles::stack(&layers));
+    assert_eq!(inventory.packages.len(), 1, "{inventory:?}");
+    assert_eq!(inventory.packages[0].ecosystem, Ecosystem::CratesIO);
+    let index = berth_scan::findings::AdvisoryIndex::new(crates);
+    let (findings, notes) = berth_scan::findings::findings(&inventory.packages, &index);
+    assert_eq!(notes, Vec::<String>::new());
+    let finding = findings
+        .iter()
+        .find(|f| f.advisory == "RUSTSEC-2021-0003")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert_eq!(finding.fixed.as_deref(), Some("1.6.1"));
+    assert!(
+        matches!(finding.rating.source, RatingSource::Cvss { .. }),
+        "{:?}",
+        finding.rating
+    );
+    assert!(finding.rating.score.is_some());
 }
