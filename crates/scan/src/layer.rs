@@ -1,4 +1,5 @@
-//! An image's files as its layers leave them, read straight from the layer streams: nothing
+//! An image's files as its layers leave them, read straight from the layer streams (tar,
+//! plain, gzip or zstd): nothing
 //! is unpacked to disk, and only the files the inventory reads are kept.
 //!
 //! Each layer is read once into a [`LayerContents`]: the wanted files it writes (contents, or
@@ -59,24 +60,90 @@ pub struct LayerContents {
 /// Why a layer could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum LayerError {
-    #[error("the layer is zstd-compressed, which Berth does not read yet")]
-    Zstd,
     #[error("the layer is not a readable tar archive: {0}")]
     Archive(#[source] io::Error),
 }
 
-/// Reads one layer blob: a tar archive, plain or gzip-compressed (told by its first bytes,
-/// not by a media type a registry may have wrong).
+/// Reads one layer blob: a tar archive, plain, gzip- or zstd-compressed (told by its first
+/// bytes, not by a media type a registry may have wrong).
 pub fn read_layer(blob: impl Read) -> Result<LayerContents, LayerError> {
     let mut blob = io::BufReader::new(blob);
     let magic = io::BufRead::fill_buf(&mut blob).map_err(LayerError::Archive)?;
-    if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return Err(LayerError::Zstd);
-    }
-    if magic.starts_with(&[0x1f, 0x8b]) {
+    let skippable =
+        magic.len() >= 4 && magic[0] & 0xf0 == 0x50 && magic[1..4] == [0x2a, 0x4d, 0x18];
+    if magic.starts_with(&ZSTD_MAGIC) || skippable {
+        read_tar(ZstdFrames::new(blob))
+    } else if magic.starts_with(&[0x1f, 0x8b]) {
         read_tar(flate2::bufread::MultiGzDecoder::new(blob))
     } else {
         read_tar(blob)
+    }
+}
+
+/// The first bytes of a zstd frame (skippable frames start `0x184D2A5?`).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// A zstd stream of any number of frames read as one, skippable frames (the table of
+/// contents `zstd:chunked` layers carry) stepped over. `ruzstd`'s streaming decoder reads a
+/// single frame, so this drives its frame decoder across them.
+struct ZstdFrames<R: io::BufRead> {
+    source: R,
+    decoder: ruzstd::decoding::FrameDecoder,
+    in_frame: bool,
+}
+
+impl<R: io::BufRead> ZstdFrames<R> {
+    fn new(source: R) -> ZstdFrames<R> {
+        ZstdFrames {
+            source,
+            decoder: ruzstd::decoding::FrameDecoder::new(),
+            in_frame: false,
+        }
+    }
+}
+
+impl<R: io::BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+        loop {
+            if self.in_frame {
+                while self.decoder.can_collect() == 0 && !self.decoder.is_finished() {
+                    self.decoder
+                        .decode_blocks(
+                            &mut self.source,
+                            ruzstd::decoding::BlockDecodingStrategy::UptoBlocks(1),
+                        )
+                        .map_err(io::Error::other)?;
+                }
+                let read = self.decoder.read(buffer)?;
+                if read > 0 || buffer.is_empty() {
+                    return Ok(read);
+                }
+                self.in_frame = false;
+            }
+            if self.source.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            match self.decoder.reset(&mut self.source) {
+                Ok(()) => self.in_frame = true,
+                Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame {
+                    length,
+                    ..
+                })) => {
+                    let skipped = io::copy(
+                        &mut (&mut self.source).take(u64::from(length)),
+                        &mut io::sink(),
+                    )?;
+                    if skipped < u64::from(length) {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the stream ends inside a skippable zstd frame",
+                        ));
+                    }
+                }
+                Err(error) => return Err(io::Error::other(error)),
+            }
+        }
     }
 }
 
@@ -337,6 +404,39 @@ mod tests {
         assert!(lower_only.read("var/lib/dpkg/status").unwrap().is_some());
     }
 
+    /// zstd layers, in one frame or several, with a skippable frame before them as
+    /// `zstd:chunked` writes its table of contents.
+    #[test]
+    fn zstd_layers_are_read_across_frames() {
+        let archive = tar(&[
+            Entry::File("usr/lib/os-release", OS_RELEASE),
+            Entry::File("var/lib/dpkg/status", &[b'x'; 70_000]),
+        ]);
+        let compress = |bytes: &[u8]| {
+            ruzstd::encoding::compress_to_vec(bytes, ruzstd::encoding::CompressionLevel::Fastest)
+        };
+        let middle = archive.len() / 2;
+        let mut skippable = vec![0x50, 0x2a, 0x4d, 0x18, 5, 0, 0, 0];
+        skippable.extend_from_slice(b"table");
+        for blob in [
+            compress(&archive),
+            [compress(&archive[..middle]), compress(&archive[middle..])].concat(),
+            [skippable.clone(), compress(&archive)].concat(),
+        ] {
+            let layer = read_layer(blob.as_slice()).unwrap();
+            assert_eq!(layer.entries, 2);
+            let image = ImageFiles::stack([&layer]);
+            assert_eq!(image.read("usr/lib/os-release").unwrap(), Some(OS_RELEASE));
+            assert_eq!(
+                image.read("var/lib/dpkg/status").unwrap().map(<[u8]>::len),
+                Some(70_000)
+            );
+        }
+        // A stream that ends inside a skippable frame says so.
+        let truncated = [&skippable[..10]].concat();
+        assert!(read_layer(truncated.as_slice()).is_err());
+    }
+
     #[test]
     fn hostile_entries_are_skipped_with_a_reason() {
         let layer = read_layer(
@@ -365,10 +465,13 @@ mod tests {
 
     #[test]
     fn what_is_not_a_layer_says_so() {
-        assert!(matches!(
-            read_layer(&[0x28, 0xb5, 0x2f, 0xfd, 0, 0][..]),
-            Err(LayerError::Zstd)
-        ));
+        let error = read_layer(&[0x28, 0xb5, 0x2f, 0xfd, 0, 0][..]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("the layer is not a readable tar"),
+            "{error}"
+        );
         let truncated = &tar(&[Entry::File("var/lib/dpkg/status", &[b'x'; 4096])])[..1024];
         let error = read_layer(truncated).unwrap_err();
         assert!(
@@ -387,6 +490,23 @@ mod tests {
         /// Any bytes, and a real layer with bytes changed: contents or an error, no panic.
         #[test]
         fn any_bytes_are_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+            let _ = read_layer(bytes.as_slice());
+        }
+
+        #[test]
+        fn a_mutated_zstd_layer_is_read_or_refused(edits in prop::collection::vec((0usize..4096, any::<u8>()), 1..8)) {
+            let archive = tar(&[Entry::File("usr/lib/os-release", OS_RELEASE)]);
+            let mut bytes = ruzstd::encoding::compress_to_vec(
+                archive.as_slice(),
+                ruzstd::encoding::CompressionLevel::Fastest,
+            );
+            for (at, byte) in edits {
+                let at = at % bytes.len();
+                // The magic stays, so the decoder, not the sniffing, meets the damage.
+                if at >= 4 {
+                    bytes[at] = byte;
+                }
+            }
             let _ = read_layer(bytes.as_slice());
         }
 
