@@ -55,6 +55,7 @@ impl Distribution {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// Debian 12's `/usr/lib/os-release`, as `base-files` 12.4+deb12u11 installs it.
     const BOOKWORM: &str = r#"PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
@@ -97,5 +98,14 @@ BUG_REPORT_URL="https://bugs.debian.org/"
         assert_eq!(Distribution::from_os_release(b"NAME=nothing\n"), None);
         assert_eq!(Distribution::from_os_release(b"ID=\n"), None);
         assert_eq!(Distribution::from_os_release(&[0xff, 0xfe, b'\n']), None);
+    }
+
+    proptest! {
+        #[test]
+        fn fuzz_any_bytes_name_a_distribution_or_none(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Some(distribution) = Distribution::from_os_release(&bytes) {
+                prop_assert!(!distribution.id.is_empty());
+            }
+        }
     }
 }

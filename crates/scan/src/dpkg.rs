@@ -140,14 +140,14 @@ Package: kept\nStatus: install ok installed\nVersion: 3.0-1\n";
     proptest! {
         /// Image content is hostile: any bytes give packages or an error, never a panic.
         #[test]
-        fn any_bytes_are_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        fn fuzz_any_bytes_are_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
             let _ = installed_packages(&bytes);
         }
 
         /// The real file with bytes changed here and there: still no panic, and every
         /// package read has a name and a version.
         #[test]
-        fn a_mutated_real_database_is_read_or_refused(
+        fn fuzz_a_mutated_real_database_is_read_or_refused(
             edits in prop::collection::vec((0..REAL_STATUS.len(), any::<u8>()), 1..16)
         ) {
             let mut bytes = REAL_STATUS.to_vec();

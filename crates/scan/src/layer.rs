@@ -489,12 +489,12 @@ mod tests {
     proptest! {
         /// Any bytes, and a real layer with bytes changed: contents or an error, no panic.
         #[test]
-        fn any_bytes_are_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+        fn fuzz_any_bytes_are_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
             let _ = read_layer(bytes.as_slice());
         }
 
         #[test]
-        fn a_mutated_zstd_layer_is_read_or_refused(edits in prop::collection::vec((0usize..4096, any::<u8>()), 1..8)) {
+        fn fuzz_a_mutated_zstd_layer_is_read_or_refused(edits in prop::collection::vec((0usize..4096, any::<u8>()), 1..8)) {
             let archive = tar(&[Entry::File("usr/lib/os-release", OS_RELEASE)]);
             let mut bytes = ruzstd::encoding::compress_to_vec(
                 archive.as_slice(),
@@ -511,7 +511,7 @@ mod tests {
         }
 
         #[test]
-        fn a_mutated_layer_is_read_or_refused(edits in prop::collection::vec((0usize..3072, any::<u8>()), 1..12)) {
+        fn fuzz_a_mutated_layer_is_read_or_refused(edits in prop::collection::vec((0usize..3072, any::<u8>()), 1..12)) {
             let mut bytes = tar(&[
                 Entry::Symlink("etc/os-release", "../usr/lib/os-release"),
                 Entry::File("usr/lib/os-release", OS_RELEASE),

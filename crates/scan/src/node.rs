@@ -77,7 +77,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_bytes_give_a_package_or_a_reason(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        fn fuzz_any_bytes_give_a_package_or_a_reason(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
             let _ = package(&bytes);
         }
     }

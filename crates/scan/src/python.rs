@@ -92,12 +92,12 @@ pip - The Python Package Installer\n==================================\n";
 
     proptest! {
         #[test]
-        fn any_bytes_give_a_distribution_or_a_reason(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
+        fn fuzz_any_bytes_give_a_distribution_or_a_reason(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
             let _ = distribution(&bytes);
         }
 
         #[test]
-        fn mutated_metadata_gives_a_distribution_or_a_reason(edits in prop::collection::vec((0..PIP.len(), any::<u8>()), 1..10)) {
+        fn fuzz_mutated_metadata_gives_a_distribution_or_a_reason(edits in prop::collection::vec((0..PIP.len(), any::<u8>()), 1..10)) {
             let mut bytes = PIP.to_vec();
             for (at, byte) in edits {
                 bytes[at] = byte;

@@ -68,12 +68,12 @@ source = "git+https://example.com/unpublished.git#0123456789abcdef0123456789abcd
 
     proptest! {
         #[test]
-        fn any_bytes_give_packages_or_a_reason(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
+        fn fuzz_any_bytes_give_packages_or_a_reason(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
             let _ = lockfile_packages(&bytes);
         }
 
         #[test]
-        fn a_mutated_lock_file_gives_packages_or_a_reason(edits in prop::collection::vec((0..LOCKFILE.len(), any::<u8>()), 1..10)) {
+        fn fuzz_a_mutated_lock_file_gives_packages_or_a_reason(edits in prop::collection::vec((0..LOCKFILE.len(), any::<u8>()), 1..10)) {
             let mut bytes = LOCKFILE.as_bytes().to_vec();
             for (at, byte) in edits {
                 bytes[at] = byte;
