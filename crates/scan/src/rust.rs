@@ -1,8 +1,12 @@
-//! Rust crates an image carries in a `Cargo.lock` (`cargo-lock`, RustSec's parser): the
-//! crates.io packages a program was built from. Path and git dependencies are the program's
-//! own code or unpublished, so no crates.io advisory can name them.
+//! Rust crates an image carries in a `Cargo.lock`: the crates.io packages a program was built
+//! from. Path and git dependencies are the program's own code or unpublished, so no crates.io
+//! advisory can name them.
+//!
+//! The file is read with `toml` and three fields of each package. RustSec's `cargo-lock` was
+//! tried first: fuzzing found it panicking on a checksum holding a multi-byte character
+//! (cargo-lock 11.1.0, `checksum.rs`), and a scanner must not fall over on hostile files.
 
-use std::str::FromStr;
+use serde::Deserialize;
 
 /// Whether `path` is a lock file.
 pub fn is_lockfile_path(path: &str) -> bool {
@@ -13,16 +17,34 @@ pub fn is_lockfile_path(path: &str) -> bool {
 #[error("the lock file cannot be read: {0}")]
 pub struct LockfileError(String);
 
+#[derive(Deserialize)]
+struct Lockfile {
+    #[serde(default)]
+    package: Vec<LockedPackage>,
+}
+
+#[derive(Deserialize)]
+struct LockedPackage {
+    name: String,
+    version: String,
+    source: Option<String>,
+}
+
+/// The registries that are crates.io: its git index and its sparse one.
+const CRATES_IO: [&str; 2] = [
+    "registry+https://github.com/rust-lang/crates.io-index",
+    "sparse+https://index.crates.io/",
+];
+
 /// The crates.io packages of a `Cargo.lock`, as (name, version).
 pub fn lockfile_packages(lockfile: &[u8]) -> Result<Vec<(String, String)>, LockfileError> {
     let text = std::str::from_utf8(lockfile).map_err(|e| LockfileError(e.to_string()))?;
-    let lockfile =
-        cargo_lock::Lockfile::from_str(text).map_err(|e| LockfileError(e.to_string()))?;
+    let lockfile: Lockfile = toml::from_str(text).map_err(|e| LockfileError(e.to_string()))?;
     Ok(lockfile
-        .packages
+        .package
         .into_iter()
-        .filter(|p| p.source.as_ref().is_some_and(|s| s.is_default_registry()))
-        .map(|p| (p.name.as_str().to_string(), p.version.to_string()))
+        .filter(|p| p.source.as_deref().is_some_and(|s| CRATES_IO.contains(&s)))
+        .map(|p| (p.name, p.version))
         .collect())
 }
 
@@ -62,6 +84,15 @@ source = "git+https://example.com/unpublished.git#0123456789abcdef0123456789abcd
             [("smallvec".to_string(), "1.6.0".to_string())]
         );
         assert!(lockfile_packages(b"[[package]]\nname = 3\n").is_err());
+        // What fuzzing found cargo-lock 11.1.0 panicking on: a non-ASCII byte in a checksum.
+        let odd_checksum = LOCKFILE.replace("a4a66ad655", "a4a66\u{58e}655");
+        assert_eq!(lockfile_packages(odd_checksum.as_bytes()).unwrap().len(), 1);
+        // The sparse index is crates.io too.
+        let sparse = LOCKFILE.replace(
+            "registry+https://github.com/rust-lang/crates.io-index",
+            "sparse+https://index.crates.io/",
+        );
+        assert_eq!(lockfile_packages(sparse.as_bytes()).unwrap().len(), 1);
         assert!(is_lockfile_path("srv/app/Cargo.lock") && is_lockfile_path("Cargo.lock"));
         assert!(!is_lockfile_path("srv/app/NotCargo.lock.txt"));
     }
