@@ -65,18 +65,66 @@ pub enum LayerError {
 }
 
 /// Reads one layer blob: a tar archive, plain, gzip- or zstd-compressed (told by its first
-/// bytes, not by a media type a registry may have wrong).
+/// bytes, not by a media type a registry may have wrong), of at most
+/// [`MAX_LAYER_TAR_BYTES`] once decompressed.
 pub fn read_layer(blob: impl Read) -> Result<LayerContents, LayerError> {
+    read_layer_within(blob, MAX_LAYER_TAR_BYTES)
+}
+
+/// The most tar bytes a layer may expand to. Real layers of many gigabytes exist, but a
+/// compression bomb expands without end, and every byte of it costs time to read through.
+pub const MAX_LAYER_TAR_BYTES: u64 = 64 << 30;
+
+/// [`read_layer`] with a limit of `max_tar_bytes` decompressed.
+pub fn read_layer_within(blob: impl Read, max_tar_bytes: u64) -> Result<LayerContents, LayerError> {
     let mut blob = io::BufReader::new(blob);
     let magic = io::BufRead::fill_buf(&mut blob).map_err(LayerError::Archive)?;
     let skippable =
         magic.len() >= 4 && magic[0] & 0xf0 == 0x50 && magic[1..4] == [0x2a, 0x4d, 0x18];
     if magic.starts_with(&ZSTD_MAGIC) || skippable {
-        read_tar(ZstdFrames::new(blob))
+        read_tar(Bounded::new(ZstdFrames::new(blob), max_tar_bytes))
     } else if magic.starts_with(&[0x1f, 0x8b]) {
-        read_tar(flate2::bufread::MultiGzDecoder::new(blob))
+        read_tar(Bounded::new(
+            flate2::bufread::MultiGzDecoder::new(blob),
+            max_tar_bytes,
+        ))
     } else {
-        read_tar(blob)
+        read_tar(Bounded::new(blob, max_tar_bytes))
+    }
+}
+
+/// A stream that fails once more than `limit` bytes came out of it, with a reason the scan
+/// log can give.
+struct Bounded<R> {
+    inner: R,
+    limit: u64,
+    read: u64,
+}
+
+impl<R: Read> Bounded<R> {
+    fn new(inner: R, limit: u64) -> Bounded<R> {
+        Bounded {
+            inner,
+            limit,
+            read: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.read += read as u64;
+        if self.read > self.limit {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the layer expands past {} bytes of tar (a compression bomb?); not read further",
+                    self.limit
+                ),
+            ));
+        }
+        Ok(read)
     }
 }
 
@@ -435,6 +483,32 @@ mod tests {
         // A stream that ends inside a skippable frame says so.
         let truncated = [&skippable[..10]].concat();
         assert!(read_layer(truncated.as_slice()).is_err());
+    }
+
+    /// A gzip bomb (here 64 MiB of zeros in a 64 KiB blob, under a 16 MiB limit) stops at the
+    /// limit with a reason; under a limit it fits in, the same layer reads whole.
+    #[test]
+    fn a_compression_bomb_stops_at_the_limit() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(64 << 20);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_path("zeros").unwrap();
+        header.set_cksum();
+        io::Write::write_all(&mut encoder, header.as_bytes()).unwrap();
+        io::copy(&mut io::repeat(0).take(64 << 20), &mut encoder).unwrap();
+        io::Write::write_all(&mut encoder, &[0; 1024]).unwrap();
+        let bomb = encoder.finish().unwrap();
+        assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+        let error = read_layer_within(bomb.as_slice(), 16 << 20).unwrap_err();
+        assert!(error.to_string().contains("compression bomb"), "{error}");
+        assert_eq!(
+            read_layer_within(bomb.as_slice(), 128 << 20)
+                .unwrap()
+                .entries,
+            1
+        );
     }
 
     #[test]
