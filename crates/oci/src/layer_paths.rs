@@ -4,33 +4,28 @@
 /// `path` relative to the root, with empty, `.` and `..` components resolved; `None` when a
 /// `..` climbs above the root. For entry names, where climbing out is an attack to refuse.
 pub fn within_root(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
+    let (resolved, climbed_out) = resolve(path);
+    (!climbed_out).then_some(resolved)
 }
 
 /// `path` resolved as a kernel resolves a symlink target inside a root it is confined to: a
 /// `..` at the root stays at the root.
 pub fn clamped_to_root(path: &str) -> String {
+    resolve(path).0
+}
+
+/// `path` resolved, each `..` at the root dropped, and whether there was one.
+fn resolve(path: &str) -> (String, bool) {
     let mut parts: Vec<&str> = Vec::new();
+    let mut climbed_out = false;
     for part in path.split('/') {
         match part {
             "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
+            ".." => climbed_out |= parts.pop().is_none(),
             part => parts.push(part),
         }
     }
-    parts.join("/")
+    (parts.join("/"), climbed_out)
 }
 
 #[cfg(test)]

@@ -98,9 +98,7 @@ fn evaluate_entry(
     scheme: VersionScheme,
     installed: &mut InstalledVersion<'_>,
 ) -> Result<Option<Verdict>, MatchError> {
-    let ranges = affected.ranges.iter().flatten();
-    let mut in_range = None;
-    for range in ranges {
+    for range in affected.ranges.iter().flatten() {
         let range_scheme = match range.range_type {
             RangeType::Ecosystem => scheme,
             // Go module versions are SemVer with a `v`; the Go scheme reads both spellings.
@@ -111,12 +109,8 @@ fn evaluate_entry(
         };
         let version = installed.in_scheme(range_scheme)?;
         if let Some(fixed) = walk_range(&range.events, range_scheme, version)? {
-            in_range = Some(Verdict::Affected { fixed });
-            break;
+            return Ok(Some(Verdict::Affected { fixed }));
         }
-    }
-    if in_range.is_some() {
-        return Ok(in_range);
     }
     // Listed versions are compared as versions where they read as one, so `1.0` matches an
     // installed `1.0.0` under PEP 440; one that does not read matches its exact text only.
@@ -132,8 +126,9 @@ fn evaluate_entry(
     Ok(None)
 }
 
-/// One event of a range, its version parsed (`None` for `introduced: "0"` and a `*` limit,
-/// which sort before and after every version).
+/// One event of a range, its version parsed: `None` for `introduced: "0"`, which sorts
+/// before every version, and for a `*` limit, which no version reaches (limits are checked
+/// before the walk and play no part in it).
 struct ParsedEvent<'a> {
     kind: EventKind,
     text: &'a str,
@@ -177,15 +172,12 @@ fn walk_range(
             version,
         });
     }
-    let limits: Vec<&ParsedEvent<'_>> = parsed
+    let mut limits = parsed
         .iter()
         .filter(|e| e.kind == EventKind::Limit)
-        .collect();
-    let below_a_limit = limits.is_empty()
-        || limits.iter().any(|limit| match &limit.version {
-            None => true,
-            Some(limit) => version < limit,
-        });
+        .peekable();
+    let below_a_limit = limits.peek().is_none()
+        || limits.any(|limit| limit.version.as_ref().is_none_or(|limit| version < limit));
     if !below_a_limit {
         return Ok(None);
     }

@@ -42,38 +42,6 @@ pub struct Inventory {
     pub notes: Vec<String>,
 }
 
-/// A reader of one kind of package file, giving every (name, version) it names; errors are
-/// sentences for the scan log.
-type PackageReader<'a> = Box<dyn Fn(&[u8]) -> Result<Vec<(String, String)>, String> + 'a>;
-
-/// `parse` as a [`PackageReader`], whether it finds one package or several.
-fn read_with<'a, T, E>(parse: fn(&[u8]) -> Result<T, E>) -> PackageReader<'a>
-where
-    T: Into<Packages> + 'a,
-    E: std::fmt::Display + 'a,
-{
-    Box::new(move |bytes| {
-        parse(bytes)
-            .map(|found| found.into().0)
-            .map_err(|e| e.to_string())
-    })
-}
-
-/// What a package file names: one package or many.
-struct Packages(Vec<(String, String)>);
-
-impl From<(String, String)> for Packages {
-    fn from(one: (String, String)) -> Packages {
-        Packages(vec![one])
-    }
-}
-
-impl From<Vec<(String, String)>> for Packages {
-    fn from(many: Vec<(String, String)>) -> Packages {
-        Packages(many)
-    }
-}
-
 /// Reads the inventory of an image from its stacked files.
 pub fn inventory(files: &ImageFiles<'_>) -> Inventory {
     let mut inventory = Inventory::default();
@@ -89,19 +57,28 @@ pub fn inventory(files: &ImageFiles<'_>) -> Inventory {
         .find_map(|path| read(path, &mut inventory.notes));
     inventory.distribution = os_release.and_then(Distribution::from_os_release);
     for path in files.paths() {
-        let (ecosystem, found) = if python::is_metadata_path(path) {
-            (Ecosystem::PyPI, read_with(python::distribution))
+        let ecosystem = if python::is_metadata_path(path) {
+            Ecosystem::PyPI
         } else if node::is_installed_manifest(path) {
-            (Ecosystem::Npm, read_with(node::package))
+            Ecosystem::Npm
         } else if rust::is_lockfile_path(path) {
-            (Ecosystem::CratesIO, read_with(rust::lockfile_packages))
+            Ecosystem::CratesIO
         } else {
             continue;
         };
         let Some(bytes) = read(path, &mut inventory.notes) else {
             continue;
         };
-        match found(bytes) {
+        let found = match ecosystem {
+            Ecosystem::PyPI => python::distribution(bytes)
+                .map(|one| vec![one])
+                .map_err(|e| e.to_string()),
+            Ecosystem::Npm => node::package(bytes)
+                .map(|one| vec![one])
+                .map_err(|e| e.to_string()),
+            _ => rust::lockfile_packages(bytes).map_err(|e| e.to_string()),
+        };
+        match found {
             Ok(packages) => {
                 inventory
                     .packages

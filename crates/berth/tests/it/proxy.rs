@@ -393,13 +393,6 @@ async fn a_private_distribution_space_is_pulled_through_berth(backend: Backend) 
     skopeo_a.pulls_intact(&[], &proxied, "1.0", &image).await;
     // What Berth never pulled is not there to serve, and the client hears which registry
     // failed, not how Berth reaches it.
-    let token = api
-        .server
-        .token(
-            Some((&robot_a, &secret_a)),
-            &["repository:dist/team/web:pull"],
-        )
-        .await;
     let missing = client()
         .get(format!(
             "{}/v2/dist/team/web/blobs/sha256:{}",
