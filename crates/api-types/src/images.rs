@@ -29,10 +29,9 @@ pub struct ImageRow {
     /// Markdown.
     #[serde(default)]
     pub description: String,
-    /// The vulnerability summary; null until the repository is scanned.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    /// The scan of the artifact the latest tag points at.
     #[serde(default)]
-    pub scan: Option<serde_json::Value>,
+    pub scan: Option<crate::ScanSummary>,
 }
 
 /// The filters and order of `GET /workspaces/{ws}/images`; paging is [`crate::ListParams`].
@@ -92,6 +91,9 @@ pub struct TagView {
     pub pushed_by: Option<String>,
     /// Pulls of the artifact the tag points at.
     pub pulls: i64,
+    /// The scan of the artifact the tag points at.
+    #[serde(default)]
+    pub scan: Option<crate::ScanSummary>,
 }
 
 /// The search and order of `GET …/repositories/{repo}/tags`; paging is [`crate::ListParams`].
@@ -244,9 +246,9 @@ pub struct ArtifactView {
     /// The manifest as stored, parsed.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub manifest: serde_json::Value,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    /// The scan of this artifact; for an index, the union of its images' scans.
     #[serde(default)]
-    pub scan: Option<serde_json::Value>,
+    pub scan: Option<crate::ScanSummary>,
 }
 
 /// The search of `GET /workspaces/{ws}/selector`.
@@ -281,6 +283,9 @@ pub struct SelectorItem {
     pub pushed_at: Option<String>,
     /// The [size](ArtifactView::size) of the artifact.
     pub size: i64,
+    /// The artifact's scan, to tell a vulnerable image before deploying it.
+    #[serde(default)]
+    pub scan: Option<crate::ScanSummary>,
 }
 
 /// The answer of the selector.

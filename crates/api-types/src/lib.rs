@@ -29,6 +29,8 @@ mod push;
 mod registries;
 /// Robot accounts.
 mod robots;
+/// Vulnerability scans and their reports.
+mod scans;
 /// Signing in and `GET /me`.
 mod session;
 /// Deployment-wide settings.
@@ -51,6 +53,7 @@ pub use images::*;
 pub use push::*;
 pub use registries::*;
 pub use robots::*;
+pub use scans::*;
 pub use session::*;
 pub use settings::*;
 pub use spaces::*;

@@ -45,6 +45,8 @@ pub struct ApiState {
     pub image_list: Arc<ImageList>,
     /// Queues, runs and describes syncs of external registries.
     pub sync: berth_sync::SyncService,
+    /// Queues, runs and describes vulnerability scans.
+    pub scans: berth_scanner::ScanService,
     /// The address clients reach Berth at, without a trailing slash.
     pub external_url: Arc<str>,
     /// `host[:port]` of the hosted registry as image references carry it.
@@ -61,6 +63,7 @@ pub struct ApiServices {
     pub secrets: Arc<SecretBox>,
     pub external_url: Arc<str>,
     pub sync: berth_sync::SyncService,
+    pub scans: berth_scanner::ScanService,
 }
 
 impl ApiState {
@@ -77,6 +80,7 @@ impl ApiState {
             secrets: services.secrets,
             image_list: Arc::new(image_list),
             sync: services.sync,
+            scans: services.scans,
             external_url: services.external_url,
             hosted_host,
             sessions: Arc::default(),

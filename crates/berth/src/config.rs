@@ -31,12 +31,14 @@ pub struct Config {
     pub sync_concurrency: u64,
     /// How long a sync outlives the process running it before another process takes it over.
     pub sync_lease_seconds: u64,
+    /// Vulnerability scans running at once in this process.
+    pub scan_workers: u64,
     pub log_format: LogFormat,
     pub log_level: String,
 }
 
 /// The option names, which are also the only `BERTH_*` variables read.
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "listen",
     "data_dir",
     "database_url",
@@ -48,6 +50,7 @@ const KEYS: [&str; 13] = [
     "sync_workers",
     "sync_concurrency",
     "sync_lease_seconds",
+    "scan_workers",
     "log_format",
     "log_level",
 ];
@@ -66,6 +69,7 @@ impl Default for Config {
             sync_workers: 2,
             sync_concurrency: 8,
             sync_lease_seconds: 60,
+            scan_workers: 2,
             log_format: LogFormat::Text,
             log_level: "info".into(),
         }
@@ -105,6 +109,7 @@ pub struct Validated {
     pub token_ttl: Duration,
     pub upload_ttl: Duration,
     pub sync: berth_server::SyncSettings,
+    pub scan: berth_server::ScanSettings,
     pub log_format: LogFormat,
     pub log_level: String,
 }
@@ -162,7 +167,9 @@ pub fn load(
 
 /// Environment values are strings; numeric options are parsed so that errors name the option.
 fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
-    if key.ends_with("_seconds") || matches!(key, "sync_workers" | "sync_concurrency") {
+    if key.ends_with("_seconds")
+        || matches!(key, "sync_workers" | "sync_concurrency" | "scan_workers")
+    {
         if let Ok(n) = value.trim().parse::<u64>() {
             return n.into();
         }
@@ -233,6 +240,9 @@ impl Config {
         if !(3..=3600).contains(&self.sync_lease_seconds) {
             return Err(invalid("sync_lease_seconds", "must be between 3 and 3600"));
         }
+        if !(1..=16).contains(&self.scan_workers) {
+            return Err(invalid("scan_workers", "must be between 1 and 16"));
+        }
         if self
             .admin_password
             .as_ref()
@@ -266,6 +276,10 @@ impl Config {
                     max_concurrency: self.sync_concurrency as usize,
                     ..Default::default()
                 },
+                ..Default::default()
+            },
+            scan: berth_server::ScanSettings {
+                workers: self.scan_workers as usize,
                 ..Default::default()
             },
             log_format: self.log_format,

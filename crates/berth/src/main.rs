@@ -138,6 +138,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         token_ttl: config.token_ttl,
         upload_ttl: config.upload_ttl,
         sync: config.sync.clone(),
+        scan: config.scan.clone(),
     })
     .await?;
     // Shown once, to the person who started Berth, on standard output: the log is standard

@@ -221,15 +221,7 @@ fn json_files(folder: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 
 async fn print_status(store: &Store) -> anyhow::Result<()> {
     let status = store.vulndb_status().await?;
-    let time = |millis: i64| {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_else(|| millis.to_string())
-    };
+    let time = berth_store::rfc3339;
     let column = |header, path| Column {
         header,
         path,

@@ -1,8 +1,9 @@
-//! The image list, image details, deletes and the image selector.
+//! The image list, image details, deletes, the image selector, and scans.
 
 use berth_api_types::{
-    ArtifactView, ConfirmParams, ImageFilters, Page, RepositoryPatch, RepositoryView,
-    SelectorAnswer, SelectorItem, SelectorParams, TagFilters, TagView,
+    ArtifactView, ConfirmParams, ImageFilters, Page, RepositoryPatch, RepositoryView, ScanLog,
+    ScanRequested, SelectorAnswer, SelectorItem, SelectorParams, TagFilters, TagView,
+    VulnerabilityFilters, VulnerabilityView,
 };
 use reqwest::Method;
 
@@ -140,4 +141,76 @@ fn repository_path<'a>(
     ];
     path.extend_from_slice(rest);
     path
+}
+
+impl Client {
+    /// `POST …/artifacts/{digest}/scan`: queues a scan.
+    pub async fn start_scan(
+        &self,
+        workspace: &str,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<ScanRequested> {
+        let path = repository_path(
+            workspace,
+            registry,
+            repository,
+            &["artifacts", digest, "scan"],
+        );
+        self.send(Method::POST, &path, NO_QUERY, NO_BODY).await
+    }
+
+    /// `DELETE …/artifacts/{digest}/scan`: stops the queued or running scan.
+    pub async fn stop_scan(
+        &self,
+        workspace: &str,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<ScanRequested> {
+        let path = repository_path(
+            workspace,
+            registry,
+            repository,
+            &["artifacts", digest, "scan"],
+        );
+        self.send(Method::DELETE, &path, NO_QUERY, NO_BODY).await
+    }
+
+    /// `GET …/artifacts/{digest}/vulnerabilities`, filtered, at most `max` of them.
+    pub async fn vulnerabilities(
+        &self,
+        workspace: &str,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+        filters: &VulnerabilityFilters,
+        max: Option<usize>,
+    ) -> Result<Page<VulnerabilityView>> {
+        let path = repository_path(
+            workspace,
+            registry,
+            repository,
+            &["artifacts", digest, "vulnerabilities"],
+        );
+        self.list(&path, filters, max).await
+    }
+
+    /// `GET …/artifacts/{digest}/scan-log`.
+    pub async fn scan_log(
+        &self,
+        workspace: &str,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<ScanLog> {
+        let path = repository_path(
+            workspace,
+            registry,
+            repository,
+            &["artifacts", digest, "scan-log"],
+        );
+        self.send(Method::GET, &path, NO_QUERY, NO_BODY).await
+    }
 }

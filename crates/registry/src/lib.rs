@@ -45,6 +45,8 @@ pub struct RegistryState {
     pub external_url: Arc<str>,
     /// Where clients of proxied upstream registries come from.
     pub sync: SyncService,
+    /// Scans pushed images.
+    pub scans: berth_scanner::ScanService,
     upstreams: Arc<v2::proxy::Upstreams>,
     reads: Arc<ReadBuffer>,
 }
@@ -57,6 +59,7 @@ impl RegistryState {
         passwords: Arc<PasswordChecker>,
         external_url: Arc<str>,
         sync: SyncService,
+        scans: berth_scanner::ScanService,
     ) -> RegistryState {
         RegistryState {
             store,
@@ -65,6 +68,7 @@ impl RegistryState {
             passwords,
             external_url,
             sync,
+            scans,
             upstreams: Arc::default(),
             reads: Arc::default(),
         }

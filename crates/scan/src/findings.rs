@@ -65,16 +65,49 @@ impl AdvisoryIndex {
         ecosystem: &Ecosystem,
         name: &str,
     ) -> impl Iterator<Item = &'a Vulnerability> + 'a {
-        let spelled = ecosystem_name(ecosystem);
-        let release_less = spelled.split_once(':').map(|(base, _)| base.to_string());
-        let name = comparable_name(ecosystem, name).into_owned();
-        [Some(spelled), release_less]
+        package_keys(ecosystem, name)
             .into_iter()
-            .flatten()
-            .filter_map(move |e| self.by_package.get(&(e, name.clone())))
+            .filter_map(move |key| self.by_package.get(&key))
             .flatten()
             .map(|&position| &self.advisories[position])
     }
+}
+
+/// The (ecosystem, comparable name) keys advisories of a package are filed under: its
+/// ecosystem as OSV spells it, and the release-less form (`Debian` for `Debian:12`).
+fn package_keys(ecosystem: &Ecosystem, name: &str) -> Vec<(String, String)> {
+    let spelled = ecosystem_name(ecosystem);
+    let release_less = spelled.split_once(':').map(|(base, _)| base.to_string());
+    let name = comparable_name(ecosystem, name).into_owned();
+    [Some(spelled), release_less]
+        .into_iter()
+        .flatten()
+        .map(|e| (e, name.clone()))
+        .collect()
+}
+
+/// Every key the advisories of `packages` may be filed under, each once: what to look up in
+/// a database of advisories before building an [`AdvisoryIndex`] of those found.
+pub fn lookup_keys(packages: &[Package]) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = packages
+        .iter()
+        .flat_map(|p| package_keys(&p.ecosystem, p.advisory_name_and_version().0))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// The ids other records of `advisories`' vulnerabilities may carry (their own ids, aliases
+/// and upstream ids), each once: what rates an advisory that does not rate itself.
+pub fn related_ids<'a>(advisories: impl IntoIterator<Item = &'a Vulnerability>) -> Vec<String> {
+    let mut ids: Vec<String> = advisories
+        .into_iter()
+        .flat_map(|a| std::iter::once(a.id.clone()).chain(index_entry(a).aliases))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// One advisory that covers one installed package.
@@ -83,11 +116,17 @@ pub struct Finding {
     pub advisory: String,
     pub aliases: Vec<String>,
     pub package: String,
+    /// The ecosystem the package's advisories are filed under.
+    pub ecosystem: Ecosystem,
     pub installed: String,
+    /// The file the package was read from.
+    pub found_in: String,
     /// The first version that fixes it, when there is one (the vulnerability is fixable).
     pub fixed: Option<String>,
     pub rating: Rating,
     pub summary: Option<String>,
+    /// The advisory's references.
+    pub links: Vec<String>,
 }
 
 /// Matches every package against `index`. Advisories that cannot be evaluated for a package
@@ -115,10 +154,18 @@ pub fn findings(packages: &[Package], index: &AdvisoryIndex) -> (Vec<Finding>, V
                         advisory: advisory.id.clone(),
                         aliases: advisory.aliases.clone().unwrap_or_default(),
                         package: package.name.clone(),
+                        ecosystem: package.ecosystem.clone(),
                         installed: package.version.clone(),
+                        found_in: package.found_in.clone(),
                         fixed,
                         rating: rating(advisory, entry, |id| index.related(id)),
                         summary: advisory.summary.clone(),
+                        links: advisory
+                            .references
+                            .iter()
+                            .flatten()
+                            .map(|r| r.url.clone())
+                            .collect(),
                     })
                 }
                 Err(error) => notes.push(format!(

@@ -14,6 +14,12 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 
 use berth_oci::layer_paths::{clamped_to_root, within_root};
+use serde::{Deserialize, Serialize};
+
+/// What a kept [`LayerContents`] was read by: a reader that keeps other files, or reads them
+/// differently, raises it, so that contents kept by an older one are read from the layer
+/// again rather than trusted.
+pub const LAYER_READER_VERSION: i64 = 1;
 
 /// The largest wanted file kept; a bigger one is left out with a note (a dpkg status file
 /// of a large image is a few MB).
@@ -36,15 +42,18 @@ pub fn is_wanted(path: &str) -> bool {
 }
 
 /// A wanted file as one layer writes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum WantedFile {
-    Contents(Vec<u8>),
+    /// The file's bytes, kept as base64 when serialised: image content need not be UTF-8.
+    Contents(#[serde(with = "base64_bytes")] Vec<u8>),
     /// A symlink, with its target as written (relative to the link's directory, or absolute).
     Symlink(String),
 }
 
-/// What one layer does to the files the inventory reads.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What one layer does to the files the inventory reads. It serialises (as JSON, say) so that
+/// it can be kept by layer digest and read back instead of the layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerContents {
     pub files: BTreeMap<String, WantedFile>,
     /// Paths deleted from the layers below (each with everything under it).
@@ -347,6 +356,22 @@ impl<'a> ImageFiles<'a> {
     }
 }
 
+/// Bytes as one base64 string, for [`WantedFile::Contents`].
+mod base64_bytes {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,6 +479,23 @@ mod tests {
 
     /// zstd layers, in one frame or several, with a skippable frame before them as
     /// `zstd:chunked` writes its table of contents.
+    #[test]
+    fn kept_contents_read_back_as_they_were() {
+        let layer = tar(&[
+            Entry::File("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n"),
+            Entry::File("var/lib/dpkg/status", &[0xff, 0xfe, b'\n']),
+            Entry::Symlink("usr/lib/os-release", "../../etc/os-release"),
+            Entry::File("var/.wh.cache", b""),
+        ]);
+        let contents = read_layer(&layer[..]).unwrap();
+        let kept = serde_json::to_string(&contents).unwrap();
+        assert!(kept.contains("\"contents\":\"//4K\""), "{kept}");
+        assert_eq!(
+            serde_json::from_str::<LayerContents>(&kept).unwrap(),
+            contents
+        );
+    }
+
     #[test]
     fn zstd_layers_are_read_across_frames() {
         let archive = tar(&[

@@ -27,6 +27,8 @@ use berth_identity::passwords;
 use berth_identity::secrets::SecretBox;
 use berth_identity::tokens::{self, TokenService};
 use berth_registry::RegistryState;
+use berth_scanner::ScanService;
+pub use berth_scanner::ScanSettings;
 use berth_store::users::NewUser;
 use berth_store::Store;
 use berth_sync::SyncService;
@@ -47,6 +49,8 @@ pub struct ServerSettings {
     pub upload_ttl: Duration,
     /// Syncs of external registries.
     pub sync: SyncSettings,
+    /// Vulnerability scans.
+    pub scan: ScanSettings,
 }
 
 /// What this start did about the bootstrap user `admin`.
@@ -95,6 +99,12 @@ impl App {
         let admin = bootstrap_admin(&store, &settings).await?;
         let external_url: Arc<str> = settings.external_url.trim_end_matches('/').into();
         let sync = SyncService::new(store.clone(), secrets.clone(), settings.sync.clone());
+        let scans = ScanService::new(
+            store.clone(),
+            blobs.clone(),
+            sync.clone(),
+            settings.scan.clone(),
+        );
         let registry = RegistryState::new(
             store.clone(),
             blobs.clone(),
@@ -102,6 +112,7 @@ impl App {
             passwords.clone(),
             external_url.clone(),
             sync.clone(),
+            scans.clone(),
         );
         let api = ApiState::start(ApiServices {
             store: store.clone(),
@@ -111,11 +122,13 @@ impl App {
             secrets,
             external_url,
             sync: sync.clone(),
+            scans: scans.clone(),
         })
         .await
         .context("loading the image list index")?;
         spawn_maintenance(registry.clone(), blobs, settings.upload_ttl);
         sync.start();
+        scans.start();
         spawn_job_pruning(store.clone());
         let router = router(registry.clone(), api.clone());
         Ok(App {

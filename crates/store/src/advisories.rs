@@ -108,7 +108,7 @@ impl Store {
         records: &[AdvisoryRecord],
     ) -> Result<ImportCounts, StoreError> {
         let mut counts = ImportCounts::default();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut held: HashMap<String, i64> = HashMap::new();
         for chunk in records.chunks(MAX_PARAMETERS) {
             let sql = format!(
@@ -262,6 +262,44 @@ impl Store {
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         found.dedup_by(|a, b| a.0 == b.0);
         Ok(found)
+    }
+
+    /// The standing advisories with any of `ids` as their id, an alias or an upstream id: the
+    /// other records of the vulnerabilities `ids` name. Documents, each once, by id.
+    pub async fn advisories_related(
+        &self,
+        ids: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        for chunk in ids.chunks(MAX_PARAMETERS / 2) {
+            let sql = format!(
+                "SELECT a.id, a.document FROM advisories a WHERE a.withdrawn IS NULL AND \
+                 (a.id IN ({}) OR a.id IN (SELECT x.advisory_id FROM advisory_aliases x \
+                 WHERE x.alias IN ({})))",
+                placeholders(chunk.len()),
+                crate::batch::placeholders_from(chunk.len() + 1, chunk.len())
+            );
+            let rows: Vec<(String, String)> = chunk
+                .iter()
+                .chain(chunk.iter())
+                .fold(sqlx::query_as(&sql), |q, id| q.bind(*id))
+                .fetch_all(&self.reader)
+                .await?;
+            found.extend(rows);
+        }
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        found.dedup_by(|a, b| a.0 == b.0);
+        Ok(found)
+    }
+
+    /// The newest import's id and when it finished: the vulnerability database's version, as
+    /// scans record it. `None` before the first import.
+    pub async fn latest_vulndb_import(&self) -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, finished_at FROM vulndb_imports ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&self.reader)
+                .await?,
+        )
     }
 
     /// The advisories known by `alias` (as an alias or upstream id), as documents.

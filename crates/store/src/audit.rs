@@ -98,7 +98,7 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for event in events {
             insert_audit(&mut tx, &event.borrow()).await?;
         }

@@ -152,6 +152,20 @@ impl Store {
         })
     }
 
+    /// Begins a transaction on the writer that holds the database's write lock from its first
+    /// statement. On SQLite a transaction that reads first and writes later fails at once with
+    /// "database is locked" when another process (`berth vulndb import` beside `berth serve`)
+    /// wrote in between, as the busy timeout cannot help it; `BEGIN IMMEDIATE` waits for the
+    /// lock up front instead. PostgreSQL locks rows, not the database, and needs nothing.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -273,7 +273,7 @@ impl Store {
         }
         let manifests: Vec<&CachedManifest> = by_digest.into_values().collect();
         let now = now_millis();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for chunk in manifests.chunks(MAX_PARAMETERS / 6) {
             let sql = format!(
                 "INSERT INTO remote_manifests (registry_id, digest, media_type, manifest, config, \
@@ -330,7 +330,7 @@ impl Store {
             return Ok(0);
         }
         let now = now_millis();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for space in &created {
             let inserted = sqlx::query(
                 "INSERT INTO spaces (registry_id, name, public, description, created_at) \
@@ -409,7 +409,7 @@ impl Store {
         if gone.is_empty() {
             return Ok(0);
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for chunk in gone.chunks(MAX_PARAMETERS - 1) {
             let sql = format!(
                 "DELETE FROM repositories WHERE registry_id = $1 AND id IN ({})",
@@ -432,7 +432,7 @@ impl Store {
         digest: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query("UPDATE registries SET event_secret_sha256 = $1 WHERE id = $2")
             .bind(digest)
             .bind(registry_id)

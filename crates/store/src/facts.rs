@@ -203,7 +203,7 @@ impl Store {
         settings: AccessSettings,
         audit: &crate::audit::NewAuditEvent<'_>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (name, on) in [
             ("anonymous_pull", settings.anonymous_pull),
             ("auto_create_spaces", settings.auto_create_spaces),
@@ -232,7 +232,7 @@ impl Store {
         name: &str,
         audit: &crate::audit::NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(&format!(
             "INSERT INTO spaces (registry_id, name, public, description, created_at) \
              SELECT h.id, $2, 0, 'Created on first push', $3 FROM registries h \

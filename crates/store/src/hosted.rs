@@ -214,7 +214,7 @@ impl Store {
         digest: &Digest,
         size: u64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let repository_id = ensure_repository(&mut tx, self.hosted_registry_id, repository).await?;
         sqlx::query(
             "INSERT INTO repository_blobs (repository_id, digest, size, linked_at) \
@@ -296,7 +296,7 @@ impl Store {
     /// repository; the check runs inside the transaction so it cannot race a delete.
     pub async fn put_manifest(&self, new: NewManifest<'_>) -> Result<StoredManifest, StoreError> {
         let now = now_millis();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let repository_id =
             ensure_repository(&mut tx, self.hosted_registry_id, new.repository).await?;
         lock_repository(&mut tx, repository_id).await?;
@@ -484,7 +484,7 @@ impl Store {
         key: String,
         audit: Option<&NewAuditEvent<'_>>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(repository_id) =
             repository_id(&mut tx, self.hosted_registry_id, repository).await?
         else {
@@ -594,7 +594,7 @@ impl Store {
         if pulls.is_empty() {
             return Ok(());
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut counted = Vec::with_capacity(pulls.len());
         for (key, count) in pulls {
             // The repository row first, like every other writer (see `lock_repository`): taking

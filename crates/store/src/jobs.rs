@@ -20,7 +20,11 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 use crate::values::Flag;
 use crate::{now_millis, Backend, Store, StoreError};
@@ -283,7 +287,7 @@ impl Store {
             Backend::Sqlite => "",
         };
         let now = now_millis();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
 
         // Jobs abandoned once too often, or abandoned after a cancel was asked, end here.
         let abandoned = format!(
@@ -372,7 +376,7 @@ impl Store {
             JobOutcome::Failed(error) => (JobState::Failed, Some(error)),
             JobOutcome::Cancelled => (JobState::Cancelled, None),
         };
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let ended: Option<Ended> = sqlx::query_as(&format!(
             "UPDATE jobs SET state = $1, error = $2, lease_until = NULL, finished_at = $3 \
              WHERE id = $4 AND worker = $5 AND state = 'running' RETURNING {ENDED_COLUMNS}"
@@ -409,7 +413,7 @@ impl Store {
             #[sqlx(flatten)]
             ended: Ended,
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let retried: Option<Retried> = sqlx::query_as(&format!(
             "UPDATE jobs SET \
                  state = CASE WHEN cancel_requested = 1 THEN 'cancelled' \
@@ -496,6 +500,25 @@ impl Store {
         .bind(kind)
         .fetch_all(&self.reader)
         .await?)
+    }
+
+    /// The queued and running jobs of `kind` about any of `keys`.
+    pub async fn live_jobs_about(&self, kind: &str, keys: &[&str]) -> Result<Vec<Job>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(crate::batch::MAX_PARAMETERS - 1) {
+            let sql = format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE kind = $1 AND state IN ('queued', \
+                 'running') AND key IN ({})",
+                crate::batch::placeholders_from(2, chunk.len())
+            );
+            let rows: Vec<Job> = chunk
+                .iter()
+                .fold(sqlx::query_as(&sql).bind(kind), |q, key| q.bind(*key))
+                .fetch_all(&self.reader)
+                .await?;
+            found.extend(rows);
+        }
+        Ok(found)
     }
 
     /// Deletes jobs that finished before `finished_before`, except the newest finished job of
@@ -586,6 +609,99 @@ fn millis(lease: Duration) -> i64 {
 /// A stored value no write of this module makes.
 fn corrupt(error: UnknownJobState) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(Box::new(error)))
+}
+
+/// A worker's loop, for ever: claims a job of `kinds` and hands it to `run`, or when none is
+/// due waits `poll` (or until `wake` is notified, which a process does when it queues a job),
+/// and after a database error waits `poll` before trying again.
+pub async fn work_on<F, Fut>(
+    store: &Store,
+    kinds: &[&str],
+    worker: &str,
+    lease: Duration,
+    poll: Duration,
+    wake: &tokio::sync::Notify,
+    mut run: F,
+) where
+    F: FnMut(Job) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        match store.claim_job(kinds, worker, lease).await {
+            Ok(Some(job)) => run(job).await,
+            Ok(None) => {
+                let _ = tokio::time::timeout(poll, wake.notified()).await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, ?kinds, "cannot look for jobs");
+                tokio::time::sleep(poll).await;
+            }
+        }
+    }
+}
+
+/// Holds a claimed job's lease while its work runs: it renews the lease with the work's
+/// progress every second (sooner for short leases) until dropped. A cancel request, or the
+/// lease lost to another worker, makes [`stopped`](LeaseKeeper::stopped) complete, so the
+/// work can end; after a loss the worker must write nothing about the job.
+pub struct LeaseKeeper {
+    stop: CancellationToken,
+    lost: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl LeaseKeeper {
+    /// Starts renewing `worker`'s lease on job `job`, reporting `progress()` each time.
+    pub fn start(
+        store: &Store,
+        job: i64,
+        worker: &str,
+        lease: Duration,
+        progress: impl Fn() -> String + Send + 'static,
+    ) -> LeaseKeeper {
+        let stop = CancellationToken::new();
+        let lost = Arc::new(AtomicBool::new(false));
+        let (store, worker) = (store.clone(), worker.to_string());
+        let (task_stop, task_lost) = (stop.clone(), lost.clone());
+        // Every second at least, so that progress shown while a job runs moves smoothly; a
+        // third of the lease at most, so that two renewals can fail before the lease runs out.
+        let every = (lease / 3).clamp(Duration::from_millis(100), Duration::from_secs(1));
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match store
+                    .renew_job(job, &worker, lease, Some(&progress()))
+                    .await
+                {
+                    Ok(Lease::Held) => {}
+                    Ok(Lease::CancelRequested) => task_stop.cancel(),
+                    Ok(Lease::Lost) => {
+                        task_lost.store(true, Ordering::SeqCst);
+                        task_stop.cancel();
+                        return;
+                    }
+                    Err(error) => tracing::warn!(%error, job, "cannot renew a job's lease"),
+                }
+            }
+        });
+        LeaseKeeper { stop, lost, task }
+    }
+
+    /// Completes once the job should stop: a cancel was requested or the lease was lost.
+    pub async fn stopped(&self) {
+        self.stop.cancelled().await
+    }
+
+    /// Whether another worker took the job over.
+    pub fn lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for LeaseKeeper {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub mod registry_records;
 /// Every registry's repositories by registry id, as image lists and detail pages read them,
 /// and what the API and a registry sync write (descriptions, deletes, synced listings).
 pub mod repositories;
+/// Vulnerability scans: layer contents kept by layer digest, and scan reports.
+pub mod scans;
 /// Catalog sizes, stored bytes and connection pool use, for metrics.
 pub mod statistics;
 /// Workspaces, members, spaces, bindings and robots.
@@ -46,4 +48,4 @@ mod values;
 
 pub use db::{Backend, CatalogChanges, RepositoryChanges, Store};
 pub use error::StoreError;
-pub use values::now_millis;
+pub use values::{now_millis, rfc3339};

@@ -197,7 +197,7 @@ impl Store {
         registry: NewRegistry<'_>,
         audit: &NewAuditEvent<'_>,
     ) -> Result<RegistryRecord, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         if registry.owner == RegistryOwner::Platform {
             // A platform registry's name is the first path component of the images Berth
             // proxies for it (`<berth>/<registry>/<repository>`), so it must not be a space of
@@ -256,7 +256,7 @@ impl Store {
         change: &RegistryChange<'_>,
         audit: &NewAuditEvent<'_>,
     ) -> Result<Option<RegistryRecord>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(current) = registry_in(&mut tx, owner, name).await? else {
             return Ok(None);
         };
@@ -305,7 +305,7 @@ impl Store {
         name: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(current) = registry_in(&mut tx, owner, name).await? else {
             return Ok(false);
         };
@@ -329,7 +329,7 @@ impl Store {
         check: HealthCheck<'_>,
         audit: &NewAuditEvent<'_>,
     ) -> Result<Option<RegistryRecord>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(&format!(
             "UPDATE registries SET health = $2, health_reason = $3, health_checked_at = $4, \
              health_listing = $6 WHERE id = (SELECT r.id FROM registries r WHERE {OWNED_BY} AND r.name = $5)"

@@ -551,7 +551,7 @@ impl Store {
         if listings.is_empty() {
             return Ok(());
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = write_listings(&mut tx, registry_id, &listings).await?;
         tx.commit().await?;
         self.changes.repositories_changed(changed);

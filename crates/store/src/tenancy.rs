@@ -147,7 +147,7 @@ impl Store {
         description: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<WorkspaceRecord, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO workspaces (name, description, created_at) VALUES ($1, $2, $3)")
             .bind(name)
             .bind(description)
@@ -207,7 +207,7 @@ impl Store {
         description: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<Option<WorkspaceRecord>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query("UPDATE workspaces SET description = $1 WHERE name = $2")
             .bind(description)
             .bind(name)
@@ -258,7 +258,7 @@ impl Store {
         role: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO workspace_members (workspace_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
@@ -369,7 +369,7 @@ impl Store {
         description: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<SpaceRow, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Platform registries' names are reserved as first path components on Berth (it
         // serves their images as `<registry>/<repository>`), so the hosted registry may not
         // have a space of such a name.
@@ -416,7 +416,7 @@ impl Store {
         description: Option<&str>,
         audit: &NewAuditEvent<'_>,
     ) -> Result<Option<SpaceRow>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(
             "UPDATE spaces SET public = COALESCE($1, public), description = COALESCE($2, description) \
              WHERE registry_id = $3 AND name = $4",
@@ -446,7 +446,7 @@ impl Store {
         name: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let holding: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) AS n FROM repositories r JOIN registries g ON g.id = r.registry_id \
              WHERE g.id = $1 AND g.workspace_id IS NULL AND r.artifact_count > 0 \
@@ -488,7 +488,7 @@ impl Store {
         workspaces: &[String],
         audit: &NewAuditEvent<'_>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE spaces SET id = id WHERE id = $1")
             .bind(space_id)
             .execute(&mut *tx)
@@ -562,7 +562,7 @@ impl Store {
         robot: NewRobot<'_>,
         audit: &NewAuditEvent<'_>,
     ) -> Result<RobotRow, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_robot(&mut tx, &robot, false).await.map_err(|e| {
             StoreError::on_unique(e, || {
                 format!("robot `{}` already exists in this workspace", robot.name)
@@ -587,7 +587,7 @@ impl Store {
         created: &NewAuditEvent<'_>,
         rotated: &NewAuditEvent<'_>,
     ) -> Result<(RobotRow, PutRobot), StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         // On PostgreSQL a concurrent insert of the same name makes this wait for it and then
         // do nothing, so the update below rotates the robot the other request created.
         let inserted = insert_robot(&mut tx, &robot, true).await?;
@@ -637,7 +637,7 @@ impl Store {
         before: i64,
         audit: &NewAuditEvent<'_>,
     ) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let names: Vec<String> = sqlx::query_scalar(
             "DELETE FROM robots WHERE workspace_id = $1 AND space_id IS NOT NULL \
              AND expires_at IS NOT NULL AND expires_at < $2 RETURNING name",
@@ -726,7 +726,7 @@ impl Store {
             sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
         ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let result = bind(sqlx::query(sql)).execute(&mut *tx).await?;
         if result.rows_affected() == 0 {
             return Ok(false);

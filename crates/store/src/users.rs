@@ -60,7 +60,7 @@ impl Store {
         user: NewUser<'_>,
         audit: &NewAuditEvent<'_>,
     ) -> Result<User, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let created = insert_user(&mut tx, &user).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
@@ -92,7 +92,7 @@ impl Store {
         change: &UserChange<'_>,
         audit: &NewAuditEvent<'_>,
     ) -> Result<Option<User>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         lock_admins(&mut tx).await?;
         let updated: Option<User> = sqlx::query_as(&format!(
             "UPDATE users SET \
@@ -128,7 +128,7 @@ impl Store {
         username: &str,
         audit: &NewAuditEvent<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         lock_admins(&mut tx).await?;
         let result = sqlx::query("DELETE FROM users WHERE username = $1")
             .bind(username)

@@ -10,6 +10,17 @@ pub fn now_millis() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// A stored time as the API writes times: RFC 3339 in UTC, e.g. `2026-01-02T03:04:05.678Z`.
+pub fn rfc3339(millis: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 /// A boolean column as stored: BIGINT 0 or 1 on both databases, because the `Any` driver
 /// decodes no boolean from SQLite's integers. Row types read such a column into a plain
 /// `bool` with `#[sqlx(try_from = "Flag")]`, so the public records keep their `bool` fields.

@@ -24,12 +24,11 @@ use berth_remote::{
     CheckReport, DistributionClient, Endpoint, HarborClient, RemoteError, RemoteRegistry,
 };
 use berth_store::external::{SyncRecord, SyncRun};
-use berth_store::jobs::{Enqueued, Job, JobOutcome, Lease};
+use berth_store::jobs::{work_on, Enqueued, Job, JobOutcome, LeaseKeeper};
 use berth_store::registry_records::RegistryRecord;
 use berth_store::upstream_robots::UpstreamRobot;
 use berth_store::{now_millis, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 
 pub use berth_remote::Settings as RemoteSettings;
 
@@ -478,27 +477,27 @@ impl SyncService {
         tasks
     }
 
-    /// A worker: takes sync jobs one at a time, for ever.
+    /// A worker: takes sync and robot jobs one at a time, for ever.
     async fn work(&self, worker: String) {
         let settings = &self.inner.settings;
-        loop {
-            match self
-                .inner
-                .store
-                .claim_job(&[JOB_KIND, ROBOTS_JOB_KIND], &worker, settings.lease)
-                .await
-            {
-                Ok(Some(job)) if job.kind == ROBOTS_JOB_KIND => self.run_robots(job, &worker).await,
-                Ok(Some(job)) => self.run(job, &worker).await,
-                Ok(None) => {
-                    let _ = tokio::time::timeout(settings.poll, self.inner.wake.notified()).await;
+        let kinds = [JOB_KIND, ROBOTS_JOB_KIND];
+        let (store, wake) = (&self.inner.store, &self.inner.wake);
+        work_on(
+            store,
+            &kinds,
+            &worker,
+            settings.lease,
+            settings.poll,
+            wake,
+            |job| async {
+                if job.kind == ROBOTS_JOB_KIND {
+                    self.run_robots(job, &worker).await
+                } else {
+                    self.run(job, &worker).await
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot look for sync jobs");
-                    tokio::time::sleep(settings.poll).await;
-                }
-            }
-        }
+            },
+        )
+        .await
     }
 
     /// The registry a job of this crate is about: its key is the registry's id, or for a
@@ -577,17 +576,16 @@ impl SyncService {
             }
         };
         let counters = Arc::new(Counters::default());
-        let stop = CancellationToken::new();
-        let lost = Arc::new(AtomicBool::new(false));
-        let keeper = tokio::spawn(keep_lease(
-            store.clone(),
-            job.id,
-            worker.to_string(),
-            self.inner.settings.lease,
-            counters.clone(),
-            stop.clone(),
-            lost.clone(),
-        ));
+        let keeper = {
+            let counters = counters.clone();
+            LeaseKeeper::start(
+                store,
+                job.id,
+                worker,
+                self.inner.settings.lease,
+                move || progress_json(&counters),
+            )
+        };
         let started_at = now_millis();
         // An event's sync of named repositories is not the registry's sync: the registry's
         // record stays the last full or incremental run's.
@@ -613,13 +611,14 @@ impl SyncService {
                 };
                 tokio::select! {
                     result = crawl => result,
-                    _ = stop.cancelled() => Err(SyncError::Cancelled),
+                    _ = keeper.stopped() => Err(SyncError::Cancelled),
                 }
             }
             Err(error) => Err(error),
         };
-        keeper.abort();
-        if lost.load(Ordering::SeqCst) {
+        let lost = keeper.lost();
+        drop(keeper);
+        if lost {
             tracing::warn!(registry = %registry.name, "sync lease lost; another worker holds it");
             return;
         }
@@ -752,38 +751,5 @@ async fn finish(store: &Store, job: &Job, worker: &str, outcome: JobOutcome) {
         Ok(true) => {}
         Ok(false) => tracing::warn!(job = job.id, "a sync job was taken over before it finished"),
         Err(error) => tracing::warn!(%error, job = job.id, "cannot finish a sync job"),
-    }
-}
-
-/// Renews the job's lease with the run's progress every second (sooner for short leases),
-/// until aborted.
-/// A cancel request stops the run; a lost lease (another worker took the job over) too.
-async fn keep_lease(
-    store: Store,
-    job: i64,
-    worker: String,
-    lease: Duration,
-    counters: Arc<Counters>,
-    stop: CancellationToken,
-    lost: Arc<AtomicBool>,
-) {
-    // Every second at least, so that progress shown while a sync runs moves smoothly; a third
-    // of the lease at most, so that two renewals can fail before the lease runs out.
-    let every = (lease / 3).clamp(Duration::from_millis(100), Duration::from_secs(1));
-    loop {
-        tokio::time::sleep(every).await;
-        match store
-            .renew_job(job, &worker, lease, Some(&progress_json(&counters)))
-            .await
-        {
-            Ok(Lease::Held) => {}
-            Ok(Lease::CancelRequested) => stop.cancel(),
-            Ok(Lease::Lost) => {
-                lost.store(true, Ordering::SeqCst);
-                stop.cancel();
-                return;
-            }
-            Err(error) => tracing::warn!(%error, job, "cannot renew a sync job's lease"),
-        }
     }
 }

@@ -146,6 +146,14 @@ impl From<berth_sync::SyncError> for ApiError {
     }
 }
 
+impl From<berth_scanner::ScanError> for ApiError {
+    fn from(error: berth_scanner::ScanError) -> ApiError {
+        match error {
+            berth_scanner::ScanError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<berth_access::Refusal> for ApiError {
     fn from(refusal: berth_access::Refusal) -> ApiError {
         ApiError::Forbidden(refusal.to_string())

@@ -97,6 +97,7 @@ fn tag_view(tag: TagRecord) -> TagView {
         size: tag.size,
         pushed_by: tag.pushed_by,
         pulls: tag.pull_count,
+        scan: None,
     }
 }
 
@@ -178,17 +179,17 @@ async fn registry_id(
 }
 
 /// A repository in the workspace's list, with its space and why the workspace sees it.
-struct Located {
-    workspace: WorkspaceRecord,
-    registry_name: String,
-    registry_kind: String,
-    repository: CatalogRepository,
-    space: SpaceEntry,
-    sources: ListSources,
+pub(crate) struct Located {
+    pub(crate) workspace: WorkspaceRecord,
+    pub(crate) registry_name: String,
+    pub(crate) registry_kind: String,
+    pub(crate) repository: CatalogRepository,
+    pub(crate) space: SpaceEntry,
+    pub(crate) sources: ListSources,
 }
 
 impl Located {
-    fn target(&self) -> String {
+    pub(crate) fn target(&self) -> String {
         format!("{}/{}", self.registry_name, self.repository.name)
     }
 
@@ -217,7 +218,12 @@ impl Located {
         .contains(&action)
     }
 
-    fn require(&self, caller: &Caller, action: Action, what: &str) -> Result<(), ApiError> {
+    pub(crate) fn require(
+        &self,
+        caller: &Caller,
+        action: Action,
+        what: &str,
+    ) -> Result<(), ApiError> {
         let decision = rest::repository_change(
             &caller.subject,
             &self.space_facts(),
@@ -248,7 +254,7 @@ impl Located {
     }
 }
 
-async fn locate(
+pub(crate) async fn locate(
     state: &ApiState,
     caller: &Caller,
     workspace: &str,
@@ -577,13 +583,19 @@ pub async fn list_tags(
             limit + 1,
         )
         .await?;
-    Ok(Json(input::fetched_page(
+    let mut page = input::fetched_page(
         tags,
         total,
         limit,
         |t| format!("{}\n{}", t.pushed_at, t.name),
         tag_view,
-    )))
+    );
+    let digests: Vec<&str> = page.items.iter().map(|t| t.digest.as_str()).collect();
+    let mut scans = state.scans.summaries(&digests).await?;
+    for tag in &mut page.items {
+        tag.scan = scans.remove(&tag.digest);
+    }
+    Ok(Json(page))
 }
 
 /// Removes one tag; the artifact stays.
@@ -618,7 +630,7 @@ pub async fn delete_tag(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn parse_digest(text: &str) -> Result<Digest, ApiError> {
+pub(crate) fn parse_digest(text: &str) -> Result<Digest, ApiError> {
     Digest::parse(text).map_err(|e| ApiError::Invalid(format!("digest: {e}")))
 }
 
@@ -652,9 +664,10 @@ pub async fn get_artifact(
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or(serde_json::Value::Null);
     let reference = format!("{}/{}", located.space.host, located.repository.name);
-    Ok(Json(artifact_view(
-        &located, artifact, referrers, manifest, &reference,
-    )))
+    let scan = state.scans.summary(&artifact.digest).await?;
+    let mut view = artifact_view(&located, artifact, referrers, manifest, &reference);
+    view.scan = Some(scan);
+    Ok(Json(view))
 }
 
 fn artifact_view(
@@ -928,9 +941,15 @@ pub async fn selector(
                 needs_pull_secret,
                 pushed_at: tag.pushed_at.map(timestamp),
                 size: tag.size,
+                scan: None,
             });
         }
     }
     items.truncate(limit);
+    let digests: Vec<&str> = items.iter().map(|i| i.digest.as_str()).collect();
+    let scans = state.scans.summaries(&digests).await?;
+    for item in &mut items {
+        item.scan = scans.get(&item.digest).cloned();
+    }
     Ok(Json(SelectorAnswer { items }))
 }

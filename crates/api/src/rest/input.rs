@@ -228,13 +228,7 @@ pub fn page_of_all<R, T>(
 
 /// Milliseconds since the epoch as RFC 3339 in UTC, e.g. `2026-01-02T03:04:05.678Z`.
 pub fn timestamp(millis: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    berth_store::rfc3339(millis)
 }
 
 /// An RFC 3339 parameter as milliseconds since the epoch.

@@ -33,6 +33,7 @@ mod pull_secrets;
 mod push_commands;
 mod registries;
 mod robots;
+mod scans;
 mod session;
 mod settings;
 mod spaces;
@@ -59,6 +60,7 @@ mod workspaces;
         (name = "workspace registries", description = "Registries only one workspace sees"),
         (name = "robots", description = "Robot accounts of a workspace"),
         (name = "images", description = "The workspace image list, image details and the image selector"),
+        (name = "scans", description = "Vulnerability scans of images: starting and stopping them, reports and logs"),
         (name = "push commands", description = "Lines that push into a space with each common client, with optional temporary logins"),
         (name = "pull secrets", description = "Kubernetes pull secrets backed by pull-only robots"),
         (name = "audit", description = "Who changed what, when, and from where"),
@@ -164,6 +166,9 @@ fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(images::delete_tag))
         .routes(routes!(images::get_artifact, images::delete_artifact))
         .routes(routes!(images::selector))
+        .routes(routes!(scans::start_scan, scans::stop_scan))
+        .routes(routes!(scans::vulnerabilities))
+        .routes(routes!(scans::scan_log))
         .routes(routes!(push_commands::push_command))
         .routes(routes!(pull_secrets::pull_secret))
         .routes(routes!(audit::list_audit))

@@ -225,21 +225,7 @@ async fn show(ctx: &Context, args: ShowArgs) -> anyhow::Result<()> {
     let client = &ctx.client;
     let digest = match (&args.tag, &args.digest) {
         (_, Some(digest)) => digest.clone(),
-        (Some(tag), None) => {
-            // The tag list searches by substring; the exact name picks the one meant.
-            let search = TagFilters {
-                q: Some(tag.clone()),
-                sort: None,
-            };
-            let tags = client
-                .image_tags(workspace, registry, repository, &search, Some(500))
-                .await?;
-            tags.items
-                .into_iter()
-                .find(|t| &t.name == tag)
-                .map(|t| t.digest)
-                .with_context(|| format!("`{repository}` has no tag `{tag}`"))?
-        }
+        (Some(tag), None) => digest_of_tag(ctx, workspace, registry, repository, tag).await?,
         (None, None) => {
             let detail = client.repository(workspace, registry, repository).await?;
             return ctx.output.one(&detail, REPOSITORY);
@@ -259,6 +245,30 @@ async fn show(ctx: &Context, args: ShowArgs) -> anyhow::Result<()> {
         next_cursor: None,
     };
     ctx.output.list(&layers, LAYER)
+}
+
+/// The digest tag `tag` of a repository points at.
+pub(super) async fn digest_of_tag(
+    ctx: &Context,
+    workspace: &str,
+    registry: &str,
+    repository: &str,
+    tag: &str,
+) -> anyhow::Result<String> {
+    // The tag list searches by substring; the exact name picks the one meant.
+    let search = TagFilters {
+        q: Some(tag.to_string()),
+        sort: None,
+    };
+    let tags = ctx
+        .client
+        .image_tags(workspace, registry, repository, &search, Some(500))
+        .await?;
+    tags.items
+        .into_iter()
+        .find(|t| t.name == tag)
+        .map(|t| t.digest)
+        .with_context(|| format!("`{repository}` has no tag `{tag}`"))
 }
 
 async fn tags(ctx: &Context, args: TagsArgs) -> anyhow::Result<()> {

@@ -18,6 +18,7 @@ pub mod pull_secret;
 pub mod push_command;
 pub mod registries;
 pub mod robots;
+pub mod scans;
 pub mod session;
 pub mod spaces;
 pub mod users;
@@ -57,6 +58,10 @@ pub enum Command {
     Images(Group<images::ImageCommand>),
     /// Pick deployable images: references by tag and pinned by digest.
     Select(WithGlobals<images::SelectArgs>),
+    /// Scan an image for vulnerabilities (or stop its scan, or print its log).
+    Scan(WithGlobals<scans::ScanArgs>),
+    /// List the vulnerabilities an image's last scan found, most severe first.
+    Vulns(WithGlobals<scans::VulnsArgs>),
     /// Read the audit log, newest first.
     Audit(WithGlobals<admin::AuditArgs>),
     /// Show or change platform settings.
@@ -268,6 +273,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Robot(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Images(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Select(c) => images::select(&Context::new(&c.globals)?, c.args).await,
+        Command::Scan(c) => scans::scan(&Context::new(&c.globals)?, c.args).await,
+        Command::Vulns(c) => scans::vulns(&Context::new(&c.globals)?, c.args).await,
         Command::Audit(c) => admin::audit(&Context::new(&c.globals)?, c.args).await,
         Command::Settings(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Push(c) => push_command::run(&Context::new(&c.globals)?, c.args).await,

@@ -18,6 +18,7 @@ mod readme_cli;
 mod registry_http;
 mod registry_sync;
 mod rest_matrix;
+mod scan;
 mod skopeo;
 mod startup;
 mod support;

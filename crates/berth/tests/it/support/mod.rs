@@ -84,6 +84,16 @@ pub fn sync_settings() -> berth_server::SyncSettings {
     }
 }
 
+/// Scans as tests want them: short leases and polls, and a rescan check every second.
+pub fn scan_settings() -> berth_server::ScanSettings {
+    berth_server::ScanSettings {
+        lease: Duration::from_secs(5),
+        poll: Duration::from_millis(200),
+        scheduler_tick: Duration::from_secs(1),
+        ..Default::default()
+    }
+}
+
 impl TestServer {
     pub async fn spawn(backend: Backend) -> TestServer {
         let database = TestDatabase::new(backend).await;
@@ -99,6 +109,7 @@ impl TestServer {
             token_ttl: Duration::from_secs(300),
             upload_ttl: Duration::from_secs(3600),
             sync: sync_settings(),
+            scan: scan_settings(),
         })
         .await
         .expect("starting berth");
@@ -130,6 +141,12 @@ impl TestServer {
     }
 
     /// Stops serving and waits until buffered pull counts are written.
+    /// The database URL the server runs on, for the binary's local commands
+    /// (`berth vulndb import --database-url`).
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());

@@ -1,0 +1,174 @@
+//! Vulnerability scans of an artifact: starting and stopping one, the report, the log.
+//!
+//! Reading a report takes what reading the artifact takes (the repository in the workspace's
+//! list); starting or stopping a scan takes push rights in its space, as `berth-access`
+//! decides for any change to a repository.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use berth_access::Action;
+use berth_api_types::{
+    ListParams, ScanLog, ScanLogLine, ScanRequested, VulnerabilityFilters, VulnerabilityReport,
+    VulnerabilityView,
+};
+use berth_scanner::{vulnerability_matches, ScanTarget};
+
+use super::caller::Caller;
+use super::error::{ApiError, ErrorResponses};
+use super::images::{locate, parse_digest, Located};
+use super::input::{page_of_all, timestamp, Json, PageRequest, Path, Query};
+use crate::ApiState;
+
+/// The artifact `digest` of a located repository, which must exist there.
+async fn artifact_target(
+    state: &ApiState,
+    located: &Located,
+    digest: &str,
+) -> Result<ScanTarget, ApiError> {
+    let digest = parse_digest(digest)?;
+    let registry_id = located.space.registry_id;
+    state
+        .store
+        .artifact_in(registry_id, &located.repository.name, &digest)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format_args!("artifact {digest} of `{}`", located.target()))
+        })?;
+    Ok(ScanTarget {
+        registry_id,
+        repository: located.repository.name.clone(),
+        digest,
+    })
+}
+
+/// Queues a scan of the artifact (each image of an index), or answers the one queued; a
+/// running one runs again once it ends.
+#[utoipa::path(post, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/artifacts/{digest}/scan", tag = "scans",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("digest" = String, Path)),
+    responses((status = 202, body = ScanRequested), ErrorResponses))]
+pub async fn start_scan(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo, digest)): Path<(String, String, String, String)>,
+) -> Result<(StatusCode, Json<ScanRequested>), ApiError> {
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    located.require(&caller, Action::Push, "scan images of")?;
+    let target = artifact_target(&state, &located, &digest).await?;
+    let enqueued = state.scans.request(&target, caller.subject.name()).await?;
+    let scan = state.scans.summary(&target.digest.to_string()).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ScanRequested {
+            queued: i64::from(enqueued.created || enqueued.rerun),
+            scan: Some(scan),
+        }),
+    ))
+}
+
+/// Stops the artifact's queued or running scan; the last finished report stays.
+#[utoipa::path(delete, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/artifacts/{digest}/scan", tag = "scans",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("digest" = String, Path)),
+    responses((status = 202, body = ScanRequested, description = "Asked to stop"), ErrorResponses))]
+pub async fn stop_scan(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo, digest)): Path<(String, String, String, String)>,
+) -> Result<(StatusCode, Json<ScanRequested>), ApiError> {
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    located.require(&caller, Action::Push, "stop scans of")?;
+    let target = artifact_target(&state, &located, &digest).await?;
+    let digest = target.digest.to_string();
+    let stopped = state.scans.cancel(&digest).await?;
+    if stopped.is_none() {
+        return Err(ApiError::Conflict(format!(
+            "no scan of {digest} is queued or running"
+        )));
+    }
+    let scan = state.scans.summary(&digest).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ScanRequested {
+            queued: 0,
+            scan: Some(scan),
+        }),
+    ))
+}
+
+/// The artifact's vulnerabilities from its last finished scan, most severe first, filtered
+/// by severity and fixability.
+#[utoipa::path(get, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/artifacts/{digest}/vulnerabilities", tag = "scans",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("digest" = String, Path), VulnerabilityFilters, ListParams),
+    responses((status = 200, body = VulnerabilityReport), ErrorResponses))]
+pub async fn vulnerabilities(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo, digest)): Path<(String, String, String, String)>,
+    Query(filters): Query<VulnerabilityFilters>,
+    Query(list): Query<ListParams>,
+) -> Result<Json<VulnerabilityReport>, ApiError> {
+    let page = PageRequest::of(&list)?;
+    let min_severity = match filters.severity.as_deref() {
+        None => None,
+        Some(s @ ("critical" | "high" | "medium" | "low" | "none" | "unknown")) => Some(s),
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "severity must be critical, high, medium, low, none or unknown, not `{other}`"
+            )))
+        }
+    };
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    let target = artifact_target(&state, &located, &digest).await?;
+    let digest = target.digest.to_string();
+    let scan = state.scans.summary(&digest).await?;
+    let all: Vec<VulnerabilityView> = match state.store.scan_report(&digest).await? {
+        Some(report) => serde_json::from_str(&report.vulnerabilities)
+            .map_err(|e| anyhow::anyhow!("stored report of {digest}: {e}"))?,
+        None => Vec::new(),
+    };
+    let matching: Vec<(usize, VulnerabilityView)> = all
+        .into_iter()
+        .filter(|v| vulnerability_matches(v, min_severity, filters.fixable))
+        .enumerate()
+        .collect();
+    let found = page_of_all(
+        matching,
+        &page,
+        |(position, _)| format!("{position:08}"),
+        |(_, v)| v,
+    );
+    Ok(Json(VulnerabilityReport {
+        digest,
+        scan,
+        items: found.items,
+        next_cursor: found.next_cursor,
+        total: found.total,
+    }))
+}
+
+/// The log of the artifact's last finished scan: what was read, which layers came from the
+/// cache, what could not be parsed, the database version.
+#[utoipa::path(get, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/artifacts/{digest}/scan-log", tag = "scans",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("digest" = String, Path)),
+    responses((status = 200, body = ScanLog), ErrorResponses))]
+pub async fn scan_log(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo, digest)): Path<(String, String, String, String)>,
+) -> Result<Json<ScanLog>, ApiError> {
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    let target = artifact_target(&state, &located, &digest).await?;
+    let digest = target.digest.to_string();
+    let scan = state.scans.summary(&digest).await?;
+    let report = state.store.scan_report(&digest).await?;
+    let lines: Vec<ScanLogLine> = match &report {
+        Some(report) => serde_json::from_str(&report.log)
+            .map_err(|e| anyhow::anyhow!("stored scan log of {digest}: {e}"))?,
+        None => Vec::new(),
+    };
+    Ok(Json(ScanLog {
+        digest,
+        scan,
+        started_at: report.map(|r| timestamp(r.started_at)),
+        lines,
+    }))
+}
