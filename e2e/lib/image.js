@@ -74,8 +74,9 @@ function steps(name) {
 }
 
 // Writes an OCI layout tarball to `path` and tells what it holds: the manifest digest, and per
-// layer its digest and the history line that made it.
-export function writeOciArchive(path, { name = "app", tag = "latest" } = {}) {
+// layer its digest and the history line that made it. `baseFiles` ({path: contents}) go into
+// the first layer beside (or instead of) its `etc/os-release`.
+export function writeOciArchive(path, { name = "app", tag = "latest", baseFiles = {} } = {}) {
   const blobs = new Map();
   const put = (bytes) => {
     const digest = sha256(bytes);
@@ -86,7 +87,9 @@ export function writeOciArchive(path, { name = "app", tag = "latest" } = {}) {
   const history = [];
   const diffIds = [];
   let created = Date.parse("2026-01-05T10:00:00Z");
-  for (const step of steps(name)) {
+  const built = steps(name);
+  built[0].files = { ...built[0].files, ...baseFiles };
+  for (const step of built) {
     created += 60_000;
     const when = new Date(created).toISOString();
     if (!step.files) {

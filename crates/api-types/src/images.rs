@@ -29,7 +29,7 @@ pub struct ImageRow {
     /// Markdown.
     #[serde(default)]
     pub description: String,
-    /// The scan of the artifact the latest tag points at.
+    /// The scan of the artifact the latest tag points at; null when it has no tag.
     #[serde(default)]
     pub scan: Option<crate::ScanSummary>,
 }

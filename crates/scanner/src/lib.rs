@@ -153,6 +153,19 @@ impl ScanService {
         Ok(enqueued)
     }
 
+    /// Queues the scan a push asks for: a tagged image or index pushed to the hosted registry
+    /// (by the registry protocol or an upload) is scanned as it arrives. An index's images are
+    /// pushed untagged before it and its scan covers them, and a push by digest alone is
+    /// scanned on request. A failure to queue is logged, never the push's failure.
+    pub async fn scan_push(&self, target: &ScanTarget, tagged: bool) {
+        if !tagged {
+            return;
+        }
+        if let Err(error) = self.request(target, "push").await {
+            tracing::warn!(%error, repository = %target.repository, digest = %target.digest, "cannot queue the scan of a push");
+        }
+    }
+
     /// Asks the queued or running scan of `digest` to stop; `None` when none is live.
     pub async fn cancel(&self, digest: &str) -> Result<Option<Job>, ScanError> {
         let store = &self.inner.store;

@@ -409,7 +409,7 @@ impl Scan<'_> {
                     "no packages were found in {}",
                     d.pretty_name.as_deref().unwrap_or(&d.id)
                 ),
-                None => "no operating system was recognised (no os-release file) and no \
+                None => "no operating system was recognised (no os-release file names one) and no \
                          language packages were found"
                     .to_string(),
             }));

@@ -205,6 +205,30 @@ const TAG_COLUMNS: &str = "t.name, t.pushed_at, t.pulled_at, a.id AS artifact_id
      a.pull_count, a.pushed_at_known";
 
 impl Store {
+    /// The digest the latest tag of each of `repositories` points at, by repository id, for
+    /// those that have one: what an image list row's scan is the scan of.
+    pub async fn latest_tag_digests(
+        &self,
+        repositories: &[i64],
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in repositories.chunks(crate::batch::MAX_PARAMETERS) {
+            let sql = format!(
+                "SELECT r.id, a.digest FROM repositories r \
+                 JOIN tags t ON t.repository_id = r.id AND t.name = r.latest_tag \
+                 JOIN artifacts a ON a.id = t.artifact_id WHERE r.id IN ({})",
+                crate::batch::placeholders(chunk.len())
+            );
+            let rows: Vec<(i64, String)> = chunk
+                .iter()
+                .fold(sqlx::query_as(&sql), |q, id| q.bind(*id))
+                .fetch_all(&self.reader)
+                .await?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
     /// Every space of every registry with its registry's facts.
     pub async fn catalog_spaces(&self) -> Result<Vec<CatalogSpace>, StoreError> {
         Ok(sqlx::query_as(

@@ -175,26 +175,60 @@ export function sourceBadges(sources) {
 }
 
 // The vulnerability summary: a severity bar once scans exist, "not scanned" until then.
-const severities = ["critical", "high", "medium", "low", "unknown"];
-export function scanSummary(scan) {
-  if (!scan || !scan.summary) {
-    return h("span", { class: "scan scan-none", title: "No vulnerability scan yet" }, "not scanned");
+// Severities from worst to least, as scans count them.
+export const SEVERITIES = ["critical", "high", "medium", "low", "none", "unknown"];
+
+// What a scan's state says in a word, and why where it did not produce counts.
+export function scanStatusText(scan) {
+  switch (scan?.status) {
+    case "queued":
+      return "scan queued";
+    case "running":
+      return "scanning…";
+    case "failed":
+      return "scan failed";
+    case "unsupported":
+      return "not scannable";
+    case "success":
+      return scan.total ? `${scan.total} vulnerabilities` : "no known vulnerabilities";
+    default:
+      return "not scanned";
   }
-  const counts = scan.summary;
-  const total = severities.reduce((sum, s) => sum + (counts[s] || 0), 0);
-  const label = severities.map((s) => `${counts[s] || 0} ${s}`).join(", ");
-  if (total === 0) return h("span", { class: "scan scan-clean", title: "No known vulnerabilities" }, "clean");
+}
+
+// A scan in a few pixels: the badge of the highest severity with its count, then the
+// distribution as a bar; a word for a scan with no counts to draw.
+export function scanSummary(scan) {
+  const reason = scan?.reason || "";
+  if (!scan || scan.status !== "success") {
+    const failed = scan?.status === "failed";
+    const title = reason || (scan?.status === "running" || scan?.status === "queued" ? "A scan is under way" : "No vulnerability scan yet");
+    return h("span", { class: failed ? "scan scan-failed" : "scan scan-none", title }, scanStatusText(scan));
+  }
+  const counts = scan.counts || {};
+  if (!scan.total) return h("span", { class: "scan scan-clean", title: "No known vulnerabilities" }, "clean");
+  const label = SEVERITIES.map((s) => `${counts[s] || 0} ${s}`).join(", ");
+  const worst = SEVERITIES.find((s) => counts[s]) || "unknown";
+  return h(
+    "span",
+    { class: "scan" },
+    h("span", { class: `sev-badge sev-${worst}`, title: `${counts[worst]} ${worst}, the highest severity found` }, `${counts[worst]} ${worst}`),
+    " ",
+    severityBar(counts, label),
+  );
+}
+
+// The distribution of `counts` as one bar, each severity as wide as its share.
+export function severityBar(counts, label) {
   return h(
     "span",
     { class: "scan-bar", role: "img", "aria-label": label, title: label },
-    severities
-      .filter((s) => counts[s])
-      .map((s) => {
-        // Set through the CSSOM: the policy (`style-src 'self'`) refuses style attributes.
-        const part = h("span", { class: `sev sev-${s}` });
-        part.style.flexGrow = String(counts[s]);
-        return part;
-      }),
+    SEVERITIES.filter((s) => counts[s]).map((s) => {
+      // Set through the CSSOM: the policy (`style-src 'self'`) refuses style attributes.
+      const part = h("span", { class: `sev sev-${s}` });
+      part.style.flexGrow = String(counts[s]);
+      return part;
+    }),
   );
 }
 

@@ -399,13 +399,37 @@ pub async fn list_images(
         limit: limit as usize,
     };
     let page = state.image_list.read().await?.list(&query);
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+    let mut items: Vec<ImageRow> = page.rows.into_iter().map(image_row).collect();
+    add_row_scans(&state, &ids, &mut items).await?;
     Ok(Json(Page {
         next_cursor: page
             .next
             .map(|c| encode_cursor(&list_cursor_text(sort, descending, &c))),
         total: page.total as i64,
-        items: page.rows.into_iter().map(image_row).collect(),
+        items,
     }))
+}
+
+/// Sets each row's `scan` to the scan of what its latest tag points at; `repositories` are
+/// the rows' repository ids, in order.
+async fn add_row_scans(
+    state: &ApiState,
+    repositories: &[i64],
+    rows: &mut [ImageRow],
+) -> Result<(), ApiError> {
+    let digests: std::collections::HashMap<i64, String> = state
+        .store
+        .latest_tag_digests(repositories)
+        .await?
+        .into_iter()
+        .collect();
+    let wanted: Vec<&str> = digests.values().map(String::as_str).collect();
+    let scans = state.scans.summaries(&wanted).await?;
+    for (id, row) in repositories.iter().zip(rows.iter_mut()) {
+        row.scan = digests.get(id).and_then(|d| scans.get(d)).cloned();
+    }
+    Ok(())
 }
 
 /// One repository of the workspace's list.
@@ -420,19 +444,31 @@ pub async fn get_repository(
     Path((ws, reg, repo)): Path<(String, String, String)>,
 ) -> Result<Json<RepositoryView>, ApiError> {
     let located = locate(&state, &caller, &ws, &reg, &repo).await?;
-    Ok(Json(repository_view(&caller, &located)))
+    Ok(Json(repository_view(&state, &caller, &located).await?))
 }
 
-fn repository_view(caller: &Caller, located: &Located) -> RepositoryView {
-    let row = repository_row(located);
+async fn repository_view(
+    state: &ApiState,
+    caller: &Caller,
+    located: &Located,
+) -> Result<RepositoryView, ApiError> {
+    let mut row = repository_row(located);
+    add_row_scans(
+        state,
+        &[located.repository.id],
+        std::slice::from_mut(&mut row),
+    )
+    .await?;
     let mut permissions = Vec::new();
     if located.may(caller, Action::Push) {
+        // Push rights edit the description and start or stop scans.
         permissions.push("edit".to_string());
+        permissions.push("scan".to_string());
     }
     if located.may(caller, Action::Delete) && located.registry_kind == "hosted" {
         permissions.push("delete".to_string());
     }
-    RepositoryView {
+    Ok(RepositoryView {
         pull_command: row
             .latest_tag
             .as_ref()
@@ -442,7 +478,7 @@ fn repository_view(caller: &Caller, located: &Located) -> RepositoryView {
         permissions,
         description_html: description_html(&row.description),
         row,
-    }
+    })
 }
 
 /// Renders a description to HTML the console may insert as it is. Raw HTML in the Markdown
@@ -497,7 +533,7 @@ pub async fn update_repository(
         .set_repository_description(located.repository.id, &patch.description, &event.borrow())
         .await?;
     located.repository.description = patch.description;
-    Ok(Json(repository_view(&caller, &located)))
+    Ok(Json(repository_view(&state, &caller, &located).await?))
 }
 
 /// Deletes a repository with all its tags and artifacts. `confirm` must repeat the path.

@@ -120,6 +120,12 @@ pub async fn upload(
     // Like a registry push, the audit event follows the commit: the store writes manifests
     // in their own transaction, and the client must learn that the image is in.
     state.store.record_audit_after(&event).await;
+    let target = berth_scanner::ScanTarget {
+        registry_id: state.store.hosted_registry_id(),
+        repository: imported.repository.to_string(),
+        digest: imported.digest.clone(),
+    };
+    state.scans.scan_push(&target, true).await;
     let reference = format!(
         "{}/{}:{}",
         state.hosted_host, imported.repository, imported.tag

@@ -650,9 +650,9 @@ async fn repository_details_and_description(backend: Backend) {
 
     // What each caller may do, as the page says.
     for (who, permissions) in [
-        (EDITOR, json!(["edit"])),
-        (WS_ADMIN, json!(["edit", "delete"])),
-        (ADMIN, json!(["edit", "delete"])),
+        (EDITOR, json!(["edit", "scan"])),
+        (WS_ADMIN, json!(["edit", "scan", "delete"])),
+        (ADMIN, json!(["edit", "scan", "delete"])),
     ] {
         let view = get(&server, &path, who).await.expect(200);
         assert_eq!(view["permissions"], permissions, "{who:?}");
@@ -1135,7 +1135,11 @@ async fn external_registry_repository(backend: Backend) {
     );
     assert_eq!(view["permissions"], json!([]));
     let admin_view = get(&server, &path, ADMIN).await.expect(200);
-    assert_eq!(admin_view["permissions"], json!(["edit"]), "never `delete`");
+    assert_eq!(
+        admin_view["permissions"],
+        json!(["edit", "scan"]),
+        "never `delete`"
+    );
     let tags = get(&server, &format!("{path}/tags"), VIEWER)
         .await
         .expect(200);

@@ -185,18 +185,12 @@ pub(super) async fn put(
         })
         .await?;
     tracing::info!(repository = %name, %digest, reference = %reference, pushed_by = %claims.sub, "manifest pushed");
-    // Tagged images are scanned as they arrive. An index's images are pushed untagged before
-    // it, and its scan covers each of them; a push only by digest is scanned on request.
-    if !tags.is_empty() {
-        let target = berth_scanner::ScanTarget {
-            registry_id: state.store.hosted_registry_id(),
-            repository: name.to_string(),
-            digest: digest.clone(),
-        };
-        if let Err(error) = state.scans.request(&target, "push").await {
-            tracing::warn!(%error, repository = %name, %digest, "cannot queue the scan of a push");
-        }
-    }
+    let target = berth_scanner::ScanTarget {
+        registry_id: state.store.hosted_registry_id(),
+        repository: name.to_string(),
+        digest: digest.clone(),
+    };
+    state.scans.scan_push(&target, !tags.is_empty()).await;
     let tag_names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
     let detail =
         serde_json::json!({"tags": tag_names, "media_type": manifest.media_type}).to_string();

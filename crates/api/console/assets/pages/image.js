@@ -5,7 +5,8 @@
 //   description.js     the Markdown description and its editor
 //   scan.js            the vulnerability card beside the description
 //   tags.js            the tags table: search, order, pages and "Delete" per tag
-//   artifact.js        the view of one digest, with artifact-parts.js drawing its parts
+//   artifact.js        the view of one digest, with artifact-parts.js drawing its parts and
+//                      vulnerabilities.js its scan, report and scan log
 //   delete.js          the confirmations before deleting a repository, a tag or an artifact
 //   common.js          small pieces several sections draw (facts, counts, platforms, badges)
 // A section gets the `page` object below and, for what another section must do, callbacks.

@@ -8,6 +8,7 @@ import { h, mount, humanSize, timeAgo, shortDigest, platformText, copyButton, lo
 import { fact, platformsText, IMAGE_CONFIGS } from "./common.js";
 import { pullCommands, platformsSection, configSection, layersSection, historySection, referrersSection, tagList } from "./artifact-parts.js";
 import { deleteArtifact } from "./delete.js";
+import { vulnerabilitiesSection } from "./vulnerabilities.js";
 
 // Answers {element, open}. `highlight(digest)` marks the open artifact's row in the tags table
 // ("" for none); `deleted()` refreshes what showed the deleted artifact.
@@ -113,6 +114,7 @@ export function artifactView(page, { highlight, deleted }) {
         fact("Tags", tagList(a.tags)),
       ),
       pullCommands(a),
+      vulnerabilitiesSection(page, a),
       isIndex ? platformsSection(a, openFromHere) : null,
       configSection(a),
       layersSection(a),
