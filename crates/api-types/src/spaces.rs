@@ -11,6 +11,9 @@ pub struct Space {
     pub public: bool,
     #[serde(default)]
     pub description: String,
+    /// Whether images pushed into it (hosted spaces) are scanned as they arrive.
+    #[serde(default = "scan_on_push_default")]
+    pub scan_on_push: bool,
     pub created_at: String,
     /// The workspaces the space is bound to; platform admins only, omitted otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,6 +42,13 @@ pub struct SpacePatch {
     pub public: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_on_push: Option<bool>,
+}
+
+/// Spaces scan pushed images unless told not to.
+fn scan_on_push_default() -> bool {
+    true
 }
 
 /// The workspaces a space is bound to, read and written as a whole set.

@@ -705,6 +705,7 @@ mod tests {
         let patch = SpacePatch {
             public: Some(true),
             description: None,
+            scan_on_push: None,
         };
         assert_eq!(
             serde_json::to_value(&patch).unwrap(),

@@ -154,14 +154,26 @@ impl ScanService {
     }
 
     /// Queues the scan a push asks for: a tagged image or index pushed to the hosted registry
-    /// (by the registry protocol or an upload) is scanned as it arrives. An index's images are
-    /// pushed untagged before it and its scan covers them, and a push by digest alone is
-    /// scanned on request. A failure to queue is logged, never the push's failure.
+    /// (by the registry protocol or an upload) is scanned as it arrives, unless its space has
+    /// scan-on-push off. An index's images are pushed untagged before it and its scan covers
+    /// them, and a push by digest alone is scanned on request. A failure to queue is logged,
+    /// never the push's failure.
     pub async fn scan_push(&self, target: &ScanTarget, tagged: bool) {
         if !tagged {
             return;
         }
-        if let Err(error) = self.request(target, "push").await {
+        let space = berth_oci::space_of(&target.repository);
+        let wanted = self
+            .inner
+            .store
+            .scans_on_push(target.registry_id, space)
+            .await;
+        let queued = match wanted {
+            Ok(false) => return,
+            Ok(true) => self.request(target, "push").await,
+            Err(error) => Err(error.into()),
+        };
+        if let Err(error) = queued {
             tracing::warn!(%error, repository = %target.repository, digest = %target.digest, "cannot queue the scan of a push");
         }
     }

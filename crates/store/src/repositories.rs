@@ -229,6 +229,23 @@ impl Store {
         Ok(found)
     }
 
+    /// Every tagged artifact of registry `registry_id`, as (repository, digest), each once:
+    /// what a scan of the whole registry scans.
+    pub async fn tagged_artifacts(
+        &self,
+        registry_id: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT DISTINCT r.name, a.digest FROM tags t \
+             JOIN artifacts a ON a.id = t.artifact_id \
+             JOIN repositories r ON r.id = t.repository_id \
+             WHERE r.registry_id = $1 ORDER BY r.name, a.digest",
+        )
+        .bind(registry_id)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
     /// Every space of every registry with its registry's facts.
     pub async fn catalog_spaces(&self) -> Result<Vec<CatalogSpace>, StoreError> {
         Ok(sqlx::query_as(

@@ -33,6 +33,8 @@ pub struct SpaceRow {
     pub name: String,
     pub public: bool,
     pub description: String,
+    /// Whether images pushed into it are scanned as they arrive.
+    pub scan_on_push: bool,
     pub created_at: i64,
     /// The bound workspaces as (id, name), by name.
     pub bound: Vec<(i64, String)>,
@@ -90,9 +92,19 @@ struct SpaceBindingRow {
     #[sqlx(try_from = "Flag")]
     public: bool,
     description: String,
+    #[sqlx(try_from = "Flag")]
+    scan_on_push: bool,
     created_at: i64,
     workspace_id: Option<i64>,
     workspace: Option<String>,
+}
+
+/// What [`Store::update_space`] changes; `None` keeps a field.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SpaceChange<'a> {
+    pub public: Option<bool>,
+    pub description: Option<&'a str>,
+    pub scan_on_push: Option<bool>,
 }
 
 pub struct NewRobot<'a> {
@@ -128,7 +140,7 @@ const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.description, w.created_at, \
 /// [`spaces_from_rows`]; callers add the `WHERE` and `ORDER BY`.
 const SPACES_WITH_BINDINGS: &str =
     "SELECT s.id, s.registry_id, r.name AS registry, s.name, s.public, \
-     s.description, s.created_at, w.id AS workspace_id, w.name AS workspace FROM spaces s \
+     s.description, s.scan_on_push, s.created_at, w.id AS workspace_id, w.name AS workspace FROM spaces s \
      JOIN registries r ON r.id = s.registry_id LEFT JOIN bindings b ON b.space_id = s.id \
      LEFT JOIN workspaces w ON w.id = b.workspace_id";
 const ROBOT_COLUMNS: &str =
@@ -317,6 +329,19 @@ impl Store {
         Ok(spaces_from_rows(rows).into_iter().next())
     }
 
+    /// Whether images pushed into space `space` of registry `registry_id` are scanned as they
+    /// arrive; `true` for a space not recorded (yet), as spaces start with it on.
+    pub async fn scans_on_push(&self, registry_id: i64, space: &str) -> Result<bool, StoreError> {
+        let on: Option<i64> = sqlx::query_scalar(
+            "SELECT scan_on_push FROM spaces WHERE registry_id = $1 AND name = $2",
+        )
+        .bind(registry_id)
+        .bind(space)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(on.is_none_or(|on| on != 0))
+    }
+
     /// Spaces of a registry by name after `after`, keeping only those `visible` admits (the
     /// caller's view, decided by the access rule); the total counts the visible ones.
     pub async fn spaces(
@@ -407,22 +432,23 @@ impl Store {
             .ok_or_else(|| StoreError::Missing(name.into()))
     }
 
-    /// Changes a space's visibility and/or description. `None` when it does not exist.
+    /// Changes what `change` names of a space. `None` when it does not exist.
     pub async fn update_space(
         &self,
         registry_id: i64,
         name: &str,
-        public: Option<bool>,
-        description: Option<&str>,
+        change: SpaceChange<'_>,
         audit: &NewAuditEvent<'_>,
     ) -> Result<Option<SpaceRow>, StoreError> {
         let mut tx = self.begin_write().await?;
         let result = sqlx::query(
-            "UPDATE spaces SET public = COALESCE($1, public), description = COALESCE($2, description) \
-             WHERE registry_id = $3 AND name = $4",
+            "UPDATE spaces SET public = COALESCE($1, public), \
+             description = COALESCE($2, description), \
+             scan_on_push = COALESCE($3, scan_on_push) WHERE registry_id = $4 AND name = $5",
         )
-        .bind(public.map(i64::from))
-        .bind(description)
+        .bind(change.public.map(i64::from))
+        .bind(change.description)
+        .bind(change.scan_on_push.map(i64::from))
         .bind(registry_id)
         .bind(name)
         .execute(&mut *tx)
@@ -793,6 +819,7 @@ fn spaces_from_rows(rows: Vec<SpaceBindingRow>) -> Vec<SpaceRow> {
                 name: row.name,
                 public: row.public,
                 description: row.description,
+                scan_on_push: row.scan_on_push,
                 created_at: row.created_at,
                 bound: Vec::new(),
             });

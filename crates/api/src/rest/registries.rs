@@ -13,8 +13,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use berth_api_types::{
     from_wire_name, wire_name, EventSecret, Health, HealthStatus, ListParams, NewRegistry, Page,
-    Registry, RegistryKind, RegistryPatch, RegistrySync, Secret, SyncMode, SyncProgress,
-    SyncRequest, SyncState,
+    Registry, RegistryKind, RegistryPatch, RegistrySync, ScanRequested, Secret, SyncMode,
+    SyncProgress, SyncRequest, SyncState,
 };
 use berth_store::registry_records::{
     HealthCheck, NewRegistry as StoreNewRegistry, RegistryChange, RegistryOwner, RegistryRecord,
@@ -773,6 +773,43 @@ pub async fn cancel_platform_sync(
     Path(name): Path<String>,
 ) -> Result<Json<RegistrySync>, ApiError> {
     cancel_sync(state, caller, Scope::Platform, &name).await
+}
+
+/// Queues a scan of every tagged image of a platform registry or `hosted` (platform admins);
+/// images already queued are answered as they are, and running ones run again once they end.
+#[utoipa::path(post, path = "/registries/{reg}/scan", tag = "scans",
+    params(("reg" = String, Path, description = "Registry name")),
+    responses((status = 202, body = ScanRequested), ErrorResponses))]
+pub async fn scan_registry(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<ScanRequested>), ApiError> {
+    let (_, registry) = registry_of(&state, &caller, Scope::Platform, &name, Need::Change).await?;
+    let mut queued = 0;
+    for (repository, digest) in state.store.tagged_artifacts(registry.id).await? {
+        let Ok(digest) = berth_oci::Digest::parse(&digest) else {
+            continue;
+        };
+        let target = berth_scanner::ScanTarget {
+            registry_id: registry.id,
+            repository,
+            digest,
+        };
+        let enqueued = state.scans.request(&target, caller.name()).await?;
+        queued += i64::from(enqueued.created || enqueued.rerun);
+    }
+    let event = caller.event(
+        "registry.scan",
+        Scope::Platform.target(&name),
+        None,
+        json!({ "queued": queued }),
+    );
+    state.store.record_audit_after(&event).await;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ScanRequested { queued, scan: None }),
+    ))
 }
 
 // ---- handlers: workspace registries --------------------------------------------------------

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use berth_access::rest::{self, SpaceFilter};
 use berth_api_types::{Bindings, ListParams, NewSpace, Page, Space, SpacePatch};
 use berth_store::registry_records::{RegistryOwner, RegistryRecord};
-use berth_store::tenancy::SpaceRow;
+use berth_store::tenancy::{SpaceChange, SpaceRow};
 use serde_json::json;
 
 use super::caller::Caller;
@@ -26,6 +26,7 @@ pub fn space_view(caller: &Caller, space: SpaceRow) -> Space {
         name: space.name,
         public: space.public,
         description: space.description,
+        scan_on_push: space.scan_on_push,
         created_at: timestamp(space.created_at),
     }
 }
@@ -199,15 +200,18 @@ pub async fn update_space(
         "space.update",
         space_target(&registry, &name),
         None,
-        json!({ "public": patch.public, "description": patch.description }),
+        json!({ "public": patch.public, "description": patch.description, "scan_on_push": patch.scan_on_push }),
     );
     let space = state
         .store
         .update_space(
             space.registry_id,
             &name,
-            patch.public,
-            patch.description.as_deref(),
+            SpaceChange {
+                public: patch.public,
+                description: patch.description.as_deref(),
+                scan_on_push: patch.scan_on_push,
+            },
             &event.borrow(),
         )
         .await?

@@ -57,6 +57,9 @@ pub enum SpaceCommand {
         public: Option<bool>,
         #[arg(long)]
         description: Option<String>,
+        /// Scan images pushed into the space as they arrive (on for new spaces).
+        #[arg(long, value_name = "true|false")]
+        scan_on_push: Option<bool>,
     },
     /// Delete a space.
     Delete {
@@ -112,6 +115,7 @@ pub const SPACE: &[Column] = &[
     col("NAME", "name"),
     col("PUBLIC", "public"),
     col("BOUND TO", "bound_workspaces"),
+    col("SCAN ON PUSH", "scan_on_push"),
     col("DESCRIPTION", "description"),
     col("CREATED", "created_at"),
 ];
@@ -166,10 +170,12 @@ impl SpaceCommand {
                 registry,
                 public,
                 description,
+                scan_on_push,
             } => {
                 let patch = SpacePatch {
                     public,
                     description,
+                    scan_on_push,
                 };
                 let space = client
                     .update_space(&registry.registry, &name, &patch)

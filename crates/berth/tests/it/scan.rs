@@ -124,7 +124,10 @@ async fn start(backend: Backend) -> Api {
 async fn pushed_images_are_scanned_with_reports_logs_and_the_layer_cache(backend: Backend) {
     let api = start(backend).await;
     import_advisories(&api, &[]);
-    let token = api.server.admin_token(&["team/py", "team/other"]).await;
+    let token = api
+        .server
+        .admin_token(&["team/py", "team/other", "team/quiet"])
+        .await;
     let python = ImageBuilder::new()
         .layer(base_layer(), "debootstrap")
         .layer(urllib3_layer(), "pip install urllib3==1.26.4")
@@ -283,6 +286,43 @@ async fn pushed_images_are_scanned_with_reports_logs_and_the_layer_cache(backend
     assert!(log
         .iter()
         .any(|l| l.contains("layer 2/2") && l.contains(": read (")));
+
+    // A space with scan-on-push off queues nothing for a push; its images scan on request.
+    let space = api
+        .patch(
+            "/registries/hosted/spaces/team",
+            api.as_admin(),
+            json!({"scan_on_push": false}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(space["scan_on_push"], false);
+    let quiet = ImageBuilder::new()
+        .layer(base_layer(), "debootstrap")
+        .layer(app_layer("quiet"), "COPY main.sh")
+        .build();
+    push_image(&api.server.url, &token, "team/quiet", &quiet, "1").await;
+    let store = &api.server.state.store;
+    let job = store
+        .latest_job(berth_scanner::JOB_KIND, &quiet.manifest.digest)
+        .await
+        .unwrap();
+    assert!(job.is_none(), "{job:?}");
+    let artifact = api
+        .get(
+            &artifact_path("team/quiet", &quiet.manifest.digest),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(artifact["scan"]["status"], "not_scanned");
+    api.patch(
+        "/registries/hosted/spaces/team",
+        api.as_admin(),
+        json!({"scan_on_push": true}),
+    )
+    .await
+    .expect(200);
 
     // Tags and the selector carry the summary too.
     let tags = api
