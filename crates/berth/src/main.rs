@@ -6,6 +6,8 @@
 mod cli;
 /// Configuration layering and validation.
 mod config;
+/// `berth inventory`: an image layout's packages, read locally.
+mod inventory;
 /// The vulnerability database's local commands.
 mod vulndb;
 
@@ -39,6 +41,9 @@ enum Command {
         #[command(subcommand)]
         command: vulndb::VulnDbCommand,
     },
+    /// List the distribution and packages of an image in an OCI image layout directory, as a
+    /// scan reads them, on this machine (no server).
+    Inventory(inventory::InventoryArgs),
     #[command(flatten)]
     Client(cli::Command),
 }
@@ -79,6 +84,7 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(vulndb::run(command)),
+        Command::Inventory(args) => inventory::run(args),
         Command::Client(command) => std::process::exit(cli::run(command)),
     }
 }

@@ -7,6 +7,7 @@ mod auto_create_crash;
 mod cli;
 mod console;
 mod crash;
+mod debian_image;
 mod image_cli;
 mod image_details;
 mod images;

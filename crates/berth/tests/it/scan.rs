@@ -47,7 +47,7 @@ fn app_layer(name: &str) -> berth_testkit::Layer {
 /// Imports the advisories the scans match against with the real binary: the full OSV exports
 /// of `shared/data/osv/` when they are there, else the real advisories of the test images'
 /// packages copied from them (`crates/scanner/tests/data/osv/`), then the folders of `extra`.
-fn import_advisories(api: &Api, extra: &[&str]) {
+pub fn import_advisories(api: &Api, extra: &[&str]) {
     let exports: Vec<_> = ["Debian", "PyPI", "crates.io"]
         .into_iter()
         .filter_map(berth_testkit::shared::osv_export)
@@ -73,7 +73,7 @@ fn artifact_path(repository: &str, digest: &str) -> String {
 }
 
 /// Polls the artifact's scan until it is final (not queued or running), answering it.
-async fn finished_scan(api: &Api, repository: &str, digest: &str) -> Value {
+pub async fn finished_scan(api: &Api, repository: &str, digest: &str) -> Value {
     let path = artifact_path(repository, digest);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -91,7 +91,7 @@ async fn finished_scan(api: &Api, repository: &str, digest: &str) -> Value {
     }
 }
 
-async fn log_lines(api: &Api, repository: &str, digest: &str) -> Vec<String> {
+pub async fn log_lines(api: &Api, repository: &str, digest: &str) -> Vec<String> {
     let log = api
         .get(
             &format!("{}/scan-log", artifact_path(repository, digest)),
