@@ -33,12 +33,14 @@ pub struct Config {
     pub sync_lease_seconds: u64,
     /// Vulnerability scans running at once in this process.
     pub scan_workers: u64,
+    /// Keep what each layer holds by digest, so images sharing layers read them once.
+    pub scan_layer_cache: bool,
     pub log_format: LogFormat,
     pub log_level: String,
 }
 
 /// The option names, which are also the only `BERTH_*` variables read.
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 15] = [
     "listen",
     "data_dir",
     "database_url",
@@ -51,6 +53,7 @@ const KEYS: [&str; 14] = [
     "sync_concurrency",
     "sync_lease_seconds",
     "scan_workers",
+    "scan_layer_cache",
     "log_format",
     "log_level",
 ];
@@ -70,6 +73,7 @@ impl Default for Config {
             sync_concurrency: 8,
             sync_lease_seconds: 60,
             scan_workers: 2,
+            scan_layer_cache: true,
             log_format: LogFormat::Text,
             log_level: "info".into(),
         }
@@ -172,6 +176,11 @@ fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
     {
         if let Ok(n) = value.trim().parse::<u64>() {
             return n.into();
+        }
+    }
+    if key == "scan_layer_cache" {
+        if let Ok(on) = value.trim().parse::<bool>() {
+            return on.into();
         }
     }
     value.to_string().into()
@@ -280,6 +289,7 @@ impl Config {
             },
             scan: berth_server::ScanSettings {
                 workers: self.scan_workers as usize,
+                layer_cache: self.scan_layer_cache,
                 ..Default::default()
             },
             log_format: self.log_format,

@@ -52,6 +52,9 @@ pub struct ScanSettings {
     pub scheduler_tick: Duration,
     /// The most a layer may expand to once decompressed.
     pub max_layer_tar_bytes: u64,
+    /// Whether what a layer holds is kept and read back by digest (on unless a benchmark
+    /// measures scans without it): off, every scan reads every layer.
+    pub layer_cache: bool,
 }
 
 impl Default for ScanSettings {
@@ -62,6 +65,7 @@ impl Default for ScanSettings {
             poll: Duration::from_secs(2),
             scheduler_tick: Duration::from_secs(30),
             max_layer_tar_bytes: berth_scan::layer::MAX_LAYER_TAR_BYTES,
+            layer_cache: true,
         }
     }
 }

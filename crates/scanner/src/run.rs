@@ -431,7 +431,12 @@ impl Scan<'_> {
     ) -> Result<Arc<LayerContents>, Stop> {
         let store = self.store();
         let digest = layer.digest.to_string();
-        if let Some(kept) = store.layer_analysis(&digest, LAYER_READER_VERSION).await? {
+        let cache = self.service.inner.settings.layer_cache;
+        let kept = match cache {
+            true => store.layer_analysis(&digest, LAYER_READER_VERSION).await?,
+            false => None,
+        };
+        if let Some(kept) = kept {
             match serde_json::from_str::<LayerContents>(&kept) {
                 Ok(contents) => {
                     log.info(format!(
@@ -470,10 +475,12 @@ impl Scan<'_> {
         for note in &contents.notes {
             log.warning(format!("{position}: {note}"));
         }
-        let kept = serde_json::to_string(&contents).expect("layer contents serialise");
-        store
-            .put_layer_analysis(&digest, LAYER_READER_VERSION, &kept)
-            .await?;
+        if cache {
+            let kept = serde_json::to_string(&contents).expect("layer contents serialise");
+            store
+                .put_layer_analysis(&digest, LAYER_READER_VERSION, &kept)
+                .await?;
+        }
         Ok(Arc::new(contents))
     }
 
