@@ -141,6 +141,16 @@ pub struct ScanLogLine {
     pub message: String,
 }
 
+/// The query of `GET …/artifacts/{digest}/sbom`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct SbomParams {
+    /// `spdx-json` (SPDX 2.3, the default) or `cyclonedx-json` (CycloneDX 1.5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
 /// The answer of `POST …/scan`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,8 +1,8 @@
 //! The image list, image details, deletes, the image selector, and scans.
 
 use berth_api_types::{
-    ArtifactView, ConfirmParams, ImageFilters, Page, RepositoryPatch, RepositoryView, ScanLog,
-    ScanRequested, SelectorAnswer, SelectorItem, SelectorParams, TagFilters, TagView,
+    ArtifactView, ConfirmParams, ImageFilters, Page, RepositoryPatch, RepositoryView, SbomParams,
+    ScanLog, ScanRequested, SelectorAnswer, SelectorItem, SelectorParams, TagFilters, TagView,
     VulnerabilityFilters, VulnerabilityView,
 };
 use reqwest::Method;
@@ -195,6 +195,24 @@ impl Client {
             &["artifacts", digest, "vulnerabilities"],
         );
         self.list(&path, filters, max).await
+    }
+
+    /// `GET …/artifacts/{digest}/sbom?format=`: the document as the server wrote it.
+    pub async fn sbom(
+        &self,
+        workspace: &str,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+        params: &SbomParams,
+    ) -> Result<serde_json::Value> {
+        let path = repository_path(
+            workspace,
+            registry,
+            repository,
+            &["artifacts", digest, "sbom"],
+        );
+        self.send(Method::GET, &path, params, NO_BODY).await
     }
 
     /// `GET …/artifacts/{digest}/scan-log`.

@@ -13,6 +13,8 @@
 
 mod report;
 mod run;
+/// SPDX and CycloneDX documents of a scanned image's packages.
+pub mod sbom;
 
 use std::collections::HashMap;
 use std::sync::Arc;

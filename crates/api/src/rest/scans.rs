@@ -5,12 +5,15 @@
 //! decides for any change to a repository.
 
 use axum::extract::State;
+use axum::http::header;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use berth_access::Action;
 use berth_api_types::{
-    ListParams, ScanLog, ScanLogLine, ScanRequested, VulnerabilityFilters, VulnerabilityReport,
-    VulnerabilityView,
+    ListParams, PackageView, SbomParams, ScanLog, ScanLogLine, ScanRequested, VulnerabilityFilters,
+    VulnerabilityReport, VulnerabilityView,
 };
+use berth_scanner::sbom::{sbom, SbomFormat, SbomSubject};
 use berth_scanner::{vulnerability_matches, ScanTarget};
 
 use super::caller::Caller;
@@ -171,4 +174,56 @@ pub async fn scan_log(
         started_at: report.map(|r| timestamp(r.started_at)),
         lines,
     }))
+}
+
+/// The artifact's software bill of materials, from the packages its last successful scan read:
+/// SPDX 2.3 or CycloneDX 1.5, as JSON. 409 before a scan has read the image.
+#[utoipa::path(get, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/artifacts/{digest}/sbom", tag = "scans",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("digest" = String, Path), SbomParams),
+    responses((status = 200, description = "The SBOM, as `application/spdx+json` or `application/vnd.cyclonedx+json`", body = Object), ErrorResponses))]
+pub async fn get_sbom(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo, digest)): Path<(String, String, String, String)>,
+    Query(params): Query<SbomParams>,
+) -> Result<Response, ApiError> {
+    let name = params.format.as_deref().unwrap_or("spdx-json");
+    let format = SbomFormat::parse(name).ok_or_else(|| {
+        ApiError::Invalid(format!(
+            "format must be spdx-json or cyclonedx-json, not `{name}`"
+        ))
+    })?;
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    let target = artifact_target(&state, &located, &digest).await?;
+    let digest = target.digest.to_string();
+    let report = state
+        .store
+        .scan_report(&digest)
+        .await?
+        .filter(|r| r.status == "success")
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "{digest} has no successful scan to list its packages; scan it first"
+            ))
+        })?;
+    let packages: Vec<PackageView> = serde_json::from_str(&report.packages)
+        .map_err(|e| anyhow::anyhow!("stored packages of {digest}: {e}"))?;
+    let reference = format!("{}/{}", located.space.host, located.repository.name);
+    let created = timestamp(report.finished_at);
+    let namespace = format!(
+        "{}/api/v1/sbom/{}/{}",
+        state.external_url, digest, report.finished_at
+    );
+    let subject = SbomSubject {
+        reference: &reference,
+        digest: &digest,
+        created: &created,
+        namespace: &namespace,
+    };
+    let document = sbom(format, &subject, &packages);
+    Ok((
+        [(header::CONTENT_TYPE, format.media_type())],
+        serde_json::to_vec_pretty(&document).expect("a document serialises"),
+    )
+        .into_response())
 }

@@ -78,7 +78,8 @@ fn python_layer(count: usize) -> Layer {
                 format!(
                     "usr/local/lib/python3.11/site-packages/package_{n}-1.{n}.0.dist-info/METADATA"
                 ),
-                format!("Metadata-Version: 2.1\nName: package-{n}\nVersion: 1.{n}.0\n").into_bytes(),
+                format!("Metadata-Version: 2.1\nName: package-{n}\nVersion: 1.{n}.0\n")
+                    .into_bytes(),
             )
         })
         .collect();
@@ -122,7 +123,10 @@ async fn main() -> anyhow::Result<()> {
         .error_for_status()?
         .json()
         .await?;
-    let api_token = session["token"].as_str().context("no session token")?.to_string();
+    let api_token = session["token"]
+        .as_str()
+        .context("no session token")?
+        .to_string();
     let created = http
         .post(format!("{url}/api/v1/registries/hosted/spaces"))
         .bearer_auth(&api_token)
@@ -132,12 +136,15 @@ async fn main() -> anyhow::Result<()> {
     if !created.status().is_success() && created.status() != 409 {
         bail!("creating space {}: {}", args.space, created.text().await?);
     }
-    http.patch(format!("{url}/api/v1/registries/hosted/spaces/{}", args.space))
-        .bearer_auth(&api_token)
-        .json(&json!({"scan_on_push": false}))
-        .send()
-        .await?
-        .error_for_status()?;
+    http.patch(format!(
+        "{url}/api/v1/registries/hosted/spaces/{}",
+        args.space
+    ))
+    .bearer_auth(&api_token)
+    .json(&json!({"scan_on_push": false}))
+    .send()
+    .await?
+    .error_for_status()?;
     let token: Value = http
         .get(format!(
             "{url}/auth/token?service=berth&scope=repository:{repository}:pull,push"
@@ -148,7 +155,10 @@ async fn main() -> anyhow::Result<()> {
         .error_for_status()?
         .json()
         .await?;
-    let token = token["token"].as_str().context("no registry token")?.to_string();
+    let token = token["token"]
+        .as_str()
+        .context("no registry token")?
+        .to_string();
 
     let push_blob = |blob: &Blob| {
         let request = http

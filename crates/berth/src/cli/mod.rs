@@ -62,6 +62,8 @@ pub enum Command {
     Scan(WithGlobals<scans::ScanArgs>),
     /// List the vulnerabilities an image's last scan found, most severe first.
     Vulns(WithGlobals<scans::VulnsArgs>),
+    /// Print an image's software bill of materials (SPDX 2.3 or CycloneDX 1.5 JSON).
+    Sbom(WithGlobals<scans::SbomArgs>),
     /// Read the audit log, newest first.
     Audit(WithGlobals<admin::AuditArgs>),
     /// Show or change platform settings.
@@ -275,6 +277,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Select(c) => images::select(&Context::new(&c.globals)?, c.args).await,
         Command::Scan(c) => scans::scan(&Context::new(&c.globals)?, c.args).await,
         Command::Vulns(c) => scans::vulns(&Context::new(&c.globals)?, c.args).await,
+        Command::Sbom(c) => scans::sbom(&Context::new(&c.globals)?, c.args).await,
         Command::Audit(c) => admin::audit(&Context::new(&c.globals)?, c.args).await,
         Command::Settings(g) => g.command.run(&Context::new(&g.globals)?).await,
         Command::Push(c) => push_command::run(&Context::new(&c.globals)?, c.args).await,

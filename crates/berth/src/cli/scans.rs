@@ -1,11 +1,12 @@
 //! `berth scan IMAGE`: start (or stop) a vulnerability scan, wait for it with a progress bar,
-//! print its log; `berth vulns IMAGE`: the vulnerabilities the last scan found.
+//! print its log; `berth vulns IMAGE`: the vulnerabilities the last scan found; `berth sbom
+//! IMAGE`: its SPDX or CycloneDX document.
 
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use berth_client::{ScanSummary, VulnerabilityFilters};
+use berth_client::{SbomParams, ScanSummary, VulnerabilityFilters};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -88,6 +89,15 @@ pub struct VulnsArgs {
     /// How many to show.
     #[arg(long, default_value_t = 500)]
     pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    #[command(flatten)]
+    pub image: ImageArgs,
+    /// spdx-json (SPDX 2.3) or cyclonedx-json (CycloneDX 1.5).
+    #[arg(long, default_value = "spdx-json")]
+    pub format: String,
 }
 
 const SUMMARY: &[Column] = &[
@@ -196,6 +206,25 @@ pub async fn vulns(ctx: &Context, args: VulnsArgs) -> anyhow::Result<()> {
         )
         .await?;
     ctx.output.list(&found, VULNERABILITY)
+}
+
+pub async fn sbom(ctx: &Context, args: SbomArgs) -> anyhow::Result<()> {
+    let image = args.image.locate(ctx).await?;
+    let params = SbomParams {
+        format: Some(args.format),
+    };
+    let document = ctx
+        .client
+        .sbom(
+            &image.workspace,
+            &image.registry,
+            &image.repository,
+            &image.digest,
+            &params,
+        )
+        .await?;
+    // The document is the answer whatever --output says: it is a file format of its own.
+    print_json(&document)
 }
 
 /// A bar of layers read, on stderr; hidden when stdout is not a terminal and with `--output

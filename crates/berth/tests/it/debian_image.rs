@@ -131,13 +131,7 @@ async fn a_scan_of_debian_minbase_reads_every_package() {
 
 /// Pushes the image of an OCI layout (its first manifest) as `repository:tag`; answers the
 /// manifest's digest.
-async fn push_layout(
-    url: &str,
-    token: &str,
-    repository: &str,
-    layout: &Path,
-    tag: &str,
-) -> String {
+async fn push_layout(url: &str, token: &str, repository: &str, layout: &Path, tag: &str) -> String {
     let blob = |digest: &str| layout.join("blobs/sha256").join(&digest[7..]);
     let index: Value =
         serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();

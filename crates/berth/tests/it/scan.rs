@@ -582,6 +582,27 @@ async fn indexes_artifacts_corrupt_layers_stops_and_database_changes(backend: Ba
     api.server.stop().await;
 }
 
+/// Checks `document` against the published schema of `format` with the format's own tools
+/// (`scripts/validate-sbom`); skipped with a note when they are not installed, unless
+/// `BERTH_REQUIRE_SBOM_VALIDATORS=1` (which `scripts/test` sets once it installed them).
+pub fn validate_sbom(format: &str, document: &str) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), document).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/validate-sbom");
+    let output = std::process::Command::new("python3")
+        .args([script, format, file.path().to_str().unwrap()])
+        .output()
+        .expect("running scripts/validate-sbom");
+    let errors = String::from_utf8_lossy(&output.stderr);
+    match output.status.code() {
+        Some(0) => {}
+        Some(3) if std::env::var("BERTH_REQUIRE_SBOM_VALIDATORS").as_deref() != Ok("1") => {
+            eprintln!("note: {errors}; the {format} document was not validated");
+        }
+        _ => panic!("the {format} document is not valid: {errors}\n{document}"),
+    }
+}
+
 /// A Helm chart as an OCI artifact: a manifest with a Helm config and one chart layer.
 fn chart_image() -> Image {
     let config = Blob::new(
