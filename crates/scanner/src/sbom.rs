@@ -38,8 +38,8 @@ pub struct SbomSubject<'a> {
     /// `<host>/<repository>`, as it is pulled.
     pub reference: &'a str,
     pub digest: &'a str,
-    /// When the scan that read the packages finished (RFC 3339).
-    pub created: &'a str,
+    /// When the scan that read the packages finished, in milliseconds since the epoch.
+    pub created: i64,
     /// A URL this document is unique under, for SPDX's `documentNamespace`.
     pub namespace: &'a str,
 }
@@ -168,7 +168,8 @@ fn spdx(subject: &SbomSubject<'_>, packages: &[PackageView]) -> Value {
         "name": format!("{}@{}", subject.reference, subject.digest),
         "documentNamespace": subject.namespace,
         "creationInfo": {
-            "created": subject.created,
+            // SPDX 2.3 wants whole seconds (`2010-02-03T00:00:00Z`).
+            "created": berth_store::rfc3339(subject.created.div_euclid(1000) * 1000),
             "creators": [format!("Tool: {}-{}", crate::SCANNER_NAME, crate::SCANNER_VERSION)],
         },
         "packages": items,
@@ -207,7 +208,7 @@ fn cyclonedx(subject: &SbomSubject<'_>, packages: &[PackageView]) -> Value {
         "serialNumber": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
         "version": 1,
         "metadata": {
-            "timestamp": subject.created,
+            "timestamp": berth_store::rfc3339(subject.created),
             "tools": {"components": [{
                 "type": "application",
                 "name": crate::SCANNER_NAME,

@@ -209,7 +209,6 @@ pub async fn get_sbom(
     let packages: Vec<PackageView> = serde_json::from_str(&report.packages)
         .map_err(|e| anyhow::anyhow!("stored packages of {digest}: {e}"))?;
     let reference = format!("{}/{}", located.space.host, located.repository.name);
-    let created = timestamp(report.finished_at);
     let namespace = format!(
         "{}/api/v1/sbom/{}/{}",
         state.external_url, digest, report.finished_at
@@ -217,7 +216,7 @@ pub async fn get_sbom(
     let subject = SbomSubject {
         reference: &reference,
         digest: &digest,
-        created: &created,
+        created: report.finished_at,
         namespace: &namespace,
     };
     let document = sbom(format, &subject, &packages);

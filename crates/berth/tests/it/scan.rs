@@ -366,6 +366,128 @@ async fn pushed_images_are_scanned_with_reports_logs_and_the_layer_cache(backend
         log.iter().filter(|l| l.contains("from the cache")).count(),
         2
     );
+
+    // A scan of the whole registry queues each tagged image (platform admins only).
+    api.post("/registries/hosted/scan", Auth::Bearer(&viewer), json!({}))
+        .await
+        .error(403, "forbidden", "admin");
+    let all = api
+        .post("/registries/hosted/scan", api.as_admin(), json!({}))
+        .await
+        .expect(202);
+    assert_eq!(all["queued"], 3, "{all}");
+    finished_scan(&api, "team/py", &digest).await;
+    finished_scan(&api, "team/other", &other.manifest.digest).await;
+    let quiet_scan = finished_scan(&api, "team/quiet", &quiet.manifest.digest).await;
+    assert_eq!(quiet_scan["status"], "success");
+    api.assert_audited(&["registry.scan"]).await;
+
+    // SBOMs of the packages the scan read, valid against their formats' published schemas.
+    for (format, media_type) in [
+        ("spdx-json", "application/spdx+json"),
+        ("cyclonedx-json", "application/vnd.cyclonedx+json"),
+    ] {
+        let answer = api
+            .get(&format!("{path}/sbom?format={format}"), api.as_admin())
+            .await;
+        assert_eq!(answer.content_type(), media_type);
+        let document = answer.expect(200);
+        let text = serde_json::to_string(&document).unwrap();
+        assert!(
+            text.contains("pkg:deb/debian/libssl3@") && text.contains("pkg:pypi/urllib3@1.26.4"),
+            "{text}"
+        );
+        validate_sbom(format, &text);
+    }
+    let spdx = api
+        .get(&format!("{path}/sbom"), api.as_admin())
+        .await
+        .expect(200);
+    assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
+    assert_eq!(
+        spdx["packages"].as_array().unwrap().len(),
+        8,
+        "the image and 7 packages"
+    );
+    api.get(&format!("{path}/sbom?format=xml"), api.as_admin())
+        .await
+        .error(400, "invalid", "format must be");
+    let chart_free = ImageBuilder::new()
+        .layer(app_layer("unscanned"), "COPY main.sh")
+        .build();
+    push_image(
+        &api.server.url,
+        &token,
+        "team/other",
+        &chart_free,
+        &chart_free.manifest.digest,
+    )
+    .await;
+    let unscanned = artifact_path("team/other", &chart_free.manifest.digest);
+    api.get(&format!("{unscanned}/sbom"), api.as_admin())
+        .await
+        .error(409, "conflict", "scan it first");
+
+    // The CLI: `berth scan --wait`, `berth vulns`, `berth sbom`, `berth scan --log`.
+    let config = tempfile::tempdir().unwrap();
+    let globals = [
+        "--server",
+        api.server.url.as_str(),
+        "--token",
+        api.admin.as_str(),
+    ];
+    let berth = |args: &[&str]| {
+        let args: Vec<&str> = args.iter().chain(globals.iter()).copied().collect();
+        let (ok, out, err) = run_berth(config.path(), &args);
+        assert!(ok, "berth {args:?}: {out}{err}");
+        out
+    };
+    let out = berth(&["scan", "team/py:1", "-w", "ops", "--wait"]);
+    assert!(out.contains("success"), "{out}");
+    assert!(out.contains(&format!("{total}")), "{out}");
+    let out = berth(&[
+        "vulns",
+        "team/py:1",
+        "-w",
+        "ops",
+        "--severity",
+        "high",
+        "-o",
+        "json",
+    ]);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed["total"], expected_high, "{out}");
+    let out = berth(&[
+        "vulns",
+        &format!("team/py@{digest}"),
+        "-w",
+        "ops",
+        "--fixable",
+        "true",
+    ]);
+    assert!(
+        out.contains("PYSEC-2021-108") && out.contains("1.26.5"),
+        "{out}"
+    );
+    let out = berth(&[
+        "sbom",
+        "team/py:1",
+        "-w",
+        "ops",
+        "--format",
+        "cyclonedx-json",
+    ]);
+    let bom: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(bom["specVersion"], "1.5");
+    assert_eq!(bom["components"].as_array().unwrap().len(), 7);
+    let pinned = format!("team/py@{digest}");
+    let out = berth(&["scan", &pinned, "-w", "ops", "--log"]);
+    assert!(out.contains("from the cache"), "{out}");
+    let (ok, _, err) = run_berth(
+        config.path(),
+        &[&["scan", "team/py:nope", "-w", "ops"][..], &globals[..]].concat(),
+    );
+    assert!(!ok && err.contains("has no tag `nope`"), "{err}");
     api.server.stop().await;
 }
 
@@ -586,7 +708,8 @@ async fn indexes_artifacts_corrupt_layers_stops_and_database_changes(backend: Ba
 /// (`scripts/validate-sbom`); skipped with a note when they are not installed, unless
 /// `BERTH_REQUIRE_SBOM_VALIDATORS=1` (which `scripts/test` sets once it installed them).
 pub fn validate_sbom(format: &str, document: &str) {
-    let file = tempfile::NamedTempFile::new().unwrap();
+    // The SPDX tools tell the format by the file's extension.
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
     std::fs::write(file.path(), document).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/validate-sbom");
     let output = std::process::Command::new("python3")
