@@ -86,20 +86,134 @@ pub const MAX_LAYER_TAR_BYTES: u64 = 64 << 30;
 
 /// [`read_layer`] with a limit of `max_tar_bytes` decompressed.
 pub fn read_layer_within(blob: impl Read, max_tar_bytes: u64) -> Result<LayerContents, LayerError> {
-    let mut blob = io::BufReader::new(blob);
+    let mut blob = io::BufReader::with_capacity(INFLATE_CHUNK, blob);
     let magic = io::BufRead::fill_buf(&mut blob).map_err(LayerError::Archive)?;
     let skippable =
         magic.len() >= 4 && magic[0] & 0xf0 == 0x50 && magic[1..4] == [0x2a, 0x4d, 0x18];
     if magic.starts_with(&ZSTD_MAGIC) || skippable {
         read_tar(Bounded::new(ZstdFrames::new(blob), max_tar_bytes))
-    } else if magic.starts_with(&[0x1f, 0x8b]) {
-        read_tar(Bounded::new(
-            flate2::bufread::MultiGzDecoder::new(blob),
-            max_tar_bytes,
-        ))
+    } else if magic.starts_with(&GZIP_MAGIC) {
+        // Inflated in large pieces: tar reads headers 512 bytes at a time, and inflating into
+        // buffers that small keeps zlib off its fast path.
+        let inflated = io::BufReader::with_capacity(INFLATE_CHUNK, GzipMembers::new(blob)?);
+        read_tar(Bounded::new(inflated, max_tar_bytes))
     } else {
         read_tar(Bounded::new(blob, max_tar_bytes))
     }
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// How much of a layer is read, and inflated, at a time.
+const INFLATE_CHUNK: usize = 256 << 10;
+
+/// The gzip members of a layer one after another (RFC 1952), inflated without checking their
+/// CRC-32s: the layer's digest already vouches for every byte, and the check took a tenth of
+/// the time a large layer takes to read. A stream cut inside a member is refused.
+struct GzipMembers<R: io::BufRead> {
+    reader: R,
+    inflate: flate2::Decompress,
+    /// Between members: the last one's deflate data ended and its trailer was read.
+    ended: bool,
+}
+
+impl<R: io::BufRead> GzipMembers<R> {
+    fn new(mut reader: R) -> Result<GzipMembers<R>, LayerError> {
+        skip_gzip_header(&mut reader).map_err(LayerError::Archive)?;
+        Ok(GzipMembers {
+            reader,
+            inflate: flate2::Decompress::new(false),
+            ended: false,
+        })
+    }
+}
+
+impl<R: io::BufRead> Read for GzipMembers<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.ended {
+                if !self.reader.fill_buf()?.starts_with(&GZIP_MAGIC) {
+                    // Bytes after the last member (padding some tools write) end the stream.
+                    return Ok(0);
+                }
+                skip_gzip_header(&mut self.reader)?;
+                self.inflate.reset(false);
+                self.ended = false;
+            }
+            let input = self.reader.fill_buf()?;
+            if input.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the gzip stream ends inside a member",
+                ));
+            }
+            let (before_in, before_out) = (self.inflate.total_in(), self.inflate.total_out());
+            let status = self
+                .inflate
+                .decompress(input, buffer, flate2::FlushDecompress::None)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let consumed = (self.inflate.total_in() - before_in) as usize;
+            let produced = (self.inflate.total_out() - before_out) as usize;
+            self.reader.consume(consumed);
+            if consumed == 0 && produced == 0 && status != flate2::Status::StreamEnd {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the gzip stream's deflate data does not progress",
+                ));
+            }
+            if status == flate2::Status::StreamEnd {
+                // The trailer (CRC-32 and size) must follow whole.
+                let mut trailer = [0; 8];
+                self.reader.read_exact(&mut trailer).map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the gzip stream ends inside a member's trailer",
+                    )
+                })?;
+                self.ended = true;
+            }
+            if produced > 0 || buffer.is_empty() {
+                return Ok(produced);
+            }
+        }
+    }
+}
+
+/// Reads past a gzip member's header: the fixed ten bytes and the optional extra field, file
+/// name, comment and header CRC its flags announce.
+fn skip_gzip_header(reader: &mut impl io::BufRead) -> io::Result<()> {
+    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+    let mut fixed = [0; 10];
+    reader
+        .read_exact(&mut fixed)
+        .map_err(|_| invalid("the gzip header is cut short"))?;
+    if fixed[..2] != GZIP_MAGIC || fixed[2] != 8 {
+        return Err(invalid("not a gzip member of deflate data"));
+    }
+    let flags = fixed[3];
+    if flags & 0x04 != 0 {
+        let mut length = [0; 2];
+        reader.read_exact(&mut length)?;
+        let length = u64::from(u16::from_le_bytes(length));
+        let skipped = io::copy(&mut reader.by_ref().take(length), &mut io::sink())?;
+        if skipped != length {
+            return Err(invalid("the gzip header's extra field is cut short"));
+        }
+    }
+    for (flag, what) in [(0x08, "file name"), (0x10, "comment")] {
+        if flags & flag != 0 {
+            // A name without its terminating zero would otherwise read the whole stream.
+            let mut text = Vec::new();
+            io::BufRead::read_until(&mut reader.by_ref().take(64 << 10), 0, &mut text)?;
+            if text.last() != Some(&0) {
+                return Err(invalid(&format!("the gzip header's {what} is cut short")));
+            }
+        }
+    }
+    if flags & 0x02 != 0 {
+        reader.read_exact(&mut [0; 2])?;
+    }
+    Ok(())
 }
 
 /// A stream that fails once more than `limit` bytes came out of it, with a reason the scan
@@ -479,6 +593,32 @@ mod tests {
 
     /// zstd layers, in one frame or several, with a skippable frame before them as
     /// `zstd:chunked` writes its table of contents.
+    #[test]
+    fn gzip_members_with_header_fields_are_read_and_a_cut_one_refused() {
+        let first = tar(&[Entry::File("etc/os-release", b"ID=debian\n")]);
+        // A member with a file name, a comment and an extra field, then a second member.
+        let mut named = flate2::GzBuilder::new()
+            .filename("layer.tar")
+            .comment("from a test")
+            .extra(vec![1, 2, 3])
+            .write(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut named, &first[..first.len() - 1024]).unwrap();
+        let mut blob = named.finish().unwrap();
+        blob.extend(gzip(&first[first.len() - 1024..]));
+        let contents = read_layer(&blob[..]).unwrap();
+        assert!(contents.files.contains_key("etc/os-release"));
+        // Cut inside the first member's data: refused, though what came before was a tar.
+        let cut = &blob[..40];
+        assert!(read_layer(cut).is_err());
+        let mut streamed = GzipMembers::new(&blob[..blob.len() - 4]).unwrap();
+        let error = io::copy(&mut streamed, &mut io::sink()).unwrap_err();
+        assert!(error.to_string().contains("trailer"), "{error}");
+        // A header whose file name never ends is refused, not read to the end of memory.
+        let mut endless = vec![0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3];
+        endless.extend(std::iter::repeat_n(b'a', 100_000));
+        assert!(read_layer(&endless[..]).is_err());
+    }
+
     #[test]
     fn kept_contents_read_back_as_they_were() {
         let layer = tar(&[
