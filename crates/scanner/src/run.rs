@@ -525,6 +525,7 @@ impl Scan<'_> {
         if self.import.is_none() {
             return Ok(Vec::new());
         }
+        let started = std::time::Instant::now();
         let store = self.store();
         let mut held: HashSet<String> = HashSet::new();
         let mut advisories: Vec<Vulnerability> = Vec::new();
@@ -550,14 +551,15 @@ impl Scan<'_> {
         let (counts, fixable) = tally(&views);
         log.info(format!(
             "{} vulnerabilities (critical {}, high {}, medium {}, low {}, none {}, unknown {}), \
-             {fixable} fixable",
+             {fixable} fixable, matched in {} ms",
             views.len(),
             counts.critical,
             counts.high,
             counts.medium,
             counts.low,
             counts.none,
-            counts.unknown
+            counts.unknown,
+            started.elapsed().as_millis()
         ));
         Ok(views)
     }

@@ -258,6 +258,85 @@ async fn commit(
     })
 }
 
+/// What [`attach_referrer`] attaches to an image of the hosted registry.
+pub struct Attachment<'a> {
+    pub repository: &'a RepoName,
+    /// The manifest it refers to: digest, media type and size.
+    pub subject: (&'a Digest, &'a str, i64),
+    /// The artifact type, which is also its one layer's media type (`application/spdx+json`).
+    pub artifact_type: &'a str,
+    pub content: Bytes,
+    pub annotations: serde_json::Value,
+    pub pushed_by: &'a str,
+}
+
+/// Stores `attachment` as an OCI artifact whose `subject` is the image, as `oras attach`
+/// would: the content as its one layer, the empty config, the manifest untagged. The registry's
+/// referrers API lists it from then on. Answers the artifact's manifest digest and size.
+pub async fn attach_referrer(
+    state: &ApiState,
+    attachment: Attachment<'_>,
+) -> Result<(Digest, i64), ImportError> {
+    let space = berth_oci::space_of(attachment.repository.as_str()).to_string();
+    let empty = Bytes::from_static(b"{}");
+    let parts = [
+        (Digest::sha256_of(&empty), empty),
+        (
+            Digest::sha256_of(&attachment.content),
+            attachment.content.clone(),
+        ),
+    ];
+    for (digest, bytes) in &parts {
+        if state.blobs.stat(digest).await?.is_none() {
+            write_blob(state.blobs.as_ref(), &space, digest, bytes).await?;
+        }
+        state
+            .store
+            .link_blob(attachment.repository, digest, bytes.len() as u64)
+            .await?;
+    }
+    let (subject_digest, subject_type, subject_size) = attachment.subject;
+    let bytes = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": berth_oci::media_types::OCI_MANIFEST,
+        "artifactType": attachment.artifact_type,
+        "config": {
+            "mediaType": berth_oci::media_types::OCI_EMPTY,
+            "digest": parts[0].0.to_string(),
+            "size": 2,
+        },
+        "layers": [{
+            "mediaType": attachment.artifact_type,
+            "digest": parts[1].0.to_string(),
+            "size": parts[1].1.len(),
+        }],
+        "subject": {
+            "mediaType": subject_type,
+            "digest": subject_digest.to_string(),
+            "size": subject_size,
+        },
+        "annotations": attachment.annotations,
+    }))
+    .expect("a manifest serialises");
+    let manifest =
+        berth_oci::manifest::Manifest::parse(Some(berth_oci::media_types::OCI_MANIFEST), &bytes)
+            .map_err(|e| ImportError::Internal(anyhow::anyhow!("the attached manifest: {e}")))?;
+    let digest = Digest::sha256_of(&bytes);
+    let stored = state
+        .store
+        .put_manifest(NewManifest {
+            repository: attachment.repository,
+            digest: &digest,
+            bytes: &bytes,
+            manifest: &manifest,
+            config: None,
+            tags: &[],
+            pushed_by: attachment.pushed_by,
+        })
+        .await?;
+    Ok((digest, stored.size))
+}
+
 /// Stores a blob held in memory through a session of its own, like any upload.
 async fn write_blob(
     blobs: &dyn BlobStore,

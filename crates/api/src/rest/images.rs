@@ -193,7 +193,7 @@ impl Located {
         format!("{}/{}", self.registry_name, self.repository.name)
     }
 
-    fn hosted_name(&self) -> Result<RepoName, ApiError> {
+    pub(crate) fn hosted_name(&self) -> Result<RepoName, ApiError> {
         RepoName::parse(&self.repository.name)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored repository name: {e}")))
     }
@@ -243,7 +243,7 @@ impl Located {
     }
 
     /// Deleting images of external registries happens in those registries.
-    fn require_hosted(&self) -> Result<(), ApiError> {
+    pub(crate) fn require_hosted(&self) -> Result<(), ApiError> {
         if self.registry_kind == "hosted" {
             return Ok(());
         }

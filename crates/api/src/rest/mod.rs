@@ -169,7 +169,7 @@ fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(scans::start_scan, scans::stop_scan))
         .routes(routes!(scans::vulnerabilities))
         .routes(routes!(scans::scan_log))
-        .routes(routes!(scans::get_sbom))
+        .routes(routes!(scans::get_sbom, scans::attach_sbom))
         .routes(routes!(registries::scan_registry))
         .routes(routes!(push_commands::push_command))
         .routes(routes!(pull_secrets::pull_secret))

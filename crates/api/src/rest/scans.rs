@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_access::Action;
 use berth_api_types::{
-    ListParams, PackageView, SbomParams, ScanLog, ScanLogLine, ScanRequested, VulnerabilityFilters,
-    VulnerabilityReport, VulnerabilityView,
+    ListParams, PackageView, ReferrerView, SbomParams, ScanLog, ScanLogLine, ScanRequested,
+    VulnerabilityFilters, VulnerabilityReport, VulnerabilityView,
 };
 use berth_scanner::sbom::{sbom, SbomFormat, SbomSubject};
 use berth_scanner::{vulnerability_matches, ScanTarget};
@@ -20,6 +20,7 @@ use super::caller::Caller;
 use super::error::{ApiError, ErrorResponses};
 use super::images::{locate, parse_digest, Located};
 use super::input::{page_of_all, timestamp, Json, PageRequest, Path, Query};
+use crate::import::{attach_referrer, Attachment, ImportError};
 use crate::ApiState;
 
 /// The artifact `digest` of a located repository, which must exist there.
@@ -176,26 +177,29 @@ pub async fn scan_log(
     }))
 }
 
-/// The artifact's software bill of materials, from the packages its last successful scan read:
-/// SPDX 2.3 or CycloneDX 1.5, as JSON. 409 before a scan has read the image.
-#[utoipa::path(get, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/artifacts/{digest}/sbom", tag = "scans",
-    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("digest" = String, Path), SbomParams),
-    responses((status = 200, description = "The SBOM, as `application/spdx+json` or `application/vnd.cyclonedx+json`", body = Object), ErrorResponses))]
-pub async fn get_sbom(
-    State(state): State<ApiState>,
-    caller: Caller,
-    Path((ws, reg, repo, digest)): Path<(String, String, String, String)>,
-    Query(params): Query<SbomParams>,
-) -> Result<Response, ApiError> {
-    let name = params.format.as_deref().unwrap_or("spdx-json");
+/// The SBOM of the located artifact `digest` in the format `format` names, from its last
+/// successful scan; with the format and the artifact's digest, media type and size.
+async fn sbom_document(
+    state: &ApiState,
+    located: &Located,
+    digest: &str,
+    format: Option<&str>,
+) -> Result<(SbomFormat, Vec<u8>, berth_store::hosted::ArtifactRecord), ApiError> {
+    let name = format.unwrap_or("spdx-json");
     let format = SbomFormat::parse(name).ok_or_else(|| {
         ApiError::Invalid(format!(
             "format must be spdx-json or cyclonedx-json, not `{name}`"
         ))
     })?;
-    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
-    let target = artifact_target(&state, &located, &digest).await?;
-    let digest = target.digest.to_string();
+    let digest = parse_digest(digest)?;
+    let artifact = state
+        .store
+        .artifact_in(located.space.registry_id, &located.repository.name, &digest)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format_args!("artifact {digest} of `{}`", located.target()))
+        })?;
+    let digest = digest.to_string();
     let report = state
         .store
         .scan_report(&digest)
@@ -220,9 +224,77 @@ pub async fn get_sbom(
         namespace: &namespace,
     };
     let document = sbom(format, &subject, &packages);
+    let bytes = serde_json::to_vec_pretty(&document).expect("a document serialises");
+    Ok((format, bytes, artifact))
+}
+
+/// The artifact's software bill of materials, from the packages its last successful scan read:
+/// SPDX 2.3 or CycloneDX 1.5, as JSON. 409 before a scan has read the image.
+#[utoipa::path(get, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/artifacts/{digest}/sbom", tag = "scans",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("digest" = String, Path), SbomParams),
+    responses((status = 200, description = "The SBOM, as `application/spdx+json` or `application/vnd.cyclonedx+json`", body = Object), ErrorResponses))]
+pub async fn get_sbom(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo, digest)): Path<(String, String, String, String)>,
+    Query(params): Query<SbomParams>,
+) -> Result<Response, ApiError> {
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    let (format, bytes, _) =
+        sbom_document(&state, &located, &digest, params.format.as_deref()).await?;
+    Ok(([(header::CONTENT_TYPE, format.media_type())], bytes).into_response())
+}
+
+/// Attaches the artifact's SBOM to it as an OCI artifact whose `subject` is the image, listed
+/// by the registry's referrers API (push rights; hosted images only). Audited `sbom.attach`.
+#[utoipa::path(post, path = "/workspaces/{ws}/registries/{reg}/repositories/{repo}/artifacts/{digest}/sbom", tag = "scans",
+    params(("ws" = String, Path), ("reg" = String, Path), ("repo" = String, Path), ("digest" = String, Path), SbomParams),
+    responses((status = 201, body = ReferrerView), ErrorResponses))]
+pub async fn attach_sbom(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((ws, reg, repo, digest)): Path<(String, String, String, String)>,
+    Query(params): Query<SbomParams>,
+) -> Result<(StatusCode, Json<ReferrerView>), ApiError> {
+    let located = locate(&state, &caller, &ws, &reg, &repo).await?;
+    located.require(&caller, Action::Push, "attach SBOMs to images of")?;
+    located.require_hosted()?;
+    let (format, bytes, artifact) =
+        sbom_document(&state, &located, &digest, params.format.as_deref()).await?;
+    let repository = located.hosted_name()?;
+    let subject = parse_digest(&artifact.digest)?;
+    let attachment = Attachment {
+        repository: &repository,
+        subject: (&subject, &artifact.media_type, artifact.manifest_size),
+        artifact_type: format.media_type(),
+        content: bytes.into(),
+        annotations: serde_json::json!({
+            "org.opencontainers.image.created": berth_store::rfc3339(berth_store::now_millis()),
+            "dev.berth.sbom.scanner": format!("{} {}", berth_scanner::SCANNER_NAME, berth_scanner::SCANNER_VERSION),
+        }),
+        pushed_by: caller.name(),
+    };
+    let (referrer, size) = attach_referrer(&state, attachment)
+        .await
+        .map_err(|e| match e {
+            ImportError::Invalid(message) => ApiError::Invalid(message),
+            ImportError::TooLarge(message) => ApiError::TooLarge(message),
+            ImportError::Internal(error) => ApiError::Internal(error),
+        })?;
+    let event = caller.event(
+        "sbom.attach",
+        format!("{}@{}", located.target(), artifact.digest),
+        Some(&located.workspace.name),
+        serde_json::json!({"format": format.media_type(), "referrer": referrer.to_string()}),
+    );
+    state.store.record_audit_after(&event).await;
     Ok((
-        [(header::CONTENT_TYPE, format.media_type())],
-        serde_json::to_vec_pretty(&document).expect("a document serialises"),
-    )
-        .into_response())
+        StatusCode::CREATED,
+        Json(ReferrerView {
+            digest: referrer.to_string(),
+            media_type: berth_oci::media_types::OCI_MANIFEST.to_string(),
+            artifact_type: Some(format.media_type().to_string()),
+            size,
+        }),
+    ))
 }

@@ -412,6 +412,62 @@ async fn pushed_images_are_scanned_with_reports_logs_and_the_layer_cache(backend
     api.get(&format!("{path}/sbom?format=xml"), api.as_admin())
         .await
         .error(400, "invalid", "format must be");
+
+    // Attached on request as an OCI artifact referring to the image (push rights): the
+    // registry's referrers API lists it, and its one layer is the document.
+    api.post(&format!("{path}/sbom"), Auth::Bearer(&viewer), json!({}))
+        .await
+        .error(403, "forbidden", "attach");
+    let attached = api
+        .post(
+            &format!("{path}/sbom?format=cyclonedx-json"),
+            api.as_admin(),
+            json!({}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(attached["artifact_type"], "application/vnd.cyclonedx+json");
+    let http = crate::support::client();
+    let referrers: Value = http
+        .get(format!("{}/v2/team/py/referrers/{digest}", api.server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = &referrers["manifests"][0];
+    assert_eq!(listed["digest"], attached["digest"], "{referrers}");
+    assert_eq!(listed["artifactType"], "application/vnd.cyclonedx+json");
+    let manifest: Value = http
+        .get(format!(
+            "{}/v2/team/py/manifests/{}",
+            api.server.url,
+            attached["digest"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .header("accept", "application/vnd.oci.image.manifest.v1+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manifest["subject"]["digest"], digest.as_str());
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap();
+    let document: Value = http
+        .get(format!("{}/v2/team/py/blobs/{layer}", api.server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["bomFormat"], "CycloneDX");
+    validate_sbom("cyclonedx-json", &document.to_string());
+    api.assert_audited(&["sbom.attach"]).await;
     let chart_free = ImageBuilder::new()
         .layer(app_layer("unscanned"), "COPY main.sh")
         .build();
