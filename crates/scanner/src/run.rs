@@ -2,7 +2,7 @@
 //! layers from the cache or the blob source, the inventory, the matching, the report.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use berth_api_types::{PackageView, ScanLogLine, ScanProgress, VulnerabilityView};
@@ -219,11 +219,11 @@ impl ScanService {
             counters: counters.clone(),
             import,
         };
+        // The report is kept by digest and read by everyone who sees any repository holding
+        // it, so its log names neither the repository it was read from nor who asked.
+        tracing::info!(digest = %digest, registry = %registry.name, repository = %payload.repository, requested_by = %payload.requested_by, "scan started");
         log.info(format!(
-            "scanning {}/{}@{digest} for {} with {} {SCANNER_VERSION}",
-            registry.name,
-            payload.repository,
-            payload.requested_by,
+            "scanning {digest} with {} {SCANNER_VERSION}",
             crate::SCANNER_NAME
         ));
         match import {
@@ -454,11 +454,21 @@ impl Scan<'_> {
         let stream = self.blob_stream(&layer.digest).await?;
         let max = self.service.inner.settings.max_layer_tar_bytes;
         let handle = tokio::runtime::Handle::current();
+        // A stopped scan drops this future; the guard then stops the blocking read at its
+        // next chunk instead of letting it inflate the rest of the layer for nobody.
+        let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+        let stopped = stop.0.clone();
         let read = tokio::task::spawn_blocking(move || {
             let _entered = handle.enter();
             let reader =
                 tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
-            read_layer_within(reader, max)
+            read_layer_within(
+                Stoppable {
+                    inner: reader,
+                    stopped,
+                },
+                max,
+            )
         })
         .await
         .map_err(|e| Stop::Failed(format!("{position}: the reader stopped: {e}")))?;
@@ -599,6 +609,30 @@ fn add_advisories(
             Ok(advisory) => advisories.push(advisory),
             Err(error) => log.warning(format!("advisory {id} cannot be read: {error}")),
         }
+    }
+}
+
+/// Sets its flag when dropped: a scan that stops mid-layer drops it.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A layer stream that fails once its scan has stopped.
+struct Stoppable<R> {
+    inner: R,
+    stopped: Arc<AtomicBool>,
+}
+
+impl<R: std::io::Read> std::io::Read for Stoppable<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if self.stopped.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("the scan stopped"));
+        }
+        self.inner.read(buffer)
     }
 }
 

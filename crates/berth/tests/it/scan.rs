@@ -257,6 +257,12 @@ async fn pushed_images_are_scanned_with_reports_logs_and_the_layer_cache(backend
     let log = log_lines(&api, "team/py", &digest).await;
     let text = log.join("\n");
     assert!(text.contains("vulnerability database: import"), "{text}");
+    // The log is the digest's, read wherever the digest is visible: it names no repository and
+    // nobody who asked.
+    assert!(
+        !text.contains("team/py") && !text.contains("admin"),
+        "{text}"
+    );
     assert!(
         text.contains("operating system: Debian GNU/Linux 12 (bookworm)"),
         "{text}"
