@@ -72,6 +72,9 @@ struct ServeArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        end_quietly_when_output_closes();
+    }
     match cli.command {
         Command::Serve(args) => {
             return_large_allocations_to_the_system();
@@ -86,6 +89,18 @@ fn main() -> anyhow::Result<()> {
             .block_on(vulndb::run(command)),
         Command::Inventory(args) => inventory::run(args),
         Command::Client(command) => std::process::exit(cli::run(command)),
+    }
+}
+
+/// Rust ignores SIGPIPE, so a command whose output goes to a pipe that closes early
+/// (`berth vulns … | head`) panics on its next print. The commands that print take the
+/// signal's default again and end quietly, as other command-line tools do. `serve` keeps
+/// ignoring it: a client that hangs up must not end the server.
+fn end_quietly_when_output_closes() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition, once, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
