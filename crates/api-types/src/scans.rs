@@ -23,6 +23,10 @@ pub struct ScanSummary {
     /// Who scanned: Berth itself, or for an image of a Harbor registry that Berth has not
     /// scanned, Harbor's own scanner.
     pub scanner: Option<ScannerView>,
+    /// Whose result it is: `berth`, or `harbor` (Harbor's scan, as its registry reported it;
+    /// it has counts but no list of vulnerabilities). Null before any scan.
+    #[serde(default)]
+    pub source: Option<String>,
     /// When the vulnerability database the result was matched against was last updated.
     pub db_updated_at: Option<String>,
     pub finished_at: Option<String>,

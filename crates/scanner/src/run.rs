@@ -726,6 +726,8 @@ fn report_record(
         digest: digest.to_string(),
         status: status.to_string(),
         reason,
+        source: berth_store::scans::BERTH_SOURCE.to_string(),
+        scanner_name: crate::SCANNER_NAME.to_string(),
         scanner_version: SCANNER_VERSION.to_string(),
         vulndb_import_id: import.map(|(id, _)| id),
         db_updated_at: import.map(|(_, at)| at),

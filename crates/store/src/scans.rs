@@ -15,6 +15,9 @@ pub struct ScanReportRecord {
     /// `success`, `failed` or `unsupported`.
     pub status: String,
     pub reason: Option<String>,
+    /// Whose scan it is: `berth`, or the external registry's (`harbor`), copied by a sync.
+    pub source: String,
+    pub scanner_name: String,
     pub scanner_version: String,
     /// The vulnerability database's newest import when the scan matched, and its time.
     pub vulndb_import_id: Option<i64>,
@@ -40,6 +43,8 @@ pub struct ScanSummaryRecord {
     pub digest: String,
     pub status: String,
     pub reason: Option<String>,
+    pub source: String,
+    pub scanner_name: String,
     pub scanner_version: String,
     pub vulndb_import_id: Option<i64>,
     pub db_updated_at: Option<i64>,
@@ -50,8 +55,11 @@ pub struct ScanSummaryRecord {
     pub total: i64,
 }
 
-const SUMMARY_COLUMNS: &str = "digest, status, reason, scanner_version, vulndb_import_id, \
-     db_updated_at, finished_at, severity, counts, fixable, total";
+const SUMMARY_COLUMNS: &str = "digest, status, reason, source, scanner_name, scanner_version, \
+     vulndb_import_id, db_updated_at, finished_at, severity, counts, fixable, total";
+
+/// The source of Berth's own reports.
+pub const BERTH_SOURCE: &str = "berth";
 
 impl Store {
     /// What reader `reader_version` kept of layer `digest`; `None` when it was never read, or
@@ -94,48 +102,71 @@ impl Store {
 
     /// Writes a scan's outcome, replacing the digest's previous one.
     pub async fn put_scan_report(&self, report: &ScanReportRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO scan_reports (digest, status, reason, scanner_version, \
-             vulndb_import_id, db_updated_at, started_at, finished_at, severity, severity_rank, \
-             counts, fixable, total, vulnerabilities, packages, log) VALUES ($1, $2, $3, $4, \
-             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (digest) DO \
-             UPDATE SET status = excluded.status, reason = excluded.reason, \
-             scanner_version = excluded.scanner_version, \
+        self.upsert_scan_report(report, "").await
+    }
+
+    /// Writes a report another scanner made (an external registry's, copied by a sync) unless
+    /// Berth has scanned the digest itself, whose report stands.
+    pub async fn put_external_scan_report(
+        &self,
+        report: &ScanReportRecord,
+    ) -> Result<(), StoreError> {
+        self.upsert_scan_report(report, " WHERE scan_reports.source <> 'berth'")
+            .await
+    }
+
+    async fn upsert_scan_report(
+        &self,
+        report: &ScanReportRecord,
+        only_when: &str,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO scan_reports (digest, status, reason, source, scanner_name, \
+             scanner_version, vulndb_import_id, db_updated_at, started_at, finished_at, \
+             severity, severity_rank, counts, fixable, total, vulnerabilities, packages, log) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18) ON CONFLICT (digest) DO UPDATE SET status = excluded.status, \
+             reason = excluded.reason, source = excluded.source, \
+             scanner_name = excluded.scanner_name, scanner_version = excluded.scanner_version, \
              vulndb_import_id = excluded.vulndb_import_id, \
              db_updated_at = excluded.db_updated_at, started_at = excluded.started_at, \
              finished_at = excluded.finished_at, severity = excluded.severity, \
              severity_rank = excluded.severity_rank, counts = excluded.counts, \
              fixable = excluded.fixable, total = excluded.total, \
              vulnerabilities = excluded.vulnerabilities, packages = excluded.packages, \
-             log = excluded.log",
-        )
-        .bind(report.digest.as_str())
-        .bind(report.status.as_str())
-        .bind(report.reason.as_deref())
-        .bind(report.scanner_version.as_str())
-        .bind(report.vulndb_import_id)
-        .bind(report.db_updated_at)
-        .bind(report.started_at)
-        .bind(report.finished_at)
-        .bind(report.severity.as_deref())
-        .bind(report.severity_rank)
-        .bind(report.counts.as_str())
-        .bind(report.fixable)
-        .bind(report.total)
-        .bind(report.vulnerabilities.as_str())
-        .bind(report.packages.as_str())
-        .bind(report.log.as_str())
-        .execute(&self.writer)
-        .await?;
+             log = excluded.log{only_when}"
+        );
+        sqlx::query(&sql)
+            .bind(report.digest.as_str())
+            .bind(report.status.as_str())
+            .bind(report.reason.as_deref())
+            .bind(report.source.as_str())
+            .bind(report.scanner_name.as_str())
+            .bind(report.scanner_version.as_str())
+            .bind(report.vulndb_import_id)
+            .bind(report.db_updated_at)
+            .bind(report.started_at)
+            .bind(report.finished_at)
+            .bind(report.severity.as_deref())
+            .bind(report.severity_rank)
+            .bind(report.counts.as_str())
+            .bind(report.fixable)
+            .bind(report.total)
+            .bind(report.vulnerabilities.as_str())
+            .bind(report.packages.as_str())
+            .bind(report.log.as_str())
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
     /// The latest finished scan of `digest`.
     pub async fn scan_report(&self, digest: &str) -> Result<Option<ScanReportRecord>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT digest, status, reason, scanner_version, vulndb_import_id, db_updated_at, \
-             started_at, finished_at, severity, severity_rank, counts, fixable, total, \
-             vulnerabilities, packages, log FROM scan_reports WHERE digest = $1",
+            "SELECT digest, status, reason, source, scanner_name, scanner_version, \
+             vulndb_import_id, db_updated_at, started_at, finished_at, severity, severity_rank, \
+             counts, fixable, total, vulnerabilities, packages, log FROM scan_reports \
+             WHERE digest = $1",
         )
         .bind(digest)
         .fetch_optional(&self.reader)
@@ -167,8 +198,8 @@ impl Store {
     /// import `import_id` (or none at all), which a database change should scan again.
     pub async fn scans_before_import(&self, import_id: i64) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT digest FROM scan_reports WHERE status = 'success' AND \
-             (vulndb_import_id IS NULL OR vulndb_import_id < $1) ORDER BY digest",
+            "SELECT digest FROM scan_reports WHERE status = 'success' AND source = 'berth' \
+             AND (vulndb_import_id IS NULL OR vulndb_import_id < $1) ORDER BY digest",
         )
         .bind(import_id)
         .fetch_all(&self.reader)

@@ -2183,3 +2183,73 @@ async fn advisories_import_incrementally_and_honour_withdrawals(store: Store) {
     assert_eq!(status.imports.len(), 1);
     assert_eq!(status.imports[0].source, "Debian.zip");
 }
+
+store_test!(scan_reports_and_layer_contents_are_kept_and_berths_own_report_wins);
+/// A report is replaced whole by the next one of its digest; a report an external registry
+/// made (Harbor's, copied by a sync) never replaces Berth's own, which replaces it; summaries
+/// and the reports a database change should rescan are read back; layer contents are kept per
+/// reader version.
+async fn scan_reports_and_layer_contents_are_kept_and_berths_own_report_wins(store: Store) {
+    use berth_store::scans::ScanReportRecord;
+    let report = |source: &str, total: i64, import: Option<i64>| ScanReportRecord {
+        digest: "sha256:aa".into(),
+        status: "success".into(),
+        reason: None,
+        source: source.into(),
+        scanner_name: if source == "berth" { "berth" } else { "Trivy" }.into(),
+        scanner_version: "1".into(),
+        vulndb_import_id: import,
+        db_updated_at: import,
+        started_at: 1,
+        finished_at: 2,
+        severity: Some("high".into()),
+        severity_rank: Some(4),
+        counts: r#"{"high":1}"#.into(),
+        fixable: 0,
+        total,
+        vulnerabilities: "[]".into(),
+        packages: "[]".into(),
+        log: "[]".into(),
+    };
+    store
+        .put_external_scan_report(&report("harbor", 5, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.scan_report("sha256:aa").await.unwrap().unwrap().total,
+        5
+    );
+    store
+        .put_scan_report(&report("berth", 7, Some(3)))
+        .await
+        .unwrap();
+    store
+        .put_external_scan_report(&report("harbor", 9, None))
+        .await
+        .unwrap();
+    let kept = store.scan_report("sha256:aa").await.unwrap().unwrap();
+    assert_eq!((kept.source.as_str(), kept.total), ("berth", 7));
+    let summaries = store
+        .scan_summaries(&["sha256:aa", "sha256:bb"])
+        .await
+        .unwrap();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0].scanner_name, "berth");
+    assert_eq!(store.scans_before_import(4).await.unwrap(), ["sha256:aa"]);
+    assert!(store.scans_before_import(3).await.unwrap().is_empty());
+
+    assert_eq!(store.layer_analysis("sha256:cc", 1).await.unwrap(), None);
+    store
+        .put_layer_analysis("sha256:cc", 1, "{\"files\":{}}")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .layer_analysis("sha256:cc", 1)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("{\"files\":{}}")
+    );
+    assert_eq!(store.layer_analysis("sha256:cc", 2).await.unwrap(), None);
+}

@@ -432,7 +432,8 @@ async fn examine(run: &Run, name: &str) -> Result<Examined, SyncError> {
 }
 
 /// When each artifact of repository `name` was pushed, by digest (milliseconds), as Harbor
-/// tells it; empty for registries that do not.
+/// tells it; empty for registries that do not. Harbor's scan overviews of the artifacts are
+/// kept too, as reports of Harbor's scanner where Berth has not scanned the digest itself.
 async fn push_times(run: &Run, name: &str) -> Result<HashMap<String, i64>, SyncError> {
     let Some(harbor) = &run.harbor else {
         return Ok(HashMap::new());
@@ -445,6 +446,12 @@ async fn push_times(run: &Run, name: &str) -> Result<HashMap<String, i64>, SyncE
         .artifacts(project, repository)
         .await
         .map_err(|e| SyncError::remote(&format!("repository {name}: its artifacts"), &e))?;
+    for artifact in &artifacts {
+        let summaries = artifact.scan_overview.values();
+        if let Some(report) = summaries.filter_map(|s| harbor_report(artifact, s)).next() {
+            run.store.put_external_scan_report(&report).await?;
+        }
+    }
     Ok(artifacts
         .into_iter()
         .filter_map(|a| {
@@ -453,6 +460,79 @@ async fn push_times(run: &Run, name: &str) -> Result<HashMap<String, i64>, SyncE
             Some((a.digest.to_string(), millis))
         })
         .collect())
+}
+
+/// A finished Harbor scan of `artifact` as a report of Harbor's scanner: the counts and the
+/// highest severity, no list of vulnerabilities (the overview has none). `None` while Harbor's
+/// scan is pending or running.
+fn harbor_report(
+    artifact: &berth_remote::harbor::Artifact,
+    summary: &berth_remote::harbor::ScanSummary,
+) -> Option<berth_store::scans::ScanReportRecord> {
+    use berth_remote::harbor::Severity;
+    let status = match summary.scan_status.as_deref()? {
+        "Success" => "success",
+        "Error" => "failed",
+        _ => return None,
+    };
+    let mut counts = berth_api_types::SeverityCounts::default();
+    for (word, &n) in summary.summary.iter().flat_map(|s| s.by_severity.iter()) {
+        let slot = match Severity::parse(word) {
+            Severity::Critical => &mut counts.critical,
+            Severity::High => &mut counts.high,
+            Severity::Medium => &mut counts.medium,
+            Severity::Low => &mut counts.low,
+            Severity::Negligible | Severity::None => &mut counts.none,
+            Severity::Unknown | Severity::Other(_) => &mut counts.unknown,
+        };
+        *slot += n as i64;
+    }
+    let ranked = [
+        ("critical", counts.critical, 5),
+        ("high", counts.high, 4),
+        ("medium", counts.medium, 3),
+        ("low", counts.low, 2),
+        ("none", counts.none, 1),
+        ("unknown", counts.unknown, 0),
+    ];
+    let highest = ranked.iter().find(|(_, n, _)| *n > 0);
+    let finished_at = summary
+        .end_time
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .unwrap_or_else(berth_store::now_millis);
+    let started_at = summary
+        .start_time
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .unwrap_or(finished_at);
+    let scanner = summary.scanner.clone().unwrap_or_default();
+    let name = scanner
+        .name
+        .unwrap_or_else(|| "Harbor's scanner".to_string());
+    let version = scanner.version.unwrap_or_default();
+    let line = format!(
+        "reported by Harbor's scanner {name} {version}; Berth has not scanned {} itself",
+        artifact.digest
+    );
+    Some(berth_store::scans::ScanReportRecord {
+        digest: artifact.digest.to_string(),
+        status: status.to_string(),
+        reason: (status == "failed").then(|| "Harbor's scan failed".to_string()),
+        source: "harbor".to_string(),
+        scanner_name: name,
+        scanner_version: version,
+        vulndb_import_id: None,
+        db_updated_at: None,
+        started_at,
+        finished_at,
+        severity: highest.map(|(s, _, _)| s.to_string()),
+        severity_rank: highest.map(|(_, _, r)| *r),
+        counts: serde_json::to_string(&counts).expect("counts serialise"),
+        fixable: summary.summary.as_ref().map_or(0, |s| s.fixable as i64),
+        total: summary.summary.as_ref().map_or(0, |s| s.total as i64),
+        vulnerabilities: "[]".to_string(),
+        packages: "[]".to_string(),
+        log: serde_json::json!([{"level": "info", "message": line}]).to_string(),
+    })
 }
 
 /// Finds what `tag` names: a `HEAD` for a tag the catalog has (usually unchanged), a `GET` for

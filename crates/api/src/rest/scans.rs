@@ -204,10 +204,10 @@ async fn sbom_document(
         .store
         .scan_report(&digest)
         .await?
-        .filter(|r| r.status == "success")
+        .filter(|r| r.status == "success" && r.source == berth_store::scans::BERTH_SOURCE)
         .ok_or_else(|| {
             ApiError::Conflict(format!(
-                "{digest} has no successful scan to list its packages; scan it first"
+                "{digest} has no successful scan by Berth to list its packages; scan it first"
             ))
         })?;
     let packages: Vec<PackageView> = serde_json::from_str(&report.packages)

@@ -1062,6 +1062,24 @@ mod harbor {
                         "manifest_media_type": "application/vnd.oci.image.manifest.v1+json",
                         "size": 100, "push_time": PUSHED, "tags": [{ "name": a.2 }],
                         "extra_attrs": { "architecture": "amd64", "os": "linux" },
+                        // Harbor's own scan of it, as `with_scan_overview=true` reports it.
+                        "scan_overview": {
+                            "application/vnd.security.vulnerability.report; version=1.1": {
+                                "report_id": format!("report-{}", i + 1),
+                                "scan_status": "Success", "severity": "High",
+                                "duration": 4, "complete_percent": 100,
+                                "start_time": "2024-03-04T05:07:00Z",
+                                "end_time": "2024-03-04T05:07:04Z",
+                                "summary": {
+                                    "total": 5, "fixable": 3,
+                                    "summary": { "High": 2, "Medium": 1, "Low": 2 },
+                                },
+                                "scanner": {
+                                    "name": "Trivy", "vendor": "Aqua Security",
+                                    "version": "v0.50.1",
+                                },
+                            },
+                        },
                     })
                 })
                 .collect(),
@@ -1192,6 +1210,23 @@ async fn harbor_projects_become_spaces_with_push_times(backend: Backend) {
     assert_eq!(listed[0]["pushed_at"], "2024-03-04T05:06:07Z");
     let artifact = artifact_page(&api, WS, "harbor", "team/web", &web.manifest.digest).await;
     assert_eq!(artifact["pushed_at"], "2024-03-04T05:06:07Z");
+    // Harbor's own scan shows where Berth has not scanned the image, saying whose it is.
+    let scan = &artifact["scan"];
+    assert_eq!(scan["status"], "success", "{scan}");
+    assert_eq!(scan["source"], "harbor");
+    assert_eq!(scan["scanner"]["name"], "Trivy");
+    assert_eq!(scan["scanner"]["version"], "v0.50.1");
+    assert_eq!(scan["severity"], "high");
+    assert_eq!(
+        (
+            &scan["counts"]["high"],
+            &scan["counts"]["medium"],
+            &scan["counts"]["low"]
+        ),
+        (&json!(2), &json!(1), &json!(2))
+    );
+    assert_eq!((&scan["total"], &scan["fixable"]), (&json!(5), &json!(3)));
+    assert_eq!(scan["finished_at"], "2024-03-04T05:07:04Z");
     assert_eq!(artifact["layers"].as_array().unwrap().len(), 2);
     let healthy = api
         .post("/registries/harbor/health", api.as_admin(), json!({}))
