@@ -57,7 +57,12 @@ pub struct ImageFilters {
     /// `public`, `bound` or `workspace-registry`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// `name` (default), `pushed_at`, `pulls` or `size`.
+    /// Only repositories whose latest tag's last scan found this severity or worse:
+    /// `critical`, `high`, `medium`, `low`, `none` or `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<String>,
+    /// `name` (default), `pushed_at`, `pulls`, `size` or `severity` (the highest severity
+    /// the latest tag's scan found; unscanned and clean repositories last).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sort: Option<String>,
     /// `asc` or `desc`; default `asc` for `name`, `desc` otherwise.

@@ -25,6 +25,13 @@ pub const LAYER_READER_VERSION: i64 = 1;
 /// of a large image is a few MB).
 pub const MAX_WANTED_FILE_BYTES: u64 = 64 << 20;
 
+/// The most bytes of wanted files one layer may keep in all: hard links to a large wanted
+/// file would otherwise copy it without end.
+pub const MAX_KEPT_BYTES: u64 = 256 << 20;
+
+/// The most notes one layer records; a layer of a million hostile entries says so once.
+const MAX_NOTES: usize = 1_000;
+
 /// How many symlinks a path may go through before it counts as a loop.
 const MAX_SYMLINK_HOPS: usize = 16;
 
@@ -85,9 +92,18 @@ pub fn read_layer(blob: impl Read) -> Result<LayerContents, LayerError> {
 pub const MAX_LAYER_TAR_BYTES: u64 = 64 << 30;
 
 /// [`read_layer`] with a limit of `max_tar_bytes` decompressed.
-pub fn read_layer_within(blob: impl Read, max_tar_bytes: u64) -> Result<LayerContents, LayerError> {
-    let mut blob = io::BufReader::with_capacity(INFLATE_CHUNK, blob);
-    let magic = io::BufRead::fill_buf(&mut blob).map_err(LayerError::Archive)?;
+pub fn read_layer_within(
+    mut blob: impl Read,
+    max_tar_bytes: u64,
+) -> Result<LayerContents, LayerError> {
+    // The first bytes tell the compression; a stream may hand them over one at a time.
+    let mut head = [0u8; 4];
+    let got = read_up_to(&mut blob, &mut head).map_err(LayerError::Archive)?;
+    let magic = &head[..got];
+    let blob = io::BufReader::with_capacity(
+        INFLATE_CHUNK,
+        io::Cursor::new(head).take(got as u64).chain(blob),
+    );
     let skippable =
         magic.len() >= 4 && magic[0] & 0xf0 == 0x50 && magic[1..4] == [0x2a, 0x4d, 0x18];
     if magic.starts_with(&ZSTD_MAGIC) || skippable {
@@ -132,11 +148,12 @@ impl<R: io::BufRead> Read for GzipMembers<R> {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
         loop {
             if self.ended {
-                if !self.reader.fill_buf()?.starts_with(&GZIP_MAGIC) {
+                let mut magic = [0u8; 2];
+                if read_up_to(&mut self.reader, &mut magic)? < 2 || magic != GZIP_MAGIC {
                     // Bytes after the last member (padding some tools write) end the stream.
                     return Ok(0);
                 }
-                skip_gzip_header(&mut self.reader)?;
+                skip_gzip_header_after_magic(&mut self.reader)?;
                 self.inflate.reset(false);
                 self.ended = false;
             }
@@ -182,15 +199,30 @@ impl<R: io::BufRead> Read for GzipMembers<R> {
 /// Reads past a gzip member's header: the fixed ten bytes and the optional extra field, file
 /// name, comment and header CRC its flags announce.
 fn skip_gzip_header(reader: &mut impl io::BufRead) -> io::Result<()> {
+    let mut magic = [0; 2];
+    reader
+        .read_exact(&mut magic)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the gzip header is cut short"))?;
+    if magic != GZIP_MAGIC {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a gzip member",
+        ));
+    }
+    skip_gzip_header_after_magic(reader)
+}
+
+/// [`skip_gzip_header`] once its two magic bytes are read.
+fn skip_gzip_header_after_magic(reader: &mut impl io::BufRead) -> io::Result<()> {
     let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
-    let mut fixed = [0; 10];
+    let mut fixed = [0; 8];
     reader
         .read_exact(&mut fixed)
         .map_err(|_| invalid("the gzip header is cut short"))?;
-    if fixed[..2] != GZIP_MAGIC || fixed[2] != 8 {
+    if fixed[0] != 8 {
         return Err(invalid("not a gzip member of deflate data"));
     }
-    let flags = fixed[3];
+    let flags = fixed[1];
     if flags & 0x04 != 0 {
         let mut length = [0; 2];
         reader.read_exact(&mut length)?;
@@ -214,6 +246,20 @@ fn skip_gzip_header(reader: &mut impl io::BufRead) -> io::Result<()> {
         reader.read_exact(&mut [0; 2])?;
     }
     Ok(())
+}
+
+/// Reads into `buffer` until it is full or the stream ends; answers how many bytes came.
+fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buffer.len() {
+        match reader.read(&mut buffer[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 /// A stream that fails once more than `limit` bytes came out of it, with a reason the scan
@@ -321,6 +367,7 @@ impl<R: io::BufRead> Read for ZstdFrames<R> {
 fn read_tar(stream: impl Read) -> Result<LayerContents, LayerError> {
     let mut archive = tar::Archive::new(stream);
     let mut contents = LayerContents::default();
+    let mut kept = 0u64;
     for entry in archive.entries().map_err(LayerError::Archive)? {
         let mut entry = entry.map_err(LayerError::Archive)?;
         contents.entries += 1;
@@ -372,16 +419,14 @@ fn read_tar(stream: impl Read) -> Result<LayerContents, LayerError> {
                 .take(MAX_WANTED_FILE_BYTES)
                 .read_to_end(&mut bytes)
                 .map_err(LayerError::Archive)?;
-            contents.files.insert(path, WantedFile::Contents(bytes));
+            keep(&mut contents, &mut kept, path, WantedFile::Contents(bytes))?;
         } else if kind.is_hard_link() {
             // A hard link names another entry of this layer, already read if it is wanted.
             let target = entry
                 .link_name_bytes()
                 .and_then(|t| within_root(&String::from_utf8_lossy(&t)));
             match target.and_then(|t| contents.files.get(&t).cloned()) {
-                Some(file) => {
-                    contents.files.insert(path, file);
-                }
+                Some(file) => keep(&mut contents, &mut kept, path, file)?,
                 None => contents.notes.push(format!(
                     "skipped `{path}`: a hard link to a file this layer does not hold"
                 )),
@@ -392,7 +437,34 @@ fn read_tar(stream: impl Read) -> Result<LayerContents, LayerError> {
             ));
         }
     }
+    if contents.notes.len() > MAX_NOTES {
+        contents.notes.truncate(MAX_NOTES);
+        contents
+            .notes
+            .push("… and more entries skipped for the same reasons".to_string());
+    }
     Ok(contents)
+}
+
+/// Keeps `file` at `path`, counting its bytes against [`MAX_KEPT_BYTES`].
+fn keep(
+    contents: &mut LayerContents,
+    kept: &mut u64,
+    path: String,
+    file: WantedFile,
+) -> Result<(), LayerError> {
+    if let WantedFile::Contents(bytes) = &file {
+        *kept += bytes.len() as u64;
+        if *kept > MAX_KEPT_BYTES {
+            return Err(LayerError::Archive(io::Error::other(format!(
+                "the layer keeps more than {} MiB of package files (hard links to one, or too \
+                 many)",
+                MAX_KEPT_BYTES >> 20
+            ))));
+        }
+    }
+    contents.files.insert(path, file);
+    Ok(())
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -617,6 +689,22 @@ mod tests {
         let mut endless = vec![0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3];
         endless.extend(std::iter::repeat_n(b'a', 100_000));
         assert!(read_layer(&endless[..]).is_err());
+    }
+
+    #[test]
+    fn hard_links_to_a_large_wanted_file_stop_at_the_kept_limit() {
+        let big = vec![b'x'; 4 << 20];
+        let names: Vec<String> = (0..70)
+            .map(|n| format!("var/lib/dpkg/status.d/link{n}"))
+            .collect();
+        let mut entries = vec![Entry::File("var/lib/dpkg/status", &big)];
+        entries.extend(
+            names
+                .iter()
+                .map(|name| Entry::HardLink(name, "var/lib/dpkg/status")),
+        );
+        let error = read_layer(&tar(&entries)[..]).unwrap_err();
+        assert!(error.to_string().contains("more than 256 MiB"), "{error}");
     }
 
     #[test]

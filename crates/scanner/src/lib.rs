@@ -28,7 +28,7 @@ use berth_store::{now_millis, Store, StoreError};
 use berth_sync::SyncService;
 use serde::{Deserialize, Serialize};
 
-pub use report::{summary, vulnerability_matches, NOT_SCANNED};
+pub use report::{severity_rank, summary, vulnerability_matches, NOT_SCANNED};
 
 /// The job kind of a scan; the job's key is the scanned manifest's digest.
 pub const JOB_KIND: &str = "artifact.scan";
@@ -79,6 +79,17 @@ struct Payload {
     repository: String,
     /// Who asked: a user's name, `push`, `vulndb` or a robot.
     requested_by: String,
+}
+
+/// What [`ScanService::cancel`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancelled {
+    /// The scan was asked to stop.
+    Asked,
+    /// No scan of the digest is queued or running.
+    NoneLive,
+    /// The live scan was asked for from another repository holding the image.
+    AskedElsewhere,
 }
 
 /// An image to scan: a manifest of a repository of a registry.
@@ -184,17 +195,26 @@ impl ScanService {
         }
     }
 
-    /// Asks the queued or running scan of `digest` to stop; `None` when none is live.
-    pub async fn cancel(&self, digest: &str) -> Result<Option<Job>, ScanError> {
+    /// Asks the queued or running scan of `target`'s digest to stop, when it was asked for
+    /// from `target`'s repository: a scan queued from another repository holding the same
+    /// image is its requesters' to stop.
+    pub async fn cancel(&self, target: &ScanTarget) -> Result<Cancelled, ScanError> {
         let store = &self.inner.store;
         let Some(job) = store
-            .latest_job(JOB_KIND, digest)
+            .latest_job(JOB_KIND, &target.digest.to_string())
             .await?
             .filter(|j| j.state.is_live())
         else {
-            return Ok(None);
+            return Ok(Cancelled::NoneLive);
         };
-        Ok(store.request_job_cancel(job.id).await?)
+        let from_here = serde_json::from_str::<Payload>(&job.payload).is_ok_and(|p| {
+            p.registry_id == target.registry_id && p.repository == target.repository
+        });
+        if !from_here {
+            return Ok(Cancelled::AskedElsewhere);
+        }
+        store.request_job_cancel(job.id).await?;
+        Ok(Cancelled::Asked)
     }
 
     /// The scan state of each of `digests`: the live scan where one is queued or running,
@@ -278,7 +298,7 @@ impl ScanService {
     /// the place it was last scanned from. Answers how many were queued.
     pub async fn rescan_outdated(&self) -> Result<usize, ScanError> {
         let store = &self.inner.store;
-        let Some((import, _)) = store.latest_vulndb_import().await? else {
+        let Some((import, imported_at)) = store.latest_vulndb_import().await? else {
             return Ok(0);
         };
         let mut queued = 0;
@@ -286,7 +306,9 @@ impl ScanService {
             let Some(last) = store.latest_job(JOB_KIND, &digest).await? else {
                 continue;
             };
-            if last.state.is_live() {
+            // Once per import: a rescan that failed or was stopped since this import is not
+            // queued again (and again) until the next.
+            if last.state.is_live() || last.created_at >= imported_at {
                 continue;
             }
             let Ok(mut payload) = serde_json::from_str::<Payload>(&last.payload) else {

@@ -78,14 +78,21 @@ pub(crate) fn tally(found: &[VulnerabilityView]) -> (SeverityCounts, i64) {
 
 /// The rank of a severity name, higher being worse, as `severity_rank` stores it.
 pub(crate) fn rank(severity: &str) -> i64 {
-    match severity {
+    severity_rank(severity).map_or(0, i64::from)
+}
+
+/// The rank of a severity name (critical 5, high 4, medium 3, low 2, none 1, unknown 0),
+/// as reports store it and the image list filters and sorts by it; `None` for another word.
+pub fn severity_rank(severity: &str) -> Option<u8> {
+    Some(match severity {
         "critical" => 5,
         "high" => 4,
         "medium" => 3,
         "low" => 2,
         "none" => 1,
-        _ => 0,
-    }
+        "unknown" => 0,
+        _ => return None,
+    })
 }
 
 /// A finding as the report lists it.

@@ -168,6 +168,13 @@ impl ScanService {
                     Stop::Cancelled => unreachable!("handled above"),
                 };
                 log.warning(format!("{status}: {reason}"));
+                // A failure to read the image now (its registry down, its repository gone)
+                // says nothing about the image: a report of an earlier success stands.
+                let succeeded_before = status == "failed"
+                    && matches!(
+                        store.scan_report(&job.key).await,
+                        Ok(Some(r)) if r.status == "success"
+                    );
                 let import = store.latest_vulndb_import().await.ok().flatten();
                 let report = report_record(
                     &job.key,
@@ -178,7 +185,9 @@ impl ScanService {
                     &Found::default(),
                     &log,
                 );
-                if let Err(error) = store.put_scan_report(&report).await {
+                if succeeded_before {
+                    tracing::info!(digest = %job.key, "the last successful report stands");
+                } else if let Err(error) = store.put_scan_report(&report).await {
                     tracing::warn!(%error, digest = %job.key, "cannot write a scan's report");
                 }
                 tracing::warn!(digest = %job.key, %reason, status, "scan did not succeed");
@@ -285,6 +294,11 @@ impl ScanService {
                         Err(other) => return Err(other),
                     }
                 }
+                if reports.is_empty() {
+                    return Err(Stop::Unsupported(
+                        "none of the index's manifests is an image that could be scanned".into(),
+                    ));
+                }
                 union
             }
             ManifestKind::Image => scan.image(&manifest, log).await?,
@@ -305,10 +319,10 @@ impl ScanService {
         if registry.is_hosted() {
             return Ok(Source::Hosted);
         }
-        let client =
-            self.inner.sync.client(registry).map_err(|e| {
-                Stop::Failed(format!("cannot reach registry `{}`: {e}", registry.name))
-            })?;
+        let client = self.inner.sync.client(registry).map_err(|e| {
+            tracing::warn!(registry = %registry.name, error = %e, "cannot make a registry client for a scan");
+            Stop::Failed("the image's registry cannot be reached".into())
+        })?;
         Ok(Source::Remote(client))
     }
 }
@@ -339,17 +353,14 @@ impl Scan<'_> {
                     .manifest(&self.repository, &digest.to_string())
                     .await
                     .map_err(|e| {
-                        Stop::Failed(format!(
-                            "cannot fetch manifest {digest}: {}",
-                            berth_remote::error_chain(&e)
-                        ))
+                        tracing::warn!(%digest, repository = %self.repository, error = %berth_remote::error_chain(&e), "cannot fetch a manifest to scan");
+                        Stop::Failed(format!("manifest {digest} could not be fetched from its registry"))
                     })?;
                 (Some(fetched.media_type), fetched.bytes.to_vec())
             }
             (None, Source::Hosted) => {
                 return Err(Stop::Failed(format!(
-                    "manifest {digest} is no longer in `{}`",
-                    self.repository
+                    "manifest {digest} is no longer in the repository it was scanned from"
                 )))
             }
         };
@@ -460,15 +471,17 @@ impl Scan<'_> {
         let stopped = stop.0.clone();
         let read = tokio::task::spawn_blocking(move || {
             let _entered = handle.enter();
-            let reader =
-                tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
-            read_layer_within(
-                Stoppable {
-                    inner: reader,
-                    stopped,
-                },
-                max,
-            )
+            let mut raw = Stoppable {
+                inner: tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream)),
+                stopped,
+            };
+            let contents = read_layer_within(&mut raw, max)?;
+            // The tar may end before the blob does (padding, a gzip trailer); reading the blob
+            // to its end is what lets a registry client check its digest, so nothing read
+            // from bytes other than the digest's is ever kept under it.
+            std::io::copy(&mut raw, &mut std::io::sink())
+                .map_err(berth_scan::layer::LayerError::Archive)?;
+            Ok::<_, berth_scan::layer::LayerError>(contents)
         })
         .await
         .map_err(|e| Stop::Failed(format!("{position}: the reader stopped: {e}")))?;
@@ -512,13 +525,19 @@ impl Scan<'_> {
                     .blob_stream(&self.repository, digest)
                     .await
                     .map_err(|e| {
-                        Stop::Failed(format!(
-                            "cannot fetch blob {digest}: {}",
-                            berth_remote::error_chain(&e)
-                        ))
+                        tracing::warn!(%digest, repository = %self.repository, error = %berth_remote::error_chain(&e), "cannot fetch a layer to scan");
+                        Stop::Failed(format!("blob {digest} could not be fetched from its registry"))
                     })?;
+                // The registry client checks the digest once the stream ends, which the
+                // layer reader makes sure it does; an error then names no address.
                 Ok(Box::pin(blob.stream.map_err(|e| {
-                    std::io::Error::other(berth_remote::error_chain(&e))
+                    tracing::warn!(error = %berth_remote::error_chain(&e), "a layer stream failed");
+                    std::io::Error::other(match e {
+                        berth_remote::RemoteError::DigestMismatch { .. } => {
+                            "the layer's bytes do not match its digest"
+                        }
+                        _ => "the layer could not be fetched whole",
+                    })
                 })))
             }
         }

@@ -628,7 +628,16 @@ pub async fn work_on<F, Fut>(
 {
     loop {
         match store.claim_job(kinds, worker, lease).await {
-            Ok(Some(job)) => run(job).await,
+            Ok(Some(job)) => {
+                let id = job.id;
+                // A job whose work panics (a bug on hostile input) must not end the worker:
+                // its lease runs out and it is taken again, or failed after its attempts.
+                let outcome =
+                    futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(run(job)));
+                if outcome.await.is_err() {
+                    tracing::error!(job = id, "a job's work panicked; the worker goes on");
+                }
+            }
             Ok(None) => {
                 let _ = tokio::time::timeout(poll, wake.notified()).await;
             }

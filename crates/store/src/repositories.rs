@@ -50,6 +50,9 @@ pub struct CatalogRepository {
     pub pulls: i64,
     pub description: String,
     pub created_at: i64,
+    /// The rank of the highest severity the last scan of the latest tag's artifact found
+    /// (critical 5 … unknown 0); `None` when it found nothing or has no scan.
+    pub scan_severity_rank: Option<i64>,
     /// Filled by the loaders that say so; empty otherwise.
     pub tags: Vec<String>,
     /// The newest [`RECENT_TAGS_KEPT`] tags, newest first, filled with `tags`.
@@ -72,6 +75,7 @@ struct RepositoryRow {
     pulls: i64,
     description: String,
     created_at: i64,
+    scan_severity_rank: Option<i64>,
 }
 
 impl From<RepositoryRow> for CatalogRepository {
@@ -89,6 +93,7 @@ impl From<RepositoryRow> for CatalogRepository {
             pulls: row.pulls,
             description: row.description,
             created_at: row.created_at,
+            scan_severity_rank: row.scan_severity_rank,
             tags: Vec::new(),
             recent_tags: Vec::new(),
         }
@@ -197,7 +202,11 @@ pub struct SyncedTag {
 }
 
 const REPOSITORY_COLUMNS: &str = "id, registry_id, space_id, name, artifact_count, tag_count, \
-     latest_tag, pushed_at, latest_size, pulls, description, created_at";
+     latest_tag, pushed_at, latest_size, pulls, description, created_at, \
+     (SELECT s.severity_rank FROM tags t JOIN artifacts a ON a.id = t.artifact_id \
+      JOIN scan_reports s ON s.digest = a.digest \
+      WHERE t.repository_id = repositories.id AND t.name = repositories.latest_tag) \
+     AS scan_severity_rank";
 
 /// What [`Store::tags_from_rows`] reads, from `tags t JOIN artifacts a`.
 const TAG_COLUMNS: &str = "t.name, t.pushed_at, t.pulled_at, a.id AS artifact_id, a.digest, \

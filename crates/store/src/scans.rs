@@ -157,6 +157,17 @@ impl Store {
             .bind(report.log.as_str())
             .execute(&self.writer)
             .await?;
+        // The image list shows each repository's latest tag's severity: the repositories
+        // whose latest tag is this digest read theirs again.
+        let repositories: Vec<i64> = sqlx::query_scalar(
+            "SELECT r.id FROM repositories r \
+             JOIN tags t ON t.repository_id = r.id AND t.name = r.latest_tag \
+             JOIN artifacts a ON a.id = t.artifact_id WHERE a.digest = $1",
+        )
+        .bind(report.digest.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        self.changes.summaries_changed(repositories);
         Ok(())
     }
 

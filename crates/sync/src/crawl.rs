@@ -62,6 +62,10 @@ struct Run {
     client: Arc<dyn RemoteRegistry>,
     /// Set for Harbor, which tells push times.
     harbor: Option<Arc<berth_remote::HarborClient>>,
+    /// Whether the platform admin integrated the registry. Only such a registry's own scans
+    /// are copied: reports are shared by digest with every workspace holding the image, and
+    /// a workspace's own registry could claim any digest clean.
+    platform: bool,
     mode: Mode,
     stored: StoredCatalog,
     counters: Arc<Counters>,
@@ -89,6 +93,7 @@ impl Run {
             registry_id: registry.id,
             client: client.remote(),
             harbor: harbor_of(client),
+            platform: registry.workspace_id.is_none(),
             mode,
             counters,
             now: now_millis(),
@@ -446,7 +451,10 @@ async fn push_times(run: &Run, name: &str) -> Result<HashMap<String, i64>, SyncE
         .artifacts(project, repository)
         .await
         .map_err(|e| SyncError::remote(&format!("repository {name}: its artifacts"), &e))?;
-    for artifact in &artifacts {
+    for artifact in artifacts
+        .iter()
+        .filter(|a| run.platform && !a.tags.is_empty())
+    {
         let summaries = artifact.scan_overview.values();
         if let Some(report) = summaries.filter_map(|s| harbor_report(artifact, s)).next() {
             run.store.put_external_scan_report(&report).await?;

@@ -41,6 +41,9 @@ struct RepositoryEntry {
     size: Option<i64>,
     pulls: i64,
     description: Box<str>,
+    /// The rank of the highest severity the latest tag's last scan found (critical 5 …
+    /// unknown 0); `None` when it found nothing or there is no scan.
+    severity_rank: Option<u8>,
     /// The newest [`RECENT_TAGS_KEPT`] tags, newest first.
     recent: Box<[RecentTag]>,
 }
@@ -330,6 +333,8 @@ pub enum SortKey {
     PushedAt,
     Pulls,
     Size,
+    /// The highest severity the latest tag's scan found; unscanned and clean ones last.
+    Severity,
 }
 
 /// Where a page starts: the sort position of the last row of the previous page.
@@ -365,6 +370,8 @@ pub struct ListQuery<'a> {
     pub only_space: Option<i64>,
     pub visibility: Option<Visibility>,
     pub source: Option<SourceFilter>,
+    /// Only repositories whose latest tag's scan found this severity rank or worse.
+    pub min_severity: Option<u8>,
     pub sort: SortKey,
     pub descending: bool,
     pub after: Option<ListCursor>,
@@ -533,6 +540,7 @@ impl ImageListIndex {
             size: repository.latest_size,
             pulls: repository.pulls,
             description: repository.description.into(),
+            severity_rank: severity_rank(repository.scan_severity_rank),
             recent,
         };
         let slot = match self.free_slots.pop() {
@@ -569,6 +577,7 @@ impl ImageListIndex {
             entry.size = summary.latest_size;
             entry.pulls = summary.pulls;
             entry.description = summary.description.into();
+            entry.severity_rank = severity_rank(summary.scan_severity_rank);
         }
     }
 
@@ -723,6 +732,11 @@ impl ImageListIndex {
                         continue;
                     }
                 }
+                if let Some(min) = query.min_severity {
+                    if repository.severity_rank.is_none_or(|rank| rank < min) {
+                        continue;
+                    }
+                }
                 total += 1;
                 let position = SortPosition {
                     value: sort_value(repository, query.sort),
@@ -845,7 +859,15 @@ fn sort_value(repository: &RepositoryEntry, key: SortKey) -> i64 {
         SortKey::PushedAt => repository.pushed_at.unwrap_or(i64::MIN),
         SortKey::Pulls => repository.pulls,
         SortKey::Size => repository.size.unwrap_or(i64::MIN),
+        SortKey::Severity => repository.severity_rank.map_or(-1, i64::from),
     }
+}
+
+/// A stored severity rank as the index keeps it; out-of-range ranks count as none.
+fn severity_rank(stored: Option<i64>) -> Option<u8> {
+    stored
+        .and_then(|rank| u8::try_from(rank).ok())
+        .filter(|rank| *rank <= 5)
 }
 
 #[cfg(test)]
@@ -1003,6 +1025,7 @@ mod tests {
             only_space: None,
             visibility: None,
             source: None,
+            min_severity: None,
             sort: SortKey::Name,
             descending: false,
             after: None,

@@ -116,6 +116,7 @@ fn sort_name(sort: SortKey) -> &'static str {
         SortKey::PushedAt => "pushed_at",
         SortKey::Pulls => "pulls",
         SortKey::Size => "size",
+        SortKey::Severity => "severity",
     }
 }
 
@@ -331,11 +332,20 @@ pub async fn list_images(
         "pushed_at" => SortKey::PushedAt,
         "pulls" => SortKey::Pulls,
         "size" => SortKey::Size,
+        "severity" => SortKey::Severity,
         other => {
             return Err(ApiError::Invalid(format!(
-                "sort must be name, pushed_at, pulls or size, not `{other}`"
+                "sort must be name, pushed_at, pulls, size or severity, not `{other}`"
             )))
         }
+    };
+    let min_severity = match params.scan.as_deref() {
+        None | Some("") => None,
+        Some(name) => Some(berth_scanner::severity_rank(name).ok_or_else(|| {
+            ApiError::Invalid(format!(
+                "scan must be critical, high, medium, low, none or unknown, not `{name}`"
+            ))
+        })?),
     };
     let descending = match params.order.as_deref() {
         None => sort != SortKey::Name,
@@ -393,6 +403,7 @@ pub async fn list_images(
         only_space: caller.subject.limited_space(),
         visibility,
         source,
+        min_severity,
         sort,
         descending,
         after,
@@ -627,9 +638,10 @@ pub async fn list_tags(
         tag_view,
     );
     let digests: Vec<&str> = page.items.iter().map(|t| t.digest.as_str()).collect();
-    let mut scans = state.scans.summaries(&digests).await?;
+    let scans = state.scans.summaries(&digests).await?;
     for tag in &mut page.items {
-        tag.scan = scans.remove(&tag.digest);
+        // Several tags may name one digest, and each shows its scan.
+        tag.scan = scans.get(&tag.digest).cloned();
     }
     Ok(Json(page))
 }
@@ -898,6 +910,7 @@ pub async fn selector(
         only_space: caller.subject.limited_space(),
         visibility: None,
         source: None,
+        min_severity: None,
         sort: SortKey::PushedAt,
         descending: true,
         after: None,

@@ -14,7 +14,7 @@ use berth_api_types::{
     VulnerabilityFilters, VulnerabilityReport, VulnerabilityView,
 };
 use berth_scanner::sbom::{sbom, SbomFormat, SbomSubject};
-use berth_scanner::{vulnerability_matches, ScanTarget};
+use berth_scanner::{vulnerability_matches, Cancelled, ScanTarget};
 
 use super::caller::Caller;
 use super::error::{ApiError, ErrorResponses};
@@ -82,11 +82,19 @@ pub async fn stop_scan(
     located.require(&caller, Action::Push, "stop scans of")?;
     let target = artifact_target(&state, &located, &digest).await?;
     let digest = target.digest.to_string();
-    let stopped = state.scans.cancel(&digest).await?;
-    if stopped.is_none() {
-        return Err(ApiError::Conflict(format!(
-            "no scan of {digest} is queued or running"
-        )));
+    match state.scans.cancel(&target).await? {
+        Cancelled::Asked => {}
+        Cancelled::NoneLive => {
+            return Err(ApiError::Conflict(format!(
+                "no scan of {digest} is queued or running"
+            )))
+        }
+        Cancelled::AskedElsewhere => {
+            return Err(ApiError::Conflict(format!(
+                "the scan of {digest} was asked for from another repository holding the \
+                 image; it can be stopped there"
+            )))
+        }
     }
     let scan = state.scans.summary(&digest).await?;
     Ok((
@@ -113,7 +121,7 @@ pub async fn vulnerabilities(
     let page = PageRequest::of(&list)?;
     let min_severity = match filters.severity.as_deref() {
         None => None,
-        Some(s @ ("critical" | "high" | "medium" | "low" | "none" | "unknown")) => Some(s),
+        Some(s) if berth_scanner::severity_rank(s).is_some() => Some(s),
         Some(other) => {
             return Err(ApiError::Invalid(format!(
                 "severity must be critical, high, medium, low, none or unknown, not `{other}`"

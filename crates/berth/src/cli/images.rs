@@ -61,7 +61,10 @@ pub struct ListArgs {
     /// Why the workspace sees it: public, bound or workspace-registry.
     #[arg(long)]
     pub source: Option<String>,
-    /// name, pushed_at, pulls or size.
+    /// Only images whose latest tag's scan found this severity or worse (critical, high, …).
+    #[arg(long, value_name = "SEVERITY")]
+    pub scan: Option<String>,
+    /// name, pushed_at, pulls, size or severity.
     #[arg(long)]
     pub sort: Option<String>,
     /// asc or desc [default: asc for name, desc otherwise].
@@ -143,6 +146,7 @@ pub const IMAGE: &[Column] = &[
     col("PUSHED", "pushed_at"),
     bytes("SIZE", "size"),
     col("PULLS", "pulls"),
+    col("SEVERITY", "scan.severity"),
 ];
 
 pub const REPOSITORY: &[Column] = &[
@@ -209,6 +213,7 @@ async fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
         space: args.space,
         visibility: args.visibility,
         source: args.source,
+        scan: args.scan,
         sort: args.sort,
         order: args.order,
     };

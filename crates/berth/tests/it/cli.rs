@@ -315,6 +315,9 @@ fn workspace_of(line: &str) -> Result<Option<String>, String> {
             | Member::Set { workspace, .. }
             | Member::Remove { workspace, .. } => workspace.resolve(),
         },
+        app::Command::Scan(c) => c.args.image.workspace.resolve(),
+        app::Command::Vulns(c) => c.args.image.workspace.resolve(),
+        app::Command::Sbom(c) => c.args.image.workspace.resolve(),
         app::Command::Push(c) => Ok(c.args.workspace),
         app::Command::PullSecret(c) => Ok(c.args.workspace),
         app::Command::Audit(c) => return Ok(c.args.workspace),
@@ -343,7 +346,17 @@ fn workspace_of(line: &str) -> Result<Option<String>, String> {
 /// How many words of a command line name the command: one for a command without
 /// subcommands (`select`), two for the others (`images list`).
 fn command_depth(words: &[&str]) -> usize {
-    if ["select", "push-command", "pull-secret", "audit"].contains(&words[0]) {
+    if [
+        "select",
+        "push-command",
+        "pull-secret",
+        "audit",
+        "scan",
+        "vulns",
+        "sbom",
+    ]
+    .contains(&words[0])
+    {
         1
     } else {
         2
@@ -376,6 +389,9 @@ const WORKSPACE_OPTION_OR_POSITIONAL: &[&str] = &[
     "images tags {ws} team-a/app {} -q 1.",
     "images delete {ws} team-a/app {} --tag 1.0",
     "select {ws} app:1.0 {}",
+    "scan {ws} team-a/app:1.0 {} --wait",
+    "vulns {ws} team-a/app:1.0 {} --severity high",
+    "sbom {ws} team-a/app:1.0 {}",
     "robot list {ws} {}",
     "robot create {ws} ci {} --pull --push",
     "robot disable {ws} ci {}",

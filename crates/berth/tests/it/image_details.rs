@@ -622,7 +622,8 @@ async fn repository_details_and_description(backend: Backend) {
     assert_eq!(view["pulls"], 0);
     assert_eq!(view["description"], "");
     assert_eq!(view["description_html"], "");
-    assert_eq!(view["scan"], Value::Null);
+    // Pushed with a tag, the image is scanned as it arrives (its layers hold no packages).
+    assert!(view["scan"]["status"].is_string(), "{}", view["scan"]);
     assert_eq!(view["artifact_count"], 2);
     assert!(view["created_at"].as_str().unwrap().ends_with('Z'));
     // Compared as times: the text drops trailing zeros of the milliseconds, so `…36.59Z` and
@@ -642,6 +643,10 @@ async fn repository_details_and_description(backend: Backend) {
     let rows = image_rows(&server, "payments", "q=squad/api", VIEWER).await;
     assert_eq!(rows.len(), 1);
     for (key, value) in rows[0].as_object().unwrap() {
+        // The scan may move on between the two reads.
+        if key == "scan" {
+            continue;
+        }
         assert_eq!(
             &view[key], value,
             "`{key}` differs between the list and the page"

@@ -330,6 +330,41 @@ async fn pushed_images_are_scanned_with_reports_logs_and_the_layer_cache(backend
     .await
     .expect(200);
 
+    // The list filters by the latest tag's severity, and sorts by it.
+    let py_scan = finished_scan(&api, "team/py", &digest).await;
+    let highest = py_scan["severity"].as_str().unwrap().to_string();
+    let listed = api
+        .get(
+            &format!("/workspaces/ops/images?scan={highest}"),
+            api.as_admin(),
+        )
+        .await
+        .expect(200);
+    let names: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["repository"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"team/py"), "{listed}");
+    assert_eq!(listed["items"][0]["scan"]["severity"], highest.as_str());
+    if highest != "critical" {
+        let none = api
+            .get("/workspaces/ops/images?scan=critical", api.as_admin())
+            .await
+            .expect(200);
+        assert_eq!(none["total"], 0, "{none}");
+    }
+    let sorted = api
+        .get("/workspaces/ops/images?sort=severity", api.as_admin())
+        .await
+        .expect(200);
+    let first = &sorted["items"][0];
+    assert_eq!(first["scan"]["severity"], highest.as_str(), "{sorted}");
+    api.get("/workspaces/ops/images?scan=urgent", api.as_admin())
+        .await
+        .error(400, "invalid", "scan must be");
+
     // Tags and the selector carry the summary too.
     let tags = api
         .get(

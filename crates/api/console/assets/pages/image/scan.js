@@ -31,6 +31,9 @@ function note(repo, scan) {
   if (!repo.latest_tag) return "No tag to scan yet.";
   switch (scan?.status) {
     case "success":
+      if (scan.source === "harbor") {
+        return `${scan.fixable} of ${scan.total} fixable, as Harbor's scanner ${scan.scanner?.name || ""} ${scan.scanner?.version || ""} reported them; Berth has not scanned this image.`;
+      }
       return h(
         "span",
         {},

@@ -133,7 +133,12 @@ export function vulnerabilitiesSection(page, a) {
 
   function drawReport(report) {
     if (!report.items.length) {
-      const why = scan?.status === "success" ? (filters.severity || filters.fixable ? "None match these filters." : "No known vulnerabilities.") : "Nothing to show until a scan succeeds.";
+      const harbor = scan?.source === "harbor";
+      const why = harbor
+        ? `Harbor's scanner ${scan.scanner?.name || ""} counted these; Berth has not scanned this image, so only the counts are known. Scan it to list them.`
+        : scan?.status === "success"
+          ? filters.severity || filters.fixable ? "None match these filters." : "No known vulnerabilities."
+          : "Nothing to show until a scan succeeds.";
       mount(table, h("p", { class: "muted" }, why));
       return;
     }
