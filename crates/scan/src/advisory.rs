@@ -232,7 +232,7 @@ pub(crate) fn names_package(affected: &Affected, package: InstalledPackage<'_>) 
 }
 
 /// A package name as its ecosystem compares names: PyPI's normalised, others as written.
-pub(crate) fn comparable_name<'a>(ecosystem: &Ecosystem, name: &'a str) -> Cow<'a, str> {
+pub fn comparable_name<'a>(ecosystem: &Ecosystem, name: &'a str) -> Cow<'a, str> {
     match ecosystem {
         Ecosystem::PyPI => Cow::Owned(normalized_python_name(name)),
         _ => Cow::Borrowed(name),

@@ -23,6 +23,27 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every level, lowest first.
+    pub const ALL: [Severity; 6] = [
+        Severity::Unknown,
+        Severity::None,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The level [`as_str`](Severity::as_str) names, if `name` is one.
+    pub fn from_name(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The level's rank, higher being worse (unknown 0 … critical 5), as reports store it and
+    /// the image list filters and sorts by it.
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Unknown => "unknown",

@@ -6,7 +6,7 @@ use berth_api_types::{
 };
 use berth_scan::advisory::ecosystem_name;
 use berth_scan::findings::Finding;
-use berth_scan::severity::RatingSource;
+use berth_scan::severity::{RatingSource, Severity};
 use berth_store::jobs::{Job, JobState};
 use berth_store::rfc3339;
 use berth_store::scans::ScanSummaryRecord;
@@ -62,15 +62,8 @@ pub(crate) fn tally(found: &[VulnerabilityView]) -> (SeverityCounts, i64) {
     let mut counts = SeverityCounts::default();
     let mut fixable = 0;
     for v in found {
-        let slot = match v.severity.as_str() {
-            "critical" => &mut counts.critical,
-            "high" => &mut counts.high,
-            "medium" => &mut counts.medium,
-            "low" => &mut counts.low,
-            "none" => &mut counts.none,
-            _ => &mut counts.unknown,
-        };
-        *slot += 1;
+        let severity = Severity::from_name(&v.severity).unwrap_or(Severity::Unknown);
+        *count_of(&mut counts, severity) += 1;
         fixable += i64::from(v.fixed_version.is_some());
     }
     (counts, fixable)
@@ -81,18 +74,21 @@ pub(crate) fn rank(severity: &str) -> i64 {
     severity_rank(severity).map_or(0, i64::from)
 }
 
-/// The rank of a severity name (critical 5, high 4, medium 3, low 2, none 1, unknown 0),
-/// as reports store it and the image list filters and sorts by it; `None` for another word.
+/// The rank of a severity name ([`Severity::rank`]); `None` for another word.
 pub fn severity_rank(severity: &str) -> Option<u8> {
-    Some(match severity {
-        "critical" => 5,
-        "high" => 4,
-        "medium" => 3,
-        "low" => 2,
-        "none" => 1,
-        "unknown" => 0,
-        _ => return None,
-    })
+    Severity::from_name(severity).map(Severity::rank)
+}
+
+/// The count of `severity` in `counts`.
+pub fn count_of(counts: &mut SeverityCounts, severity: Severity) -> &mut i64 {
+    match severity {
+        Severity::Critical => &mut counts.critical,
+        Severity::High => &mut counts.high,
+        Severity::Medium => &mut counts.medium,
+        Severity::Low => &mut counts.low,
+        Severity::None => &mut counts.none,
+        Severity::Unknown => &mut counts.unknown,
+    }
 }
 
 /// A finding as the report lists it.

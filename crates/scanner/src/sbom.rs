@@ -3,6 +3,7 @@
 //! image is the document's subject, containing every package.
 
 use berth_api_types::PackageView;
+use berth_scan::advisory::comparable_name;
 use packageurl::PackageUrl;
 use serde_json::{json, Value};
 
@@ -70,10 +71,9 @@ pub fn purl(package: &PackageView) -> Option<String> {
         },
         _ => return None,
     };
-    // PyPI names are compared lower-cased with `-` for runs of `-`, `_` and `.` (PEP 503),
-    // as the purl spec asks.
+    // PyPI names are normalised as PEP 503 does, as the purl spec asks.
     let name = if ty == "pypi" {
-        pep503(name)
+        comparable_name(&osv::schema::Ecosystem::PyPI, name).into_owned()
     } else {
         name.to_string()
     };
@@ -96,23 +96,6 @@ pub fn purl(package: &PackageView) -> Option<String> {
         }
     }
     Some(url.to_string())
-}
-
-fn pep503(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut separator = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            separator = true;
-        } else {
-            if separator && !out.is_empty() {
-                out.push('-');
-            }
-            separator = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 fn spdx(subject: &SbomSubject<'_>, packages: &[PackageView]) -> Value {

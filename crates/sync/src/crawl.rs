@@ -483,27 +483,24 @@ fn harbor_report(
         "Error" => "failed",
         _ => return None,
     };
+    use berth_scan::severity::Severity as Level;
     let mut counts = berth_api_types::SeverityCounts::default();
+    let mut highest: Option<Level> = None;
     for (word, &n) in summary.summary.iter().flat_map(|s| s.by_severity.iter()) {
-        let slot = match Severity::parse(word) {
-            Severity::Critical => &mut counts.critical,
-            Severity::High => &mut counts.high,
-            Severity::Medium => &mut counts.medium,
-            Severity::Low => &mut counts.low,
-            Severity::Negligible | Severity::None => &mut counts.none,
-            Severity::Unknown | Severity::Other(_) => &mut counts.unknown,
+        // Harbor's words in Berth's levels: negligible counts as none.
+        let (level, slot) = match Severity::parse(word) {
+            Severity::Critical => (Level::Critical, &mut counts.critical),
+            Severity::High => (Level::High, &mut counts.high),
+            Severity::Medium => (Level::Medium, &mut counts.medium),
+            Severity::Low => (Level::Low, &mut counts.low),
+            Severity::Negligible | Severity::None => (Level::None, &mut counts.none),
+            Severity::Unknown | Severity::Other(_) => (Level::Unknown, &mut counts.unknown),
         };
         *slot += n as i64;
+        if n > 0 {
+            highest = highest.max(Some(level));
+        }
     }
-    let ranked = [
-        ("critical", counts.critical, 5),
-        ("high", counts.high, 4),
-        ("medium", counts.medium, 3),
-        ("low", counts.low, 2),
-        ("none", counts.none, 1),
-        ("unknown", counts.unknown, 0),
-    ];
-    let highest = ranked.iter().find(|(_, n, _)| *n > 0);
     let finished_at = summary
         .end_time
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
@@ -532,8 +529,8 @@ fn harbor_report(
         db_updated_at: None,
         started_at,
         finished_at,
-        severity: highest.map(|(s, _, _)| s.to_string()),
-        severity_rank: highest.map(|(_, _, r)| *r),
+        severity: highest.map(|level| level.as_str().to_string()),
+        severity_rank: highest.map(|level| i64::from(level.rank())),
         counts: serde_json::to_string(&counts).expect("counts serialise"),
         fixable: summary.summary.as_ref().map_or(0, |s| s.fixable as i64),
         total: summary.summary.as_ref().map_or(0, |s| s.total as i64),

@@ -146,6 +146,17 @@ impl From<berth_sync::SyncError> for ApiError {
     }
 }
 
+impl From<crate::import::ImportError> for ApiError {
+    fn from(error: crate::import::ImportError) -> ApiError {
+        use crate::import::ImportError;
+        match error {
+            ImportError::Invalid(message) => ApiError::Invalid(message),
+            ImportError::TooLarge(message) => ApiError::TooLarge(message),
+            ImportError::Internal(error) => ApiError::Internal(error),
+        }
+    }
+}
+
 impl From<berth_scanner::ScanError> for ApiError {
     fn from(error: berth_scanner::ScanError) -> ApiError {
         match error {

@@ -244,6 +244,21 @@ impl Located {
     }
 
     /// Deleting images of external registries happens in those registries.
+    /// The catalog's record of artifact `digest` of this repository; 404 when there is none.
+    pub(crate) async fn artifact(
+        &self,
+        state: &ApiState,
+        digest: &Digest,
+    ) -> Result<ArtifactRecord, ApiError> {
+        state
+            .store
+            .artifact_in(self.space.registry_id, &self.repository.name, digest)
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found(format_args!("artifact {digest} of `{}`", self.target()))
+            })
+    }
+
     pub(crate) fn require_hosted(&self) -> Result<(), ApiError> {
         if self.registry_kind == "hosted" {
             return Ok(());
@@ -694,13 +709,7 @@ pub async fn get_artifact(
     let digest = parse_digest(&digest)?;
     let located = locate(&state, &caller, &ws, &reg, &repo).await?;
     let registry_id = located.space.registry_id;
-    let artifact = state
-        .store
-        .artifact_in(registry_id, &located.repository.name, &digest)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format_args!("artifact {digest} of `{}`", located.target()))
-        })?;
+    let artifact = located.artifact(&state, &digest).await?;
     let referrers = state
         .store
         .referrers_in(registry_id, &located.repository.name, &digest, None)

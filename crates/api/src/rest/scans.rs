@@ -20,7 +20,7 @@ use super::caller::Caller;
 use super::error::{ApiError, ErrorResponses};
 use super::images::{locate, parse_digest, Located};
 use super::input::{page_of_all, timestamp, Json, PageRequest, Path, Query};
-use crate::import::{attach_referrer, Attachment, ImportError};
+use crate::import::{attach_referrer, Attachment};
 use crate::ApiState;
 
 /// The artifact `digest` of a located repository, which must exist there.
@@ -30,16 +30,9 @@ async fn artifact_target(
     digest: &str,
 ) -> Result<ScanTarget, ApiError> {
     let digest = parse_digest(digest)?;
-    let registry_id = located.space.registry_id;
-    state
-        .store
-        .artifact_in(registry_id, &located.repository.name, &digest)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format_args!("artifact {digest} of `{}`", located.target()))
-        })?;
+    located.artifact(state, &digest).await?;
     Ok(ScanTarget {
-        registry_id,
+        registry_id: located.space.registry_id,
         repository: located.repository.name.clone(),
         digest,
     })
@@ -200,13 +193,7 @@ async fn sbom_document(
         ))
     })?;
     let digest = parse_digest(digest)?;
-    let artifact = state
-        .store
-        .artifact_in(located.space.registry_id, &located.repository.name, &digest)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format_args!("artifact {digest} of `{}`", located.target()))
-        })?;
+    let artifact = located.artifact(state, &digest).await?;
     let digest = digest.to_string();
     let report = state
         .store
@@ -282,13 +269,7 @@ pub async fn attach_sbom(
         }),
         pushed_by: caller.name(),
     };
-    let (referrer, size) = attach_referrer(&state, attachment)
-        .await
-        .map_err(|e| match e {
-            ImportError::Invalid(message) => ApiError::Invalid(message),
-            ImportError::TooLarge(message) => ApiError::TooLarge(message),
-            ImportError::Internal(error) => ApiError::Internal(error),
-        })?;
+    let (referrer, size) = attach_referrer(&state, attachment).await?;
     let event = caller.event(
         "sbom.attach",
         format!("{}@{}", located.target(), artifact.digest),

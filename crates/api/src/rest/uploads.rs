@@ -19,7 +19,7 @@ use super::caller::{Caller, WorkspaceNeed};
 use super::error::{ApiError, ErrorResponses};
 use super::input::{Json, Path, Query};
 use super::spaces::visible_space;
-use crate::import::{self, ImportError, ImportRequest, MAX_UPLOAD_BYTES};
+use crate::import::{self, ImportRequest, MAX_UPLOAD_BYTES};
 use crate::ApiState;
 
 /// The largest tarball an upload takes, in bytes: the route's own body limit, far above the
@@ -99,12 +99,7 @@ pub async fn upload(
         },
         request.into_limited_body(),
     )
-    .await
-    .map_err(|error| match error {
-        ImportError::Invalid(message) => ApiError::Invalid(message),
-        ImportError::TooLarge(message) => ApiError::TooLarge(message),
-        ImportError::Internal(error) => ApiError::Internal(error),
-    })?;
+    .await?;
 
     let event = caller.event(
         "image.upload",
